@@ -1,0 +1,67 @@
+package faldone
+
+import (
+	"context"
+	"time"
+)
+
+// Kind names one of the four document kinds of the FAST workflow.
+type Kind string
+
+// The document kinds, in workflow order.
+const (
+	KindAdesione     Kind = "adesione"
+	KindAssessment   Kind = "assessment"
+	KindPiano        Kind = "piano"
+	KindApprovazione Kind = "approvazione"
+)
+
+// TemplateRef identifies the exact template a document was made with.
+type TemplateRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+}
+
+// Document is one produced PDF and the facts needed to reproduce and verify it.
+type Document struct {
+	ID       string      `json:"id"`
+	Kind     Kind        `json:"kind"`
+	Comune   string      `json:"comune"`            // ISTAT code
+	IPA      string      `json:"ipa,omitempty"`     // IPA code of the comune
+	Oggetto  string      `json:"oggetto,omitempty"` // subject line
+	Lang     string      `json:"lang"`
+	Date     time.Time   `json:"date"` // the document's own date
+	SHA256   string      `json:"sha256"`
+	Size     int64       `json:"size"`
+	Pages    int         `json:"pages,omitempty"`
+	Template TemplateRef `json:"template"`
+	Input    []byte      `json:"-"` // canonical input JSON
+	InputSHA string      `json:"input_sha256"`
+	Producer string      `json:"producer"`
+	Created  time.Time   `json:"created"`
+}
+
+// Rendered is the outcome of filling a template: the PDF and its facts.
+type Rendered struct {
+	PDF      []byte
+	Document Document
+}
+
+// Renderer fills a template with an input and produces the PDF.
+type Renderer interface {
+	// Render validates input against kind's template and renders the PDF.
+	// It returns EINVALID (with field errors), EMALFORMED or ENOTFOUND.
+	Render(ctx context.Context, kind Kind, input []byte, lang string) (*Rendered, error)
+}
+
+// DocumentStore keeps produced documents.
+type DocumentStore interface {
+	// Put stores a document and its PDF. It MUST NOT acknowledge before the
+	// bytes are durable.
+	Put(ctx context.Context, d *Document, pdf []byte) error
+	// Get returns the document with the given id, or ENOTFOUND.
+	Get(ctx context.Context, id string) (*Document, error)
+	// PDF returns the PDF bytes of a document, or ENOTFOUND.
+	PDF(ctx context.Context, id string) ([]byte, error)
+}

@@ -1,0 +1,154 @@
+package tmpl
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
+	"golang.org/x/text/language"
+)
+
+// messages is the go-i18n bundle of the locale files with one localizer and
+// one caching template parser per language.
+type messages struct {
+	bundle *i18n.Bundle
+	ids    map[string]map[string]string // lang -> id -> source text
+	langs  map[string]*localizer
+}
+
+type localizer struct {
+	lang   string
+	loc    *i18n.Localizer
+	parser *parser
+}
+
+// parser is a go-i18n template parser whose functions are bound to one
+// language, so that its parsed templates can be cached.
+type parser struct{ funcs template.FuncMap }
+
+func (p *parser) Cacheable() bool { return true }
+
+func (p *parser) Parse(src, left, right string) (i18ntemplate.ParsedTemplate, error) {
+	t, err := template.New("").Delims(left, right).Funcs(p.funcs).Option("missingkey=zero").Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return &parsed{t}, nil
+}
+
+type parsed struct{ t *template.Template }
+
+func (p *parsed) Execute(data any) (string, error) {
+	var b strings.Builder
+	if err := p.t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func loadMessages(fsys fs.FS) (*messages, error) {
+	bundle := i18n.NewBundle(language.Italian)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	m := &messages{bundle: bundle, ids: map[string]map[string]string{}, langs: map[string]*localizer{}}
+	for _, lang := range Languages {
+		file := path.Join("locales", "active."+lang+".toml")
+		b, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("load messages: %w", err)
+		}
+		mf, err := bundle.ParseMessageFileBytes(b, file)
+		if err != nil {
+			return nil, fmt.Errorf("load messages %s: %w", file, err)
+		}
+		ids := map[string]string{}
+		for _, msg := range mf.Messages {
+			if msg.Other == "" {
+				return nil, fmt.Errorf("load messages %s: message %q has no text", file, msg.ID)
+			}
+			if _, err := template.New("").Funcs(funcStubs).Parse(msg.Other); err != nil {
+				return nil, fmt.Errorf("load messages %s: message %q: %w", file, msg.ID, err)
+			}
+			ids[msg.ID] = msg.Other
+		}
+		m.ids[lang] = ids
+	}
+	// Every message must exist in every language.
+	for _, lang := range Languages {
+		for _, other := range Languages {
+			var missing []string
+			for id := range m.ids[lang] {
+				if _, ok := m.ids[other][id]; !ok {
+					missing = append(missing, id)
+				}
+			}
+			if len(missing) > 0 {
+				sort.Strings(missing)
+				return nil, fmt.Errorf("load messages locales/active.%s.toml: missing %s (present in active.%s.toml)", other, strings.Join(missing, ", "), lang)
+			}
+		}
+	}
+	for _, lang := range Languages {
+		l := &localizer{lang: lang, loc: i18n.NewLocalizer(bundle, lang)}
+		l.parser = &parser{funcs: funcsFor(lang, l)}
+		m.langs[lang] = l
+	}
+	return m, nil
+}
+
+// has reports whether a message id exists (in every language, which
+// loadMessages guarantees).
+func (m *messages) has(id string) bool {
+	_, ok := m.ids[Languages[0]][id]
+	return ok
+}
+
+// source returns the text of a message in the default language.
+func (m *messages) source(id string) string { return m.ids[Languages[0]][id] }
+
+// localizer returns the localizer of lang, or of the default language.
+func (m *messages) localizer(lang string) *localizer {
+	if l, ok := m.langs[lang]; ok {
+		return l
+	}
+	return m.langs[Languages[0]]
+}
+
+// T renders message id with data.
+func (l *localizer) T(id string, data any) (string, error) {
+	s, err := l.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, TemplateParser: l.parser})
+	if err != nil {
+		return "", fmt.Errorf("message %s (%s): %w", id, l.lang, err)
+	}
+	return s, nil
+}
+
+// MatchLanguage picks the supported language for an explicit choice or an
+// Accept-Language header; explicit wins, Italian is the default.
+func MatchLanguage(explicit, acceptLanguage string) string {
+	if explicit != "" {
+		for _, l := range Languages {
+			if strings.EqualFold(explicit, l) {
+				return l
+			}
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Languages[0]
+	}
+	supported := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		supported[i] = language.Make(l)
+	}
+	_, idx, conf := language.NewMatcher(supported).Match(tags...)
+	if conf == language.No {
+		return Languages[0]
+	}
+	return Languages[idx]
+}
