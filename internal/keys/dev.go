@@ -16,12 +16,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
 const (
 	// DevOrganization is the subject organisation of every development
-	// certificate; IsDev looks for it.
+	// certificate; IsDev looks for its "faldone DEVELOPMENT" prefix.
 	DevOrganization = "faldone DEVELOPMENT - NOT VALID FOR PRODUCTION"
 	// DevSealFile is the file in the development directory holding the seal
 	// key and chain (mode 0600).
@@ -33,6 +34,9 @@ const (
 	devCALifetime   = 10 * 365 * 24 * time.Hour
 	devSealLifetime = 5 * 365 * 24 * time.Hour
 )
+
+// devMu keeps goroutines of one process from creating a seal twice.
+var devMu sync.Mutex
 
 // oidDocumentSigning is id-kp-documentSigning (RFC 9336).
 var oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
@@ -48,6 +52,8 @@ func DevSeal(dir string, now func() time.Time) (s *Seal, created bool, err error
 	if now == nil {
 		now = time.Now
 	}
+	devMu.Lock()
+	defer devMu.Unlock()
 	path := filepath.Join(dir, DevSealFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := createDevSeal(dir, now()); err != nil {
@@ -81,15 +87,16 @@ func DevCA(dir string) (*x509.Certificate, error) {
 	return certs[0], nil
 }
 
-// IsDev reports whether c is a development certificate made by DevSeal (or
-// issued by its CA), which must never seal production documents.
+// IsDev reports whether c is a development certificate, one whose subject or
+// issuer organisation starts with "faldone DEVELOPMENT" as DevSeal makes
+// them. Such certificates must never seal production documents.
 func IsDev(c *x509.Certificate) bool {
 	if c == nil {
 		return false
 	}
 	for _, n := range []pkix.Name{c.Subject, c.Issuer} {
 		for _, o := range n.Organization {
-			if strings.Contains(o, "DEVELOPMENT") && strings.Contains(o, "faldone") {
+			if strings.HasPrefix(o, "faldone DEVELOPMENT") {
 				return true
 			}
 		}
