@@ -1,0 +1,93 @@
+// Package docs is the document service: it turns a request body into a
+// rendered PDF (decode, validate against the template, fill, render) and
+// describes the result. The HTTP API and the offline CLI share it.
+package docs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"faldone/internal/faldone"
+	"faldone/internal/render"
+	"faldone/internal/tmpl"
+)
+
+// Renderer renders documents from templates. It implements faldone.Renderer.
+type Renderer struct {
+	Templates *tmpl.Set
+	Version   string           // producing software version
+	Now       func() time.Time // if nil, time.Now
+}
+
+var _ faldone.Renderer = (*Renderer)(nil)
+
+// Render validates input against kind's template and renders the PDF. The
+// result is a pure function of kind, input and template: the same request
+// gives byte-identical PDFs. It returns ENOTFOUND for an unknown kind,
+// EMALFORMED for a body that is not a JSON object and EINVALID (with every
+// offending field) for an input the template refuses.
+func (r *Renderer) Render(ctx context.Context, kind faldone.Kind, body []byte, lang string) (*faldone.Rendered, error) {
+	data, err := tmpl.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	return r.RenderData(ctx, kind, data, lang)
+}
+
+// RenderData is Render for an input already decoded with tmpl.Decode.
+func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string) (*faldone.Rendered, error) {
+	in, err := r.Templates.Validate(string(kind), data, lang)
+	if err != nil {
+		return nil, err
+	}
+	filled, err := r.Templates.Fill(string(kind), in)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", kind, err)
+	}
+	pdf, err := render.Render(ctx, filled.Layout)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", kind, err)
+	}
+	sum := sha256.Sum256(pdf)
+	insum := sha256.Sum256(in.Canonical)
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	return &faldone.Rendered{
+		PDF: pdf,
+		Document: faldone.Document{
+			Kind:     kind,
+			Comune:   filled.Comune,
+			IPA:      filled.IPA,
+			Oggetto:  filled.Oggetto,
+			Lang:     in.Lang,
+			Date:     filled.Date,
+			SHA256:   hex.EncodeToString(sum[:]),
+			Size:     int64(len(pdf)),
+			Template: filled.Template.Ref(),
+			Input:    in.Canonical,
+			InputSHA: hex.EncodeToString(insum[:]),
+			Producer: "faldone " + r.Version,
+			Created:  now().UTC(),
+		},
+	}, nil
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a random, unguessable document id: 130 bits of entropy in
+// 26 lower-case characters, which reveal neither order nor count.
+func NewID() string {
+	var b [17]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(idEncoding.EncodeToString(b[:]))[:26]
+}
