@@ -54,7 +54,6 @@ func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[s
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}
-	sum := sha256.Sum256(pdf)
 	insum := sha256.Sum256(in.Canonical)
 	now := time.Now
 	if r.Now != nil {
@@ -69,7 +68,7 @@ func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[s
 			Oggetto:  filled.Oggetto,
 			Lang:     in.Lang,
 			Date:     filled.Date,
-			SHA256:   hex.EncodeToString(sum[:]),
+			SHA256:   sha256Hex(pdf),
 			Size:     int64(len(pdf)),
 			Template: filled.Template.Ref(),
 			Input:    in.Canonical,
@@ -90,4 +89,9 @@ func NewID() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return strings.ToLower(idEncoding.EncodeToString(b[:]))[:26]
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -65,3 +65,6 @@ type DocumentStore interface {
 	// PDF returns the PDF bytes of a document, or ENOTFOUND.
 	PDF(ctx context.Context, id string) ([]byte, error)
 }
+
+// Version is the version of faldone, printed in every PDF's metadata.
+const Version = "0.1.0"

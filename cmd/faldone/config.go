@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. Each one is a flag and an
+// environment variable (FALDONE_ + the flag name in upper case, dashes as
+// underscores); a flag wins over the environment, which wins over the
+// default. Secrets come only from the environment or files.
+type Config struct {
+	Addr          string
+	Data          string
+	Templates     string
+	BodyLimit     int
+	RenderTimeout time.Duration
+	LogLevel      string
+	LogFormat     string
+}
+
+// bind registers the flags of c on fs, with defaults taken from the
+// environment where set.
+func (c *Config) bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("addr", ":8080"), "address to listen on (FALDONE_ADDR)")
+	fs.StringVar(&c.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
+	fs.StringVar(&c.Templates, "templates", env("templates", ""), "directory of templates overriding the embedded ones (FALDONE_TEMPLATES)")
+	fs.IntVar(&c.BodyLimit, "body-limit", envInt("body-limit", 1<<20), "maximum request body in bytes (FALDONE_BODY_LIMIT)")
+	fs.DurationVar(&c.RenderTimeout, "render-timeout", envDuration("render-timeout", 30*time.Second), "deadline of one render and seal (FALDONE_RENDER_TIMEOUT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error (FALDONE_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "json or text (FALDONE_LOG_FORMAT)")
+}
+
+// Validate checks the settings.
+func (c *Config) Validate() error {
+	var errs []string
+	if c.Addr == "" {
+		errs = append(errs, "addr must not be empty")
+	}
+	if c.Data == "" {
+		errs = append(errs, "data must not be empty")
+	}
+	if c.BodyLimit < 1024 || c.BodyLimit > 256<<20 {
+		errs = append(errs, "body-limit must be between 1024 and 268435456 bytes")
+	}
+	if c.RenderTimeout < time.Second {
+		errs = append(errs, "render-timeout must be at least 1s")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, "log-level must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		errs = append(errs, "log-format must be json or text")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return "FALDONE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "faldone: %s=%q is not a number\n", envName(name), v)
+			os.Exit(2)
+		}
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "faldone: %s=%q is not a duration (e.g. 30s)\n", envName(name), v)
+			os.Exit(2)
+		}
+		return d
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "faldone: %s=%q is not true or false\n", envName(name), v)
+			os.Exit(2)
+		}
+		return b
+	}
+	return def
+}

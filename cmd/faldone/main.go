@@ -1,0 +1,188 @@
+// Command faldone produces the paperwork of the FAST Piccoli Comuni
+// programme as sealed PDFs.
+//
+//	faldone serve    run the REST API
+//	faldone render   render one document offline
+//	faldone version  print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"faldone/internal/comuni"
+	"faldone/internal/docs"
+	"faldone/internal/faldone"
+	"faldone/internal/filestore"
+	fhttp "faldone/internal/http"
+	"faldone/internal/tmpl"
+	"faldone/templates"
+)
+
+const usage = `faldone - sealed PDFs for the FAST Piccoli Comuni programme
+
+Usage:
+  faldone serve   [flags]   run the REST API (see faldone serve -h)
+  faldone render  --kind K --in input.json --out out.pdf [flags]
+  faldone version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "render":
+		err = renderCmd(os.Args[2:])
+	case "version", "--version", "-v":
+		fmt.Println("faldone", faldone.Version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "faldone: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "faldone:", err)
+		var de *faldone.Error
+		if errors.As(err, &de) {
+			for _, f := range de.Fields {
+				fmt.Fprintf(os.Stderr, "  %s: %s\n", f.Path, f.Message)
+			}
+		}
+		os.Exit(1)
+	}
+}
+
+// loadTemplates loads the embedded templates, or dir's when set.
+func loadTemplates(dir string) (*tmpl.Set, error) {
+	reg, err := comuni.Default()
+	if err != nil {
+		return nil, err
+	}
+	var fsys fs.FS = templates.FS
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	set, err := tmpl.Load(fsys, reg)
+	if err != nil {
+		where := "embedded templates"
+		if dir != "" {
+			where = dir
+		}
+		return nil, fmt.Errorf("load templates (%s): %w", where, err)
+	}
+	set.Version = faldone.Version
+	return set, nil
+}
+
+func newLogger(cfg *Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+func serve(args []string) error {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(&cfg)
+	set, err := loadTemplates(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	store, err := filestore.Open(filepath.Join(cfg.Data, "documents"))
+	if err != nil {
+		return err
+	}
+	svc := &docs.Service{
+		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
+		Store:    store,
+	}
+	srv := fhttp.New(fhttp.Config{
+		Templates: set, Documents: svc, Version: faldone.Version,
+		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(cfg.Addr) }()
+	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func renderCmd(args []string) error {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
+	in := fs.String("in", "", "input JSON file (- for standard input)")
+	out := fs.String("out", "", "output PDF file")
+	lang := fs.String("lang", "", "language: it, en, de (default: the input's lang, else it)")
+	tdir := fs.String("templates", env("templates", ""), "directory of templates overriding the embedded ones (FALDONE_TEMPLATES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *kind == "" || *in == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("render needs --kind, --in and --out")
+	}
+	set, err := loadTemplates(*tdir)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	if *in == "-" {
+		body, err = io.ReadAll(io.LimitReader(os.Stdin, 64<<20))
+	} else {
+		body, err = os.ReadFile(*in)
+	}
+	if err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	r := &docs.Renderer{Templates: set, Version: faldone.Version}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang)
+	if err != nil {
+		return err
+	}
+	if err := filestore.WriteFile(*out, res.PDF); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	fmt.Printf("%s  %s  %d bytes\n", res.Document.SHA256, *out, len(res.PDF))
+	return nil
+}
