@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -25,33 +26,47 @@ func (m *MemStore) Size() uint64 {
 	return m.size
 }
 
-// Append appends leaf hashes and returns the index of the first one. The
-// leaves are appended as one batch, as an engine appends them in one
-// transaction.
+// Append appends leaf hashes and returns the index of the first one. It
+// stores what [AppendNodes] returns, as an engine does, in chunks so that a
+// large batch does not hold all its nodes in memory at once.
 func (m *MemStore) Append(leafHashes ...[]byte) (uint64, error) {
+	for i, h := range leafHashes {
+		if len(h) != HashSize {
+			return 0, fmt.Errorf("mem append: leaf %d: %w", i, ErrBadHash)
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	need := AppendNeeds(m.size, len(leafHashes))
-	edge := make([][]byte, len(need))
-	for i, id := range need {
-		edge[i] = m.hash(id)
-	}
-	nodes, err := AppendNodes(m.size, edge, leafHashes...)
-	if err != nil {
-		return 0, fmt.Errorf("mem append: %w", err)
-	}
-	for _, n := range nodes {
-		for uint(len(m.levels)) <= n.ID.Level {
+	first := m.size
+	end := m.size + uint64(len(leafHashes))
+	for k := uint(0); end>>k > 0; k++ {
+		if k == uint(len(m.levels)) {
 			m.levels = append(m.levels, nil)
 		}
-		lv := m.levels[n.ID.Level]
-		if uint64(len(lv)) != n.ID.Index*HashSize {
-			return 0, fmt.Errorf("mem append: node %s out of order", n.ID)
-		}
-		m.levels[n.ID.Level] = append(lv, n.Hash...)
+		m.levels[k] = slices.Grow(m.levels[k], int(end>>k)*HashSize-len(m.levels[k]))
 	}
-	first := m.size
-	m.size += uint64(len(leafHashes))
+	const chunk = 4096
+	for len(leafHashes) > 0 {
+		batch := leafHashes[:min(chunk, len(leafHashes))]
+		leafHashes = leafHashes[len(batch):]
+		need := AppendNeeds(m.size, len(batch))
+		edge := make([][]byte, len(need))
+		for i, id := range need {
+			edge[i] = m.hash(id)
+		}
+		nodes, err := AppendNodes(m.size, edge, batch...)
+		if err != nil {
+			return 0, fmt.Errorf("mem append: %w", err)
+		}
+		for _, n := range nodes {
+			lv := m.levels[n.ID.Level]
+			if uint64(len(lv)) != n.ID.Index*HashSize {
+				return 0, fmt.Errorf("mem append: node %s out of order", n.ID)
+			}
+			m.levels[n.ID.Level] = append(lv, n.Hash...)
+		}
+		m.size += uint64(len(batch))
+	}
 	return first, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/transparency-dev/merkle"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
@@ -14,8 +15,32 @@ import (
 // HashSize is the size in bytes of every hash in the log (SHA-256).
 const HashSize = sha256.Size
 
-// hasher is the RFC 6962 hasher used for every node.
-var hasher = rfc6962.DefaultHasher
+// hasher is the RFC 6962 SHA-256 hasher used for every node; it is
+// rfc6962.DefaultHasher without its per-call allocations of a hash state.
+var hasher merkle.LogHasher = sha256Hasher{}
+
+type sha256Hasher struct{}
+
+func (sha256Hasher) EmptyRoot() []byte {
+	s := sha256.Sum256(nil)
+	return s[:]
+}
+
+func (sha256Hasher) HashLeaf(leaf []byte) []byte {
+	d := sha256.New()
+	d.Write([]byte{rfc6962.RFC6962LeafHashPrefix})
+	d.Write(leaf)
+	return d.Sum(make([]byte, 0, HashSize))
+}
+
+func (sha256Hasher) HashChildren(l, r []byte) []byte {
+	var buf [1 + 2*HashSize]byte
+	b := append(append(append(buf[:0], rfc6962.RFC6962NodeHashPrefix), l...), r...)
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+func (sha256Hasher) Size() int { return HashSize }
 
 // NodeID identifies a node of the tree. Level 0 holds the leaf hashes; the
 // node at level k and index i is the root of the perfect subtree covering

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/merkle/testonly"
 )
 
@@ -307,5 +308,49 @@ func TestTreeMissingNode(t *testing.T) {
 	boom := errors.New("disk on fire")
 	if _, err := NewTree(holes{HashReader: m, err: boom}).ConsistencyProof(ctx, 3, 9); !errors.Is(err, boom) {
 		t.Errorf("ConsistencyProof error = %v, want %v wrapped", err, boom)
+	}
+}
+
+// TestHasherMatchesRFC6962 checks the package hasher against the merkle
+// module's, including hashes of unusual lengths.
+func TestHasherMatchesRFC6962(t *testing.T) {
+	for _, data := range [][]byte{nil, {}, {0}, []byte("record"), bytes.Repeat([]byte{7}, 1000)} {
+		if got, want := LeafHash(data), rfc6962.DefaultHasher.HashLeaf(data); !bytes.Equal(got, want) {
+			t.Errorf("LeafHash(%q) = %x, want %x", data, got, want)
+		}
+		if got, want := NodeHash(data, testLeaf(1)), rfc6962.DefaultHasher.HashChildren(data, testLeaf(1)); !bytes.Equal(got, want) {
+			t.Errorf("NodeHash(%q, leaf) = %x, want %x", data, got, want)
+		}
+	}
+	if !bytes.Equal(EmptyRoot(), rfc6962.DefaultHasher.EmptyRoot()) || hasher.Size() != rfc6962.DefaultHasher.Size() {
+		t.Error("empty root or size differ from rfc6962")
+	}
+}
+
+// TestAppendLargeBatch crosses MemStore's internal chunk boundary.
+func TestAppendLargeBatch(t *testing.T) {
+	const n = 10_000
+	leaves := benchLeaves(n)
+	one := NewMemStore()
+	for _, l := range leaves {
+		if _, err := one.Append(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := NewMemStore()
+	if _, err := batch.Append(leaves[:3]...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batch.Append(leaves[3:]...); err != nil {
+		t.Fatal(err)
+	}
+	want, got := allNodes(t, one, n), allNodes(t, batch, n)
+	for id, h := range want {
+		if !bytes.Equal(got[id], h) {
+			t.Fatalf("node %s = %x, want %x", id, got[id], h)
+		}
+	}
+	if _, err := batch.Append(leaves[0], leaves[1][:5]); err == nil || batch.Size() != n {
+		t.Errorf("Append with a bad hash: err %v, size %d; want an error and no change", err, batch.Size())
 	}
 }
