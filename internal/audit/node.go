@@ -97,8 +97,8 @@ func EmptyRoot() []byte { return hasher.EmptyRoot() }
 // as its edge argument to append count leaves to a tree of the given size:
 // the perfect subtrees on the right edge of the tree that the new leaves
 // complete into bigger ones, from the highest level to the lowest. It reads
-// nothing; when count is 1 it returns one ID per trailing one bit of size,
-// so none half of the time.
+// nothing. When count is 1 it returns one ID per trailing one bit of size:
+// none for every even size, one node on average.
 func AppendNeeds(size uint64, count int) []NodeID {
 	if count <= 0 {
 		return nil

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -32,6 +33,16 @@ func (t *Tree) Root(ctx context.Context, size uint64) ([]byte, error) {
 		return nil, fmt.Errorf("root %d: %w", size, err)
 	}
 	return foldRight(hs), nil
+}
+
+// Checkpoint returns the unsigned checkpoint of the tree of the given size
+// for the log named origin, stamped with now; sign it with [Sign].
+func (t *Tree) Checkpoint(ctx context.Context, origin string, size uint64, now time.Time) (*Checkpoint, error) {
+	root, err := t.Root(ctx, size)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return &Checkpoint{Origin: origin, Size: size, Root: root, Time: now}, nil
 }
 
 // foldRight hashes the right-edge perfect subtrees of a tree, given left to

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/merkle/testonly"
@@ -352,5 +353,59 @@ func TestAppendLargeBatch(t *testing.T) {
 	}
 	if _, err := batch.Append(leaves[0], leaves[1][:5]); err == nil || batch.Size() != n {
 		t.Errorf("Append with a bad hash: err %v, size %d; want an error and no change", err, batch.Size())
+	}
+}
+
+// TestConcurrentAppendAndProve appends while other goroutines prove and
+// verify against checkpoints of the sizes they see (run with -race).
+func TestConcurrentAppendAndProve(t *testing.T) {
+	const n = 2000
+	ctx := context.Background()
+	leaves := benchLeaves(n)
+	m := NewMemStore()
+	if _, err := m.Append(leaves[0]); err != nil {
+		t.Fatal(err)
+	}
+	tree := NewTree(m)
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for g := range 3 {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				size := m.Size()
+				cp, err := tree.Checkpoint(ctx, testOrigin, size, time.Now())
+				if err != nil {
+					errs <- err
+					return
+				}
+				index := rng.Uint64N(size)
+				p, err := tree.InclusionProof(ctx, index, size)
+				if err == nil {
+					err = VerifyInclusion(leaves[index], index, size, p, cp.Root)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for _, l := range leaves[1:] {
+		if _, err := m.Append(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
