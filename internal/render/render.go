@@ -81,8 +81,6 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 		WithCustomFonts([]*entity.CustomFont{
 			{Family: fonts.Family, Style: fontstyle.Normal, Bytes: f.Regular},
 			{Family: fonts.Family, Style: fontstyle.Bold, Bytes: f.Bold},
-			{Family: fonts.Family, Style: fontstyle.Italic, Bytes: f.Italic},
-			{Family: fonts.Family, Style: fontstyle.BoldItalic, Bytes: f.BoldItalic},
 		}).
 		WithDefaultFont(&props.Font{Family: fonts.Family, Style: fontstyle.Normal, Size: bodySize, Color: dark}).
 		WithPageNumber(props.PageNumber{Pattern: l.Meta.PageLabel, Place: props.RightBottom, Family: fonts.Family, Size: smallSize, Color: secondary}).
