@@ -2,6 +2,7 @@ package http
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,7 +19,7 @@ type metrics struct {
 	renderFailures *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
+func newMetrics(kinds []string) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -37,10 +38,17 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.latency, m.rendered, m.renderFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, k := range kinds {
+		m.rendered.WithLabelValues(k)
+		m.renderFailures.WithLabelValues(k)
+	}
 	return m
 }
 
+// observe records one request. Fiber reuses its buffers, so the label
+// values are copied before the registry keeps them.
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	method, route = strings.Clone(method), strings.Clone(route)
 	m.latency.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
 }
 

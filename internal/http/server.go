@@ -46,7 +46,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, metrics: newMetrics()}
+	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "faldone",
 		BodyLimit:             cfg.BodyLimit,

@@ -28,3 +28,5 @@ func TestLoadEmbedded(t *testing.T) {
 		t.Fatalf("kinds = %v", s.Kinds())
 	}
 }
+
+var tmplDecode = tmpl.Decode

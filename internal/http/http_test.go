@@ -1,0 +1,340 @@
+package http_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"faldone/internal/comuni"
+	"faldone/internal/docs"
+	"faldone/internal/filestore"
+	fhttp "faldone/internal/http"
+	"faldone/internal/pdftest"
+	"faldone/internal/tmpl"
+	"faldone/templates"
+)
+
+// MustServer returns an API on the embedded templates and a fresh store.
+func MustServer(tb testing.TB) *fhttp.Server {
+	tb.Helper()
+	reg, err := comuni.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set, err := tmpl.Load(templates.FS, reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store, err := filestore.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fhttp.New(fhttp.Config{
+		Templates: set, Version: "test", BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Store: store},
+	})
+}
+
+func do(tb testing.TB, s *fhttp.Server, method, path, ctype string, body []byte, hdr ...string) (*nethttp.Response, []byte) {
+	tb.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := s.App().Test(req, 60_000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+func sample(tb testing.TB, dir, kind string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "samples", dir, kind+".json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestCreateAndDownloadEachKind(t *testing.T) {
+	s := MustServer(t)
+	for _, kind := range []string{"adesione", "assessment", "piano", "approvazione"} {
+		resp, b := do(t, s, "POST", "/v1/documents/"+kind, "application/json", sample(t, "banari", kind))
+		if resp.StatusCode != 201 {
+			t.Fatalf("%s: status %d: %s", kind, resp.StatusCode, b)
+		}
+		var got fhttp.DocumentResponse
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^[a-z2-7]{26}$`).MatchString(got.ID) || got.Kind != "adesione" && got.Kind != "assessment" && got.Kind != "piano" && got.Kind != "approvazione" {
+			t.Fatalf("bad response %+v", got)
+		}
+		if got.Template.ID != kind || got.Template.Version == "" || len(got.Template.SHA256) != 64 || len(got.SHA256) != 64 || got.Size == 0 {
+			t.Fatalf("bad response %+v", got)
+		}
+		if resp.Header.Get("Location") != got.Links["self"] {
+			t.Errorf("Location = %q", resp.Header.Get("Location"))
+		}
+		resp, pdf := do(t, s, "GET", got.Links["pdf"], "", nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || int64(len(pdf)) != got.Size {
+			t.Fatalf("%s pdf: status %d, type %q, %d bytes", kind, resp.StatusCode, resp.Header.Get("Content-Type"), len(pdf))
+		}
+		if text := pdftest.Text(t, pdf); !strings.Contains(text, "Banari") {
+			t.Errorf("%s: PDF text lacks the comune", kind)
+		}
+		resp, _ = do(t, s, "GET", got.Links["self"], "", nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("get document: %d", resp.StatusCode)
+		}
+	}
+}
+
+// problem decodes an RFC 9457 body and checks its media type.
+func problem(t *testing.T, resp *nethttp.Response, b []byte) fhttp.Problem {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, body %s", ct, b)
+	}
+	var p fhttp.Problem
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, b)
+	}
+	if p.Status != resp.StatusCode || p.Title == "" || p.Type == "" {
+		t.Fatalf("incomplete problem %+v", p)
+	}
+	return p
+}
+
+func mutate(t *testing.T, body []byte, f func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func TestBadInputGetsAProblem(t *testing.T) {
+	s := MustServer(t)
+	ades := sample(t, "loiano", "adesione")
+	piano := sample(t, "loiano", "piano")
+	assess := sample(t, "loiano", "assessment")
+	for _, tc := range []struct {
+		name, path, ctype string
+		body              []byte
+		hdr               []string
+		status            int
+		paths             []string // JSON paths of the field errors
+		detail            string   // substring of a field message or the detail
+	}{
+		{"malformed", "/v1/documents/adesione", "application/json", []byte(`{"comune": `), nil, 400, nil, "JSON"},
+		{"not an object", "/v1/documents/adesione", "application/json", []byte(`[1,2]`), nil, 400, nil, "object"},
+		{"trailing data", "/v1/documents/adesione", "application/json", []byte(`{} {}`), nil, 400, nil, "after"},
+		{"wrong content type", "/v1/documents/adesione", "text/plain", ades, nil, 415, nil, "application/json"},
+		{"unknown kind", "/v1/documents/delibera", "application/json", ades, nil, 404, nil, "delibera"},
+		{"empty object", "/v1/documents/adesione", "application/json", []byte(`{}`), nil, 422, []string{"$.ambito", "$.comune", "$.data", "$.firmatario", "$.luogo", "$.pec", "$.protocollo", "$.referente"}, "obbligatorio"},
+		{"big comune", "/v1/documents/adesione", "application/json", mutate(t, ades, func(m map[string]any) { m["comune"] = "058091" }), nil, 422, []string{"$.comune"}, "Roma ha 2617175 abitanti"},
+		{"unknown comune", "/v1/documents/adesione", "application/json", mutate(t, ades, func(m map[string]any) { m["comune"] = "999999" }), nil, 422, []string{"$.comune"}, "999999"},
+		{"german messages", "/v1/documents/adesione", "application/json", mutate(t, ades, func(m map[string]any) {
+			m["referente"].(map[string]any)["email"] = "not-an-email"
+			m["ambito"] = "D"
+		}), []string{"Accept-Language", "de-DE,de;q=0.9"}, 422, []string{"$.ambito", "$.referente.email"}, "Ungültige E-Mail-Adresse"},
+		{"lang field wins", "/v1/documents/adesione", "application/json", mutate(t, ades, func(m map[string]any) {
+			m["lang"] = "en"
+			m["protocollo"].(map[string]any)["numero"] = "12"
+		}), []string{"Accept-Language", "de"}, 422, []string{"$.protocollo.numero"}, "Invalid format"},
+		{"unknown field", "/v1/documents/adesione", "application/json", mutate(t, ades, func(m map[string]any) { m["sindaco"] = "x" }), nil, 422, []string{"$.sindaco"}, "non previsto"},
+		{"end before start", "/v1/documents/piano", "application/json", mutate(t, piano, func(m map[string]any) {
+			f := m["fasi"].([]any)[2].(map[string]any)
+			f["fine"] = "2020-01-01"
+		}), nil, 422, []string{"$.fasi[2].fine"}, "inizio"},
+		{"checklist item missing and unknown", "/v1/documents/assessment", "application/json", mutate(t, assess, func(m map[string]any) {
+			c := m["checklist"].(map[string]any)
+			delete(c, "pagopa")
+			c["blockchain"] = map[string]any{"rating": "attuato"}
+			c["rtd"] = map[string]any{"rating": "forse"}
+		}), nil, 422, []string{"$.checklist.blockchain", "$.checklist.pagopa", "$.checklist.rtd.rating"}, "pagopa"},
+		{"wrong types", "/v1/documents/assessment", "application/json", mutate(t, assess, func(m map[string]any) {
+			m["competenze"].(map[string]any)["dati"] = 101
+			m["competenze"].(map[string]any)["sicurezza"] = "alta"
+			m["partecipanti"] = "tutti"
+		}), nil, 422, []string{"$.competenze.dati", "$.competenze.sicurezza", "$.partecipanti"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := do(t, s, "POST", tc.path, tc.ctype, tc.body, tc.hdr...)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, b)
+			}
+			p := problem(t, resp, b)
+			var paths []string
+			all := p.Detail
+			for _, f := range p.Errors {
+				paths = append(paths, f.Path)
+				all += " " + f.Message
+				if f.Message == "" {
+					t.Errorf("field %s has no message", f.Path)
+				}
+			}
+			sort.Strings(paths)
+			if fmt.Sprint(paths) != fmt.Sprint(tc.paths) && !(len(paths) == 0 && len(tc.paths) == 0) {
+				t.Errorf("paths = %v, want %v", paths, tc.paths)
+			}
+			if !strings.Contains(all, tc.detail) {
+				t.Errorf("messages %q lack %q", all, tc.detail)
+			}
+		})
+	}
+}
+
+// TestBodyLimit sends an oversized body to a real listener: the limit is
+// enforced by the HTTP server before any handler runs.
+func TestBodyLimit(t *testing.T) {
+	s := MustServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.App().Listener(ln)
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	body := append([]byte(`{"note": "`), bytes.Repeat([]byte("x"), 70<<10)...)
+	body = append(body, `"}`...)
+	resp, err := nethttp.Post("http://"+ln.Addr().String()+"/v1/documents/adesione", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	problem(t, resp, b)
+}
+
+func TestNotFound(t *testing.T) {
+	s := MustServer(t)
+	for _, path := range []string{"/v1/documents/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/v1/documents/aaaaaaaaaaaaaaaaaaaaaaaaaa/pdf", "/v1/documents/..%2f..%2fetc/pdf", "/v1/templates/delibera", "/v1/comuni/999999", "/nope"} {
+		resp, b := do(t, s, "GET", path, "", nil)
+		if resp.StatusCode != 404 {
+			t.Errorf("%s: status %d", path, resp.StatusCode)
+			continue
+		}
+		problem(t, resp, b)
+	}
+}
+
+func TestTemplatesAndComuni(t *testing.T) {
+	s := MustServer(t)
+	resp, b := do(t, s, "GET", "/v1/templates", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	var list struct {
+		Templates []fhttp.TemplateInfo `json:"templates"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Templates) != 4 || list.Templates[0].Kind != "adesione" {
+		t.Fatalf("templates = %+v", list.Templates)
+	}
+	sc := list.Templates[0].Schema
+	props := sc["properties"].(map[string]any)
+	if props["ambito"].(map[string]any)["enum"] == nil || sc["additionalProperties"] != false {
+		t.Errorf("schema of adesione is incomplete: %v", sc)
+	}
+	resp, b = do(t, s, "GET", "/v1/comuni?q=casaletto", "", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"istat":"065027"`)) || !bytes.Contains(b, []byte("CC BY 3.0")) {
+		t.Fatalf("comuni search: %d %s", resp.StatusCode, b)
+	}
+	resp, b = do(t, s, "GET", "/v1/comuni?limit=0", "", nil)
+	if resp.StatusCode != 422 {
+		t.Fatalf("bad limit: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	s := MustServer(t)
+	resp, b := do(t, s, "GET", "/openapi.json", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			documented[strings.ToUpper(m)+" "+p] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range s.App().GetRoutes(true) {
+		if r.Method == "HEAD" || r.Method == "USE" || r.Path == "/" {
+			continue
+		}
+		p := regexp.MustCompile(`:([a-z]+)`).ReplaceAllString(r.Path, "{$1}")
+		served[r.Method+" "+p] = true
+	}
+	for k := range served {
+		if !documented[k] {
+			t.Errorf("route %s is not in openapi.json", k)
+		}
+	}
+	for k := range documented {
+		if !served[k] {
+			t.Errorf("openapi.json documents %s, which is not served", k)
+		}
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	s := MustServer(t)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if resp, b := do(t, s, "GET", p, "", nil); resp.StatusCode != 200 {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, b)
+		}
+	}
+	do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "suvereto", "adesione"))
+	do(t, s, "POST", "/v1/documents/adesione", "application/json", []byte(`{}`))
+	resp, b := do(t, s, "GET", "/metrics", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	for _, want := range []string{
+		`faldone_documents_rendered_total{kind="adesione"} 1`,
+		`faldone_http_request_duration_seconds_count{method="POST",route="/v1/documents/:kind",status="201"} 1`,
+		`faldone_http_request_duration_seconds_count{method="POST",route="/v1/documents/:kind",status="422"} 1`,
+		`faldone_render_failures_total`,
+	} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("metrics lack %s\n%s", want, b)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package tmpl_test
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"faldone/internal/comuni"
+	"faldone/internal/tmpl"
+	"faldone/templates"
+)
+
+// copyFS copies the embedded templates into a map the test can edit.
+func copyFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(templates.FS, p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func edit(t *testing.T, m fstest.MapFS, file, old, new string) {
+	t.Helper()
+	s := string(m[file].Data)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s lacks %q", file, old)
+	}
+	m[file] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}
+
+// TestLoadRefusesBrokenTemplates: each broken template stops the load with
+// the file and the reason.
+func TestLoadRefusesBrokenTemplates(t *testing.T) {
+	reg, err := comuni.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, old, new string
+		want                 []string
+	}{
+		{"unknown block", "adesione.yaml", "type: heading", "type: banner", []string{"adesione.yaml", `unknown block type "banner"`}},
+		{"unknown key", "adesione.yaml", "    text: adesione.premessa", "    txt: adesione.premessa", []string{"adesione.yaml", "txt"}},
+		{"undeclared field in an expression", "adesione.yaml", `value: "{{.pec}}"`, `value: "{{.fax}}"`, []string{"adesione.yaml", ".fax is used but not declared"}},
+		{"undeclared field in a message", "locales/active.de.toml", "Gemeinde {{.comune.name}}\"", "Gemeinde {{.comune.nome}}\"", []string{"adesione.yaml", `a comune has no "nome"`, "(de)"}},
+		{"undeclared sub-field", "piano.yaml", `{{.item.ufficio}}`, `{{.item.stanza}}`, []string{"piano.yaml", ".item.stanza"}},
+		{"message missing everywhere", "approvazione.yaml", "text: approvazione.chiusura", "text: approvazione.saluti", []string{"approvazione.yaml", `"approvazione.saluti" is missing`}},
+		{"message missing in one language", "locales/active.en.toml", "ore = \"Hours\"\n", "", []string{"active.en.toml", "field.ore"}},
+		{"bad template syntax", "locales/active.it.toml", `premessa = "Il/La sottoscritto/a {{.firmatario.nome}}`, `premessa = "Il/La sottoscritto/a {{.firmatario.nome`, []string{"active.it.toml", "adesione.premessa"}},
+		{"unknown field type", "assessment.yaml", "type: checklist, required: true", "type: grid, required: true", []string{"assessment.yaml", `unknown type "grid"`}},
+		{"table widths", "piano.yaml", `value: "{{.item.ore}}", width: 2`, `value: "{{.item.ore}}", width: 3`, []string{"piano.yaml", "add up to 12"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := copyFS(t)
+			edit(t, m, tc.file, tc.old, tc.new)
+			_, err := tmpl.Load(m, reg)
+			if err == nil {
+				t.Fatal("Load accepted a broken template")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateChangeNeedsNoRebuild edits a message and a layout at run time.
+func TestTemplateChangeNeedsNoRebuild(t *testing.T) {
+	reg, _ := comuni.Default()
+	m := copyFS(t)
+	edit(t, m, "locales/active.it.toml", `dichiara = "A tal fine il Comune si impegna a:"`, `dichiara = "Il Comune si impegna in particolare a:"`)
+	s, err := tmpl.Load(m, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := tmpl.Decode([]byte(`{"comune":"037034","ambito":"A","firmatario":{"nome":"Fabrizio Morganti","ruolo":"Sindaco"},"referente":{"nome":"Elena Bonfiglioli","ruolo":"RTD","email":"e.b@comune.loiano.bo.it","telefono":"051 654 3611"},"pec":"comune.loiano@cert.provincia.bo.it","protocollo":{"numero":"0012345","data":"2026-11-24"},"luogo":"Loiano","data":"2026-11-24"}`))
+	in, err := s.Validate("adesione", data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Fill("adesione", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range f.Layout.Blocks {
+		for _, tx := range b.Text {
+			found = found || tx == "Il Comune si impegna in particolare a:"
+		}
+	}
+	if !found {
+		t.Error("edited message not used")
+	}
+}
+
+func TestMatchLanguage(t *testing.T) {
+	for _, tc := range []struct{ explicit, accept, want string }{
+		{"", "", "it"}, {"", "de-AT,de;q=0.9", "de"}, {"", "en-GB", "en"}, {"", "fr-FR", "it"},
+		{"en", "de", "en"}, {"xx", "de", "de"}, {"", "garbage;;;", "it"},
+	} {
+		if got := tmpl.MatchLanguage(tc.explicit, tc.accept); got != tc.want {
+			t.Errorf("MatchLanguage(%q, %q) = %q, want %q", tc.explicit, tc.accept, got, tc.want)
+		}
+	}
+}
