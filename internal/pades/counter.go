@@ -151,10 +151,11 @@ func docMDPDiff(old, cur *document) []string {
 			break
 		}
 		ov, oerr := old.get(n)
+		if oerr == nil && ov == nil {
+			continue // new object: only what references it matters
+		}
 		nv, nerr := cur.get(n)
 		switch {
-		case oerr == nil && ov == nil:
-			continue // new object: only what references it matters
 		case nerr != nil:
 			out = append(out, fmt.Sprintf("object %d unreadable: %v", n, nerr))
 		case nv == nil:

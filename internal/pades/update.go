@@ -192,12 +192,12 @@ func fieldName(doc *document, form Dict, want string) string {
 			taken[decodeText(t)] = true
 		}
 	}
-	base := want
-	if base == "" {
-		base = "Signature"
-	}
 	if want != "" && !taken[want] {
 		return want
+	}
+	base := strings.TrimRight(want, "0123456789")
+	if base == "" {
+		base = "Signature"
 	}
 	for i := 1; ; i++ {
 		if n := base + strconv.Itoa(i); !taken[n] {
