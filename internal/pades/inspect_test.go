@@ -110,9 +110,41 @@ func TestInspectErrors(t *testing.T) {
 }
 
 func TestPDFDate(t *testing.T) {
-	tm := time.Date(2026, 3, 12, 10, 15, 7, 0, time.FixedZone("", -(5*3600 + 30*60)))
+	tm := time.Date(2026, 3, 12, 10, 15, 7, 0, time.FixedZone("", -(5*3600+30*60)))
 	s := pdfDate(tm)
 	if s != "D:20260312101507-05'30'" || !parsePDFDate(s).Equal(tm) {
 		t.Fatalf("pdfDate %q parses to %v", s, parsePDFDate(s))
+	}
+}
+
+// TestSignRefit forces a placeholder too small for the CMS: Sign must
+// retry with a larger one and still produce a valid signature.
+func TestSignRefit(t *testing.T) {
+	defer func(v int) { contentsSlack = v }(contentsSlack)
+	pki := newPKI(t, "rsa", "seal")
+	contentsSlack = -len(pki.ca.Raw)
+	out, res, err := Sign(context.Background(), testLetter(t), Options{Signer: pki.key, Chain: pki.chain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := Inspect(out)
+	if err != nil || len(sigs) != 1 || sigs[0].IntegrityErr != nil || sigs[0].ByteRange != res.ByteRange {
+		t.Fatalf("Inspect: %v %v", sigs, err)
+	}
+	if gap := res.ByteRange[2] - res.ByteRange[1]; gap <= int64(2*len(pki.leaf.Raw)) {
+		t.Fatalf("placeholder of %d hex digits was not enlarged", gap)
+	}
+}
+
+// TestSignCertifiedNoChanges refuses to sign a file certified with /P 1.
+func TestSignCertifiedNoChanges(t *testing.T) {
+	pki := newPKI(t, "ecdsa", "seal")
+	once, _, err := Sign(context.Background(), testLetter(t), Options{Signer: pki.key, Chain: pki.chain(), Certify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := bytes.Replace(once, []byte("/P 2 /V /1.2"), []byte("/P 1 /V /1.2"), 1)
+	if _, _, err := Sign(context.Background(), locked, Options{Signer: pki.key, Chain: pki.chain()}); !errors.Is(err, ErrCertified) {
+		t.Fatalf("got %v, want ErrCertified", err)
 	}
 }

@@ -59,6 +59,10 @@ var ErrCertified = errors.New("document is certified with no changes allowed")
 
 const maxSignAttempts = 3
 
+// contentsSlack is added to the certificate sizes to size the /Contents
+// placeholder (signed attributes, signature value, CMS framing).
+var contentsSlack = 2048
+
 // Sign appends to pdf an incremental update holding a PAdES baseline
 // signature (B-B, or B-T when o.TSA is set) in an invisible signature
 // field on page 1. pdf is an unchanged prefix of the returned bytes. The
@@ -80,7 +84,7 @@ func Sign(ctx context.Context, pdf []byte, o Options) ([]byte, *Result, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("sign: %w", err)
 	}
-	size := 2048
+	size := contentsSlack
 	for _, c := range o.Chain {
 		size += len(c.Raw)
 	}
