@@ -2,7 +2,10 @@ package faldone
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Change reasons of a new version (AgID VersioneDelDocumento).
@@ -82,4 +85,102 @@ type Archive interface {
 	BySHA(ctx context.Context, sha256 string) ([]*Record, error)
 	// Close releases the archive.
 	Close() error
+}
+
+// canonicalRecord has the fields of Record with Leaf left out of the JSON:
+// the leaf index is where the log put the record, not part of what it
+// commits to. A field added to Record MUST be added here too (the
+// conversion in CanonicalRecord does not compile otherwise).
+type canonicalRecord struct {
+	ID       string      `json:"id"`
+	Version  int         `json:"version"`
+	PrevSHA  string      `json:"prev_sha256,omitempty"`
+	Reason   string      `json:"change_reason,omitempty"`
+	Kind     Kind        `json:"kind"`
+	Comune   string      `json:"comune"`
+	IPA      string      `json:"ipa"`
+	Oggetto  string      `json:"oggetto"`
+	Protocol Protocol    `json:"protocol"`
+	Lang     string      `json:"lang"`
+	Date     string      `json:"date"`
+	SHA256   string      `json:"sha256"`
+	Size     int64       `json:"size"`
+	Input    []byte      `json:"input"`
+	InputSHA string      `json:"input_sha256"`
+	Template TemplateRef `json:"template"`
+	Seal     SealFacts   `json:"seal"`
+	Cites    string      `json:"cites,omitempty"`
+	CitesSHA string      `json:"cites_sha256,omitempty"`
+	Actor    string      `json:"actor"`
+	Created  time.Time   `json:"created"`
+	Format   string      `json:"format"`
+	Producer string      `json:"producer"`
+	Leaf     int64       `json:"-"`
+}
+
+// CanonicalRecord returns the canonical encoding of r, the bytes the audit
+// log hashes into r's leaf: compact JSON of every field but Leaf, in field
+// order, with times in UTC. Decoding it into a Record and encoding that
+// again gives the same bytes, so a leaf can be recomputed from a stored
+// record. It includes the PDF's SHA-256, so the leaf commits to the PDF.
+//
+// CanonicalRecord MUST only be given records that [CheckRecord] accepts;
+// it panics on times outside the years 0-9999, which JSON cannot encode.
+func CanonicalRecord(r *Record) []byte {
+	c := canonicalRecord(*r)
+	c.Leaf = 0
+	c.Created = c.Created.UTC()
+	if t := c.Seal.TimestampTime; t != nil {
+		u := t.UTC()
+		c.Seal.TimestampTime = &u
+	}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		panic(fmt.Sprintf("canonical record %s v%d: %v", r.ID, r.Version, err))
+	}
+	return b
+}
+
+// CheckRecord reports, as an EINVALID error, what prevents r from being
+// archived with a stable canonical form: an empty id, a version below 1,
+// text that is not valid UTF-8 (JSON would replace it, so the record read
+// back would differ from the one hashed), or a time JSON cannot encode.
+func CheckRecord(r *Record) error {
+	if r == nil {
+		return Errorf(EINVALID, "no record")
+	}
+	if r.ID == "" {
+		return Errorf(EINVALID, "record has no id")
+	}
+	if r.Version < 1 {
+		return Errorf(EINVALID, "record %s: version %d, want 1 or more", r.ID, r.Version)
+	}
+	texts := []struct{ name, s string }{
+		{"id", r.ID}, {"prev_sha256", r.PrevSHA}, {"change_reason", r.Reason},
+		{"kind", string(r.Kind)}, {"comune", r.Comune}, {"ipa", r.IPA},
+		{"oggetto", r.Oggetto}, {"protocol.number", r.Protocol.Number},
+		{"protocol.date", r.Protocol.Date}, {"lang", r.Lang}, {"date", r.Date},
+		{"sha256", r.SHA256}, {"input_sha256", r.InputSHA},
+		{"template.id", r.Template.ID}, {"template.version", r.Template.Version},
+		{"template.sha256", r.Template.SHA256}, {"seal.cert_sha256", r.Seal.CertSHA256},
+		{"seal.level", r.Seal.Level}, {"cites", r.Cites}, {"cites_sha256", r.CitesSHA},
+		{"actor", r.Actor}, {"format", r.Format}, {"producer", r.Producer},
+	}
+	for _, f := range texts {
+		if !utf8.ValidString(f.s) {
+			return Errorf(EINVALID, "record %s v%d: %s is not valid UTF-8", r.ID, r.Version, f.name)
+		}
+	}
+	times := []struct {
+		name string
+		t    *time.Time
+	}{{"created", &r.Created}, {"seal.timestamp_time", r.Seal.TimestampTime}}
+	for _, f := range times {
+		if f.t != nil {
+			if y := f.t.UTC().Year(); y < 0 || y > 9999 {
+				return Errorf(EINVALID, "record %s v%d: %s year %d is out of range", r.ID, r.Version, f.name, y)
+			}
+		}
+	}
+	return nil
 }

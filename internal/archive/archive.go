@@ -1,0 +1,166 @@
+// Package archive holds what the storage engines (sqlite, postgres) share
+// to implement [faldone.Archive] the same way: record checks, the version
+// rules, the stored form of a record and the checks made when reading it
+// back. It does no I/O.
+package archive
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"faldone/internal/audit"
+	"faldone/internal/faldone"
+)
+
+// Prepare checks rec against pdf before it is archived and fills what the
+// archive owns: SHA256 and Size when empty (they MUST match pdf when set),
+// Created when zero (from now), and times in UTC so that the record in
+// memory is the one read back. Errors are EINVALID.
+func Prepare(rec *faldone.Record, pdf []byte, now func() time.Time) error {
+	if err := faldone.CheckRecord(rec); err != nil {
+		return err
+	}
+	if len(pdf) == 0 {
+		return faldone.Errorf(faldone.EINVALID, "record %s v%d: empty PDF", rec.ID, rec.Version)
+	}
+	sum := sha256.Sum256(pdf)
+	got := hex.EncodeToString(sum[:])
+	switch {
+	case rec.SHA256 == "":
+		rec.SHA256 = got
+	case rec.SHA256 != got:
+		return faldone.Errorf(faldone.EINVALID, "record %s v%d: sha256 %s does not match the PDF (%s)", rec.ID, rec.Version, rec.SHA256, got)
+	}
+	switch {
+	case rec.Size == 0:
+		rec.Size = int64(len(pdf))
+	case rec.Size != int64(len(pdf)):
+		return faldone.Errorf(faldone.EINVALID, "record %s v%d: size %d does not match the PDF (%d bytes)", rec.ID, rec.Version, rec.Size, len(pdf))
+	}
+	if rec.Created.IsZero() {
+		if now == nil {
+			now = time.Now
+		}
+		rec.Created = now()
+	}
+	rec.Created = rec.Created.UTC().Round(0)
+	if t := rec.Seal.TimestampTime; t != nil {
+		u := t.UTC().Round(0)
+		rec.Seal.TimestampTime = &u
+	}
+	return faldone.CheckRecord(rec)
+}
+
+// Next applies the version rules to rec given the newest stored version
+// of its id (nil when the id is unknown): version 1 for a new id
+// (ENOTFOUND for a later version of an unknown id), exactly latest+1
+// otherwise (ECONFLICT). It fills PrevSHA from latest when empty and
+// rejects one that names another PDF (ECONFLICT).
+func Next(rec *faldone.Record, latest *faldone.Record) error {
+	if latest == nil {
+		if rec.Version != 1 {
+			return faldone.Errorf(faldone.ENOTFOUND, "document %s not found: version %d needs an archived version %d", rec.ID, rec.Version, rec.Version-1)
+		}
+		return nil
+	}
+	if rec.Version != latest.Version+1 {
+		return faldone.Errorf(faldone.ECONFLICT, "document %s is at version %d: cannot archive version %d, next is %d", rec.ID, latest.Version, rec.Version, latest.Version+1)
+	}
+	switch {
+	case rec.PrevSHA == "":
+		rec.PrevSHA = latest.SHA256
+	case rec.PrevSHA != latest.SHA256:
+		return faldone.Errorf(faldone.ECONFLICT, "document %s: prev_sha256 %s is not the PDF of version %d (%s)", rec.ID, rec.PrevSHA, latest.Version, latest.SHA256)
+	}
+	return nil
+}
+
+// Encode returns the stored form of rec (its canonical JSON) and its leaf
+// hash.
+func Encode(rec *faldone.Record) (body, leafHash []byte) {
+	body = faldone.CanonicalRecord(rec)
+	return body, audit.LeafHash(body)
+}
+
+// Row is a stored record: the canonical body plus the columns kept beside
+// it for lookups.
+type Row struct {
+	Leaf    int64
+	ID      string
+	Version int
+	Comune  string
+	SHA256  string
+	Body    []byte
+}
+
+// Decode decodes a stored row into a record and checks that the lookup
+// columns agree with the body: they disagree only when the database was
+// edited outside faldone.
+func Decode(row *Row) (*faldone.Record, error) {
+	rec := new(faldone.Record)
+	dec := json.NewDecoder(bytes.NewReader(row.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(rec); err != nil {
+		return nil, fmt.Errorf("decode record at leaf %d: %w (the row was edited outside faldone; run an audit)", row.Leaf, err)
+	}
+	rec.Leaf = row.Leaf
+	if rec.ID != row.ID || rec.Version != row.Version || rec.Comune != row.Comune || rec.SHA256 != row.SHA256 {
+		return nil, fmt.Errorf("decode record at leaf %d: columns (%s v%d, comune %s, sha256 %s) disagree with the stored record (%s v%d, comune %s, sha256 %s): the row was edited outside faldone; run an audit",
+			row.Leaf, row.ID, row.Version, row.Comune, row.SHA256, rec.ID, rec.Version, rec.Comune, rec.SHA256)
+	}
+	return rec, nil
+}
+
+// ParseSHA256 returns s as a lowercase hex SHA-256, or an EINVALID error.
+func ParseSHA256(s string) (string, error) {
+	s = strings.ToLower(s)
+	if len(s) != 2*sha256.Size {
+		return "", faldone.Errorf(faldone.EINVALID, "%q is not a SHA-256 (64 hex digits)", s)
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return "", faldone.Errorf(faldone.EINVALID, "%q is not a SHA-256 (64 hex digits)", s)
+	}
+	return s, nil
+}
+
+// CheckBlob returns an error naming the blob when data does not hash to
+// sum (a lowercase hex SHA-256).
+func CheckBlob(name, sum string, data []byte) error {
+	got := sha256.Sum256(data)
+	if g := hex.EncodeToString(got[:]); g != sum {
+		return fmt.Errorf("blob %s is corrupt: sha256 is %s, want %s (%d bytes); restore it from a backup and run an audit", name, g, sum, len(data))
+	}
+	return nil
+}
+
+// Span is the part of a [audit.HashReader] request on one level: engines
+// read it as one range when it is dense.
+type Span struct {
+	Level  uint
+	Lo, Hi uint64
+	// Want maps an index of this level to the positions in ids that ask
+	// for it.
+	Want map[uint64][]int
+}
+
+// Spans groups ids by level, in order of first appearance.
+func Spans(ids []audit.NodeID) []*Span {
+	var out []*Span
+	byLevel := map[uint]*Span{}
+	for i, id := range ids {
+		s := byLevel[id.Level]
+		if s == nil {
+			s = &Span{Level: id.Level, Lo: id.Index, Hi: id.Index, Want: map[uint64][]int{}}
+			byLevel[id.Level] = s
+			out = append(out, s)
+		}
+		s.Lo, s.Hi = min(s.Lo, id.Index), max(s.Hi, id.Index)
+		s.Want[id.Index] = append(s.Want[id.Index], i)
+	}
+	return out
+}

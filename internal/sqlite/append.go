@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"faldone/internal/archive"
+	"faldone/internal/audit"
+	"faldone/internal/faldone"
+)
+
+// Append stores a new version: it writes the PDF blob durably first, then,
+// in one BEGIN IMMEDIATE transaction, checks the version rules, inserts
+// the record and its leaf with the tree nodes it completes, and grows the
+// log. It returns EINVALID for a record that does not match its PDF,
+// ENOTFOUND for a later version of an unknown id, ECONFLICT for a wrong
+// version. On success it sets rec.Leaf and fills SHA256, Size, PrevSHA and
+// Created when they were empty; on failure rec is unchanged.
+func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) error {
+	if rec == nil {
+		return faldone.Errorf(faldone.EINVALID, "append: no record")
+	}
+	r := *rec
+	if err := archive.Prepare(&r, pdf, a.now); err != nil {
+		return err
+	}
+	if err := a.blobs.put(r.SHA256, pdf); err != nil {
+		return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+	}
+	leaf, err := a.insert(ctx, &r)
+	if err != nil {
+		return err
+	}
+	r.Leaf = leaf
+	*rec = r
+	return nil
+}
+
+// insert runs the append transaction and returns the leaf index.
+func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) {
+	fail := func(err error) (int64, error) {
+		if faldone.ErrorCode(err) != faldone.EINTERNAL {
+			return 0, err
+		}
+		return 0, fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+	}
+	tx, err := a.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(busyHint(err))
+	}
+	defer tx.Rollback()
+
+	var latest *faldone.Record
+	var v int
+	var sha string
+	err = tx.QueryRowContext(ctx, `SELECT version, sha256 FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, r.ID).Scan(&v, &sha)
+	switch {
+	case err == nil:
+		latest = &faldone.Record{ID: r.ID, Version: v, SHA256: sha}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fail(err)
+	}
+	if err := archive.Next(r, latest); err != nil {
+		return fail(err)
+	}
+
+	var size int64
+	if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
+		return fail(fmt.Errorf("read log size: %w", err))
+	}
+	body, leafHash := archive.Encode(r)
+	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
+	if err != nil {
+		return fail(err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fail(err)
+	}
+	defer stmt.Close()
+	for _, n := range nodes {
+		if _, err := stmt.ExecContext(ctx, int64(n.ID.Level), int64(n.ID.Index), n.Hash); err != nil {
+			return fail(fmt.Errorf("insert node %s: %w", n.ID, err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (leaf_index, id, version, comune, sha256, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		size, r.ID, r.Version, r.Comune, r.SHA256, body); err != nil {
+		return fail(fmt.Errorf("insert record: %w", err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET size = ? WHERE id = 1`, size+1); err != nil {
+		return fail(fmt.Errorf("grow log: %w", err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(busyHint(err))
+	}
+	return size, nil
+}
+
+// busyHint adds a hint to errors that mean another process holds the
+// database.
+func busyHint(err error) error {
+	if err != nil && (containsAny(err.Error(), "SQLITE_BUSY", "database is locked")) {
+		return &faldone.Error{Code: faldone.EUNAVAILABLE,
+			Message: "the archive database is locked by another writer; retry, and check that no other process keeps a write transaction open",
+			Err:     err}
+	}
+	return err
+}

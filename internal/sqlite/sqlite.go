@@ -1,0 +1,214 @@
+// Package sqlite is the embedded storage engine of faldone: records, the
+// audit log and checkpoints in one SQLite database (modernc.org/sqlite, no
+// cgo), PDFs as content-addressed files beside it.
+//
+// One process writes at a time: appends run in BEGIN IMMEDIATE
+// transactions on a single connection, the database is in WAL mode with
+// synchronous=FULL, and readers use a separate read-only pool. A PDF is
+// written and fsynced to blobs/ab/cd/<sha256>.pdf before the transaction
+// that records it commits, so no record ever lacks its PDF; a crash in
+// between leaves an orphan blob, which is harmless.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"faldone/internal/archive"
+	"faldone/internal/faldone"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// busyTimeout is how long a writer waits for another process's write lock.
+const busyTimeout = 10 * time.Second
+
+// Archive is a [faldone.Archive] stored in SQLite and blob files. It is
+// safe for concurrent use; several processes may share the files, one
+// writing at a time.
+type Archive struct {
+	// Now returns the time given to records appended without one.
+	// Optional: if nil, time.Now is used.
+	Now func() time.Time
+
+	path  string
+	w     *sql.DB // one connection, BEGIN IMMEDIATE
+	r     *sql.DB // read-only pool
+	blobs *blobStore
+}
+
+var _ faldone.Archive = (*Archive)(nil)
+
+// Open opens (creating if needed) the archive database at path and the
+// blob directory blobDir, and applies pending schema migrations. If
+// blobDir is empty, "blobs" beside the database is used.
+func Open(ctx context.Context, path, blobDir string) (*Archive, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite archive: invalid path %q: want a plain file path", path)
+	}
+	if blobDir == "" {
+		blobDir = filepath.Join(filepath.Dir(path), "blobs")
+	}
+	if err := mkdirSync(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("open sqlite archive %s: %w", path, err)
+	}
+	blobs, err := openBlobStore(blobDir)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite archive %s: %w", path, err)
+	}
+	a := &Archive{path: path, blobs: blobs}
+	if a.w, err = openDB(path, "immediate", false); err != nil {
+		return nil, err
+	}
+	a.w.SetMaxOpenConns(1)
+	a.w.SetMaxIdleConns(1)
+	a.w.SetConnMaxIdleTime(0)
+	a.w.SetConnMaxLifetime(0)
+	if err := a.w.PingContext(ctx); err != nil {
+		a.w.Close()
+		return nil, fmt.Errorf("open sqlite archive %s: %w (check that the directory is writable and the file is a SQLite database)", path, err)
+	}
+	if err := a.Migrate(ctx); err != nil {
+		a.w.Close()
+		return nil, err
+	}
+	if a.r, err = openDB(path, "deferred", true); err != nil {
+		a.w.Close()
+		return nil, err
+	}
+	a.r.SetMaxOpenConns(8)
+	a.r.SetMaxIdleConns(8)
+	return a, nil
+}
+
+// openDB opens a pool on path with the pragmas every connection needs.
+func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	}
+	q.Set("_txlock", txlock)
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite archive %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database pools.
+func (a *Archive) Close() error {
+	var errs []error
+	if a.r != nil {
+		errs = append(errs, a.r.Close())
+	}
+	if a.w != nil {
+		errs = append(errs, a.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close sqlite archive %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded schema migrations the database lacks, in
+// one transaction, and records them in schema_migrations. Open calls it;
+// running it again does nothing.
+func (a *Archive) Migrate(ctx context.Context) error {
+	ms, err := archive.Migrations(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	tx, err := a.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	if current > len(ms) {
+		return fmt.Errorf("migrate %s: the database schema is at version %d but this faldone knows up to %d: upgrade faldone", a.path, current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate %s: %s: %w", a.path, m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.Version, m.Name, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("migrate %s: %s: %w", a.path, m.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// now returns the archive's current time.
+func (a *Archive) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// mkdirSync creates dir and its missing parents, fsyncing each parent
+// that gains an entry.
+func mkdirSync(dir string) error {
+	dir = filepath.Clean(dir)
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("mkdir %s: not a directory", dir)
+		}
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirSync(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil
+		}
+		return fmt.Errorf("mkdir: %w", err)
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// syncDir fsyncs a directory so that entries created or renamed in it
+// survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
