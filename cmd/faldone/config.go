@@ -21,6 +21,14 @@ type Config struct {
 	RenderTimeout time.Duration
 	LogLevel      string
 	LogFormat     string
+
+	Seal           string        // key spec, see keys.Open
+	SealSecretFile string        // file holding the PKCS#12 password or PKCS#11 PIN
+	TSAURL         string        // RFC 3161 endpoint; empty: seal at PAdES B-B
+	TSATimeout     time.Duration // per attempt
+	TSARetries     int
+	TSAFallback    bool // seal at B-B when the TSA is down instead of refusing
+	Production     bool // refuse development keys
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -33,6 +41,18 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RenderTimeout, "render-timeout", envDuration("render-timeout", 30*time.Second), "deadline of one render and seal (FALDONE_RENDER_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error (FALDONE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "json or text (FALDONE_LOG_FORMAT)")
+	c.bindSeal(fs)
+}
+
+// bindSeal registers the seal settings, shared by serve and render.
+func (c *Config) bindSeal(fs *flag.FlagSet) {
+	fs.StringVar(&c.Seal, "seal", env("seal", "dev"), "seal key: dev, pkcs12:PATH, pem:KEY,CHAIN or pkcs11:module=..;token=..;label=.. (FALDONE_SEAL); the password or PIN comes from FALDONE_SEAL_SECRET or the file of --seal-secret-file")
+	fs.StringVar(&c.SealSecretFile, "seal-secret-file", env("seal-secret-file", ""), "file holding the seal's password or PIN (FALDONE_SEAL_SECRET_FILE)")
+	fs.StringVar(&c.TSAURL, "tsa-url", env("tsa-url", ""), "RFC 3161 time-stamp authority URL; empty seals at PAdES B-B (FALDONE_TSA_URL)")
+	fs.DurationVar(&c.TSATimeout, "tsa-timeout", envDuration("tsa-timeout", 10*time.Second), "time-stamp request timeout per attempt (FALDONE_TSA_TIMEOUT)")
+	fs.IntVar(&c.TSARetries, "tsa-retries", envInt("tsa-retries", 2), "time-stamp retries after a failed attempt (FALDONE_TSA_RETRIES)")
+	fs.BoolVar(&c.TSAFallback, "tsa-fallback", envBool("tsa-fallback", false), "seal at B-B when the TSA is down instead of refusing (FALDONE_TSA_FALLBACK)")
+	fs.BoolVar(&c.Production, "production", envBool("production", false), "production mode: refuse development keys (FALDONE_PRODUCTION)")
 }
 
 // Validate checks the settings.
@@ -60,6 +80,7 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, "log-format must be json or text")
 	}
+	errs = append(errs, c.validateSeal()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
@@ -111,4 +132,27 @@ func envBool(name string, def bool) bool {
 		return b
 	}
 	return def
+}
+
+func (c *Config) validateSeal() []string {
+	var errs []string
+	if c.Seal == "" {
+		errs = append(errs, "seal must not be empty")
+	}
+	if c.TSAURL != "" && !strings.HasPrefix(c.TSAURL, "http://") && !strings.HasPrefix(c.TSAURL, "https://") {
+		errs = append(errs, "tsa-url must be an http or https URL")
+	}
+	if c.TSATimeout < 100*time.Millisecond {
+		errs = append(errs, "tsa-timeout must be at least 100ms")
+	}
+	if c.TSARetries < 0 || c.TSARetries > 10 {
+		errs = append(errs, "tsa-retries must be between 0 and 10")
+	}
+	if c.Production && (c.Seal == "dev" || strings.HasPrefix(c.Seal, "dev:")) {
+		errs = append(errs, "production refuses the development seal: set --seal (FALDONE_SEAL)")
+	}
+	if c.Production && c.TSAURL == "" {
+		errs = append(errs, "production needs a time-stamp authority: set --tsa-url (FALDONE_TSA_URL)")
+	}
+	return errs
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +27,9 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/filestore"
 	fhttp "faldone/internal/http"
+	"faldone/internal/keys"
+	"faldone/internal/pades"
+	"faldone/internal/seal"
 	"faldone/internal/tmpl"
 	"faldone/templates"
 )
@@ -72,6 +77,39 @@ func main() {
 }
 
 // loadTemplates loads the embedded templates, or dir's when set.
+// openSealer loads the seal key and the TSA client of cfg. On the embedded
+// default it creates a development CA and seal in the data directory the
+// first time, and says so with its fingerprint.
+func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
+	var key *keys.Seal
+	if cfg.Seal == "dev" && !cfg.Production {
+		k, created, err := keys.DevSeal(filepath.Join(cfg.Data, "keys"), time.Now)
+		if err != nil {
+			return nil, fmt.Errorf("development seal: %w", err)
+		}
+		if created {
+			log.Warn("created a development seal: NOT VALID FOR PRODUCTION", "dir", filepath.Join(cfg.Data, "keys"), "sha256", k.Fingerprint())
+		}
+		key = k
+	} else {
+		secret, err := keys.PasswordFrom(os.Getenv("FALDONE_SEAL_SECRET"), cfg.SealSecretFile)
+		if err != nil && !errors.Is(err, keys.ErrNoSecret) {
+			return nil, err
+		}
+		k, err := keys.Open(cfg.Seal, keys.Options{Secret: secret, AllowDev: !cfg.Production, DevDir: filepath.Join(cfg.Data, "keys")})
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	}
+	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Logger: log}
+	if cfg.TSAURL != "" {
+		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
+	}
+	log.Info("seal ready", "source", key.Source, "sha256", key.Fingerprint(), "subject", key.Leaf().Subject.String(), "tsa", cfg.TSAURL, "dev", key.Dev)
+	return s, nil
+}
+
 func loadTemplates(dir string) (*tmpl.Set, error) {
 	reg, err := comuni.Default()
 	if err != nil {
@@ -122,8 +160,14 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	sealer, err := openSealer(&cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sealer.Key.Close()
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
+		Sealer:   sealer,
 		Store:    store,
 	}
 	srv := fhttp.New(fhttp.Config{
@@ -153,8 +197,15 @@ func renderCmd(args []string) error {
 	out := fs.String("out", "", "output PDF file")
 	lang := fs.String("lang", "", "language: it, en, de (default: the input's lang, else it)")
 	tdir := fs.String("templates", env("templates", ""), "directory of templates overriding the embedded ones (FALDONE_TEMPLATES)")
+	unsigned := fs.Bool("unsigned", false, "do not seal: a draft")
+	var cfg Config
+	fs.StringVar(&cfg.Data, "data", env("data", "./data"), "data directory, where the development seal lives (FALDONE_DATA)")
+	cfg.bindSeal(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if errs := cfg.validateSeal(); len(errs) > 0 && !*unsigned {
+		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
 	if *kind == "" || *in == "" || *out == "" {
 		fs.Usage()
@@ -180,9 +231,23 @@ func renderCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := filestore.WriteFile(*out, res.PDF); err != nil {
+	pdf, level := res.PDF, "unsigned"
+	if !*unsigned {
+		sealer, err := openSealer(&cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return err
+		}
+		defer sealer.Key.Close()
+		sealed, facts, err := sealer.Seal(ctx, pdf, &res.Document)
+		if err != nil {
+			return err
+		}
+		pdf, level = sealed, "PAdES "+facts.Level
+	}
+	if err := filestore.WriteFile(*out, pdf); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
-	fmt.Printf("%s  %s  %d bytes\n", res.Document.SHA256, *out, len(res.PDF))
+	sum := sha256.Sum256(pdf)
+	fmt.Printf("%x  %s  %d bytes  %s\n", sum, *out, len(pdf), level)
 	return nil
 }

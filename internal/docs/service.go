@@ -32,11 +32,11 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 	d.ID = NewID()
 	pdf := res.PDF
 	if s.Sealer != nil {
-		sealed, _, err := s.Sealer.Seal(ctx, pdf, &d)
+		sealed, facts, err := s.Sealer.Seal(ctx, pdf, &d)
 		if err != nil {
 			return nil, err
 		}
-		pdf = sealed
+		pdf, d.Seal = sealed, facts
 		d.SHA256, d.Size = sha256Hex(pdf), int64(len(pdf))
 	}
 	if err := s.Store.Put(ctx, &d, pdf); err != nil {

@@ -25,9 +25,11 @@ const (
 
 // SealFacts are the signature facts of an archived version.
 type SealFacts struct {
-	CertSHA256    string     `json:"cert_sha256,omitempty"` // seal certificate fingerprint
-	Level         string     `json:"level,omitempty"`       // PAdES level: B-B, B-T, or "" when unsigned
-	TimestampTime *time.Time `json:"timestamp_time,omitempty"`
+	CertSHA256    string     `json:"cert_sha256,omitempty"`    // seal certificate fingerprint
+	Level         string     `json:"level,omitempty"`          // PAdES level: B-B, B-T, or "" when unsigned
+	SigningTime   *time.Time `json:"signing_time,omitempty"`   // claimed signing time (/M)
+	TimestampTime *time.Time `json:"timestamp_time,omitempty"` // RFC 3161 token time (B-T)
+	TSAFallback   bool       `json:"tsa_fallback,omitempty"`   // sealed at B-B because the TSA was down
 	ComuneSigned  bool       `json:"comune_signed"`
 }
 

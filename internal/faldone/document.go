@@ -40,6 +40,7 @@ type Document struct {
 	InputSHA string      `json:"input_sha256"`
 	Producer string      `json:"producer"`
 	Created  time.Time   `json:"created"`
+	Seal     *SealFacts  `json:"seal,omitempty"` // nil when unsealed
 }
 
 // Rendered is the outcome of filling a template: the PDF and its facts.
