@@ -45,6 +45,7 @@ type DocumentResponse struct {
 	Template faldone.TemplateRef `json:"template"`
 	InputSHA string              `json:"input_sha256"`
 	Created  string              `json:"created"`
+	Seal     *faldone.SealFacts  `json:"seal,omitempty"`
 	Links    map[string]string   `json:"links"`
 }
 
@@ -52,7 +53,7 @@ func documentResponse(d *faldone.Document) DocumentResponse {
 	return DocumentResponse{
 		ID: d.ID, Kind: d.Kind, Comune: d.Comune, Oggetto: d.Oggetto, Lang: d.Lang,
 		SHA256: d.SHA256, Size: d.Size, Template: d.Template, InputSHA: d.InputSHA,
-		Created: d.Created.UTC().Format("2006-01-02T15:04:05Z"),
+		Created: d.Created.UTC().Format("2006-01-02T15:04:05Z"), Seal: d.Seal,
 		Links: map[string]string{
 			"self": "/v1/documents/" + d.ID,
 			"pdf":  "/v1/documents/" + d.ID + "/pdf",

@@ -15,18 +15,26 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/filestore"
 	fhttp "faldone/internal/http"
+	"faldone/internal/keys"
+	"faldone/internal/pades"
 	"faldone/internal/pdftest"
+	"faldone/internal/seal"
+	"faldone/internal/testenv"
 	"faldone/internal/tmpl"
 	"faldone/templates"
 )
 
 // MustServer returns an API on the embedded templates and a fresh store.
-func MustServer(tb testing.TB) *fhttp.Server {
+func MustServer(tb testing.TB) *fhttp.Server { return mustServer(tb, nil) }
+
+// mustServer returns an API that seals with sealer (nil: unsealed).
+func mustServer(tb testing.TB, sealer docs.Sealer) *fhttp.Server {
 	tb.Helper()
 	reg, err := comuni.Default()
 	if err != nil {
@@ -42,7 +50,7 @@ func MustServer(tb testing.TB) *fhttp.Server {
 	}
 	return fhttp.New(fhttp.Config{
 		Templates: set, Version: "test", BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Store: store},
+		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Store: store, Sealer: sealer},
 	})
 }
 
@@ -336,5 +344,62 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("metrics lack %s\n%s", want, b)
 		}
+	}
+}
+
+func devSealer(t *testing.T, tsaURL string) *seal.Sealer {
+	t.Helper()
+	key, _, err := keys.DevSeal(t.TempDir(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { key.Close() })
+	s := &seal.Sealer{Key: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tsaURL != "" {
+		s.TSA = &pades.TSA{URL: tsaURL, Timeout: 2 * time.Second}
+	}
+	return s
+}
+
+// TestSealedDocument: the API seals every document and says how.
+func TestSealedDocument(t *testing.T) {
+	tsa, _ := testenv.StartTSA(t)
+	sealer := devSealer(t, tsa)
+	s := mustServer(t, sealer)
+	resp, b := do(t, s, "POST", "/v1/documents/approvazione", "application/json", sample(t, "suvereto", "approvazione"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var got fhttp.DocumentResponse
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Seal == nil || got.Seal.Level != "B-T" || got.Seal.CertSHA256 != sealer.Key.Fingerprint() || got.Seal.TimestampTime == nil {
+		t.Fatalf("seal facts = %+v", got.Seal)
+	}
+	_, pdf := do(t, s, "GET", got.Links["pdf"], "", nil)
+	sigs, err := pades.Inspect(pdf)
+	if err != nil || len(sigs) != 1 || sigs[0].IntegrityErr != nil || sigs[0].DocMDP != 2 || !sigs[0].CoversWholeFile {
+		t.Fatalf("inspect: %v %+v", err, sigs)
+	}
+}
+
+// TestTSADownIs503: with the TSA unreachable the document is not sealed,
+// not stored, and the answer is a 503 problem.
+func TestTSADownIs503(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/tsa"
+	ln.Close()
+	s := mustServer(t, devSealer(t, url))
+	resp, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "suvereto", "adesione"))
+	if resp.StatusCode != 503 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	p := problem(t, resp, b)
+	if !strings.Contains(p.Detail, "marca temporale") {
+		t.Errorf("detail %q", p.Detail)
 	}
 }
