@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"faldone/internal/archive"
+	"faldone/internal/audit"
+	"faldone/internal/faldone"
+)
+
+// Append stores a new version, its PDF, its leaf and the tree nodes the
+// leaf completes in one transaction, holding the log head row lock from
+// reading the log size until commit. It returns EINVALID for a record
+// that does not match its PDF, ENOTFOUND for a later version of an
+// unknown id, ECONFLICT for a wrong version. On success it sets rec.Leaf
+// and fills SHA256, Size, PrevSHA and Created when they were empty; on
+// failure rec is unchanged.
+func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) error {
+	if rec == nil {
+		return faldone.Errorf(faldone.EINVALID, "append: no record")
+	}
+	r := *rec
+	if err := archive.Prepare(&r, pdf, a.now); err != nil {
+		return err
+	}
+	var leaf int64
+	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		var err error
+		leaf, err = appendTx(ctx, tx, &r, pdf)
+		return err
+	})
+	if err != nil {
+		if faldone.ErrorCode(err) != faldone.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+	}
+	r.Leaf = leaf
+	*rec = r
+	return nil
+}
+
+// appendTx runs the statements of an append and returns the leaf index.
+func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (int64, error) {
+	var size int64
+	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&size); err != nil {
+		return 0, fmt.Errorf("lock log head: %w", err)
+	}
+	var latest *faldone.Record
+	var v int
+	var sha string
+	err := tx.QueryRow(ctx, `SELECT version, sha256 FROM records WHERE id = $1 ORDER BY version DESC LIMIT 1`, r.ID).Scan(&v, &sha)
+	switch {
+	case err == nil:
+		latest = &faldone.Record{ID: r.ID, Version: v, SHA256: sha}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, fmt.Errorf("read latest version: %w", err)
+	}
+	if err := archive.Next(r, latest); err != nil {
+		return 0, err
+	}
+	body, leafHash := archive.Encode(r)
+	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
+	if err != nil {
+		return 0, err
+	}
+	levels := make([]int16, len(nodes))
+	idxs := make([]int64, len(nodes))
+	hashes := make([][]byte, len(nodes))
+	for i, n := range nodes {
+		levels[i], idxs[i], hashes[i] = int16(n.ID.Level), int64(n.ID.Index), n.Hash
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, pdf)
+	b.Queue(`INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`, levels, idxs, hashes)
+	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		size, r.ID, r.Version, r.Comune, r.SHA256, body)
+	b.Queue(`UPDATE audit_head SET size = $1 WHERE id = 1`, size+1)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	return size, nil
+}
