@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) faldone.Archive) {
 		{"AppendOnly", testAppendOnly},
 		{"MigrateIdempotent", testMigrate},
 		{"TreeMatchesRecords", testTree},
+		{"HashesContract", testHashes},
 		{"Checkpoints", testCheckpoints},
 		{"AuditFindsTampering", testTamper},
 	}

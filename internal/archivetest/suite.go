@@ -403,6 +403,40 @@ func testTree(t *testing.T, e Engine, _ Hooks) {
 	}
 }
 
+// testHashes checks the HashReader contract against audit.MemStore fed the
+// same leaves: one entry per id in order, duplicates, nil for nodes not
+// stored, dense and scattered requests.
+func testHashes(t *testing.T, e Engine, _ Hooks) {
+	ctx := Context(t)
+	n := func(level uint, index uint64) audit.NodeID { return audit.NodeID{Level: level, Index: index} }
+	mem := audit.NewMemStore()
+	for i := range 21 {
+		r := MustAppend(t, e, Record(fmt.Sprintf("doc-%d", i), 1, "037034"), PDF(t, 32))
+		if _, err := mem.Append(independentLeaf(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []audit.NodeID{n(0, 20), n(0, 0), n(0, 21), n(1, 3), n(0, 0), n(4, 0), n(4, 1), n(2, 4), n(0, 1<<40), n(0, 1<<64-1), n(63, 0), n(2, 1)}
+	for i := range 21 {
+		ids = append(ids, audit.NodeID{Level: 0, Index: uint64(20 - i)})
+	}
+	for _, batch := range [][]audit.NodeID{ids, ids[:3], {}, {n(1, 0), n(1, 9), n(1, 10), n(0, 1000)}} {
+		got, err := e.Hashes(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := mem.Hashes(ctx, batch)
+		if len(got) != len(batch) {
+			t.Fatalf("Hashes returned %d entries for %d ids", len(got), len(batch))
+		}
+		for i := range batch {
+			if !bytes.Equal(got[i], want[i]) || (got[i] == nil) != (want[i] == nil) {
+				t.Fatalf("node %s: got %x, want %x", batch[i], got[i], want[i])
+			}
+		}
+	}
+}
+
 func testCheckpoints(t *testing.T, e Engine, _ Hooks) {
 	ctx := Context(t)
 	key, verifier := newKey(t)
