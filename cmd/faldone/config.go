@@ -17,6 +17,7 @@ type Config struct {
 	Addr          string
 	Data          string
 	Templates     string
+	Store         string // sqlite:PATH (relative to Data) or postgres://...
 	BodyLimit     int
 	RenderTimeout time.Duration
 	LogLevel      string
@@ -36,6 +37,7 @@ type Config struct {
 func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("addr", ":8080"), "address to listen on (FALDONE_ADDR)")
 	fs.StringVar(&c.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
+	fs.StringVar(&c.Store, "store", env("store", "sqlite:faldone.db"), "archive: sqlite:PATH (relative to the data directory) or a postgres:// URL (FALDONE_STORE)")
 	fs.StringVar(&c.Templates, "templates", env("templates", ""), "directory of templates overriding the embedded ones (FALDONE_TEMPLATES)")
 	fs.IntVar(&c.BodyLimit, "body-limit", envInt("body-limit", 1<<20), "maximum request body in bytes (FALDONE_BODY_LIMIT)")
 	fs.DurationVar(&c.RenderTimeout, "render-timeout", envDuration("render-timeout", 30*time.Second), "deadline of one render and seal (FALDONE_RENDER_TIMEOUT)")
@@ -63,6 +65,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Data == "" {
 		errs = append(errs, "data must not be empty")
+	}
+	if !strings.HasPrefix(c.Store, "sqlite:") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		errs = append(errs, "store must be sqlite:PATH or a postgres:// URL")
 	}
 	if c.BodyLimit < 1024 || c.BodyLimit > 256<<20 {
 		errs = append(errs, "body-limit must be between 1024 and 268435456 bytes")

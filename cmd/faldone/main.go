@@ -25,11 +25,12 @@ import (
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
-	"faldone/internal/filestore"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
 	"faldone/internal/pades"
+	"faldone/internal/postgres"
 	"faldone/internal/seal"
+	"faldone/internal/sqlite"
 	"faldone/internal/tmpl"
 	"faldone/templates"
 )
@@ -77,6 +78,21 @@ func main() {
 }
 
 // loadTemplates loads the embedded templates, or dir's when set.
+// openArchive opens the archive of cfg.Store: SQLite under the data
+// directory, or PostgreSQL.
+func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
+	if path, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cfg.Data, path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		return sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+	}
+	return postgres.Open(ctx, cfg.Store)
+}
+
 // openSealer loads the seal key and the TSA client of cfg. On the embedded
 // default it creates a development CA and seal in the data directory the
 // first time, and says so with its fingerprint.
@@ -156,10 +172,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := filestore.Open(filepath.Join(cfg.Data, "documents"))
+	archive, err := openArchive(context.Background(), &cfg)
 	if err != nil {
 		return err
 	}
+	defer archive.Close()
 	sealer, err := openSealer(&cfg, log)
 	if err != nil {
 		return err
@@ -168,11 +185,18 @@ func serve(args []string) error {
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
-		Store:    store,
+		Archive:  archive,
 	}
 	srv := fhttp.New(fhttp.Config{
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
+		Ready: func(ctx context.Context) error {
+			_, err := archive.Latest(ctx, "readinessprobe00")
+			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+				return nil
+			}
+			return err
+		},
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -244,7 +268,7 @@ func renderCmd(args []string) error {
 		}
 		pdf, level = sealed, "PAdES "+facts.Level
 	}
-	if err := filestore.WriteFile(*out, pdf); err != nil {
+	if err := os.WriteFile(*out, pdf, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
 	sum := sha256.Sum256(pdf)

@@ -18,33 +18,52 @@ import (
 	"faldone/internal/tmpl"
 )
 
-// Renderer renders documents from templates. It implements faldone.Renderer.
+// Renderer renders documents from templates.
 type Renderer struct {
 	Templates *tmpl.Set
 	Version   string           // producing software version
 	Now       func() time.Time // if nil, time.Now
 }
 
-var _ faldone.Renderer = (*Renderer)(nil)
-
 // Render validates input against kind's template and renders the PDF. The
 // result is a pure function of kind, input and template: the same request
 // gives byte-identical PDFs. It returns ENOTFOUND for an unknown kind,
 // EMALFORMED for a body that is not a JSON object and EINVALID (with every
 // offending field) for an input the template refuses.
-func (r *Renderer) Render(ctx context.Context, kind faldone.Kind, body []byte, lang string) (*faldone.Rendered, error) {
+func (r *Renderer) Render(ctx context.Context, kind faldone.Kind, body []byte, lang string, opts ...Option) (*faldone.Rendered, error) {
 	data, err := tmpl.Decode(body)
 	if err != nil {
 		return nil, err
 	}
-	return r.RenderData(ctx, kind, data, lang)
+	return r.RenderData(ctx, kind, data, lang, opts...)
+}
+
+// Option adds facts from outside the input to a render.
+type Option func(*tmpl.Input)
+
+// Cited prints the id and SHA-256 of the archived document a new one cites
+// (nil: nothing). The same record gives the same bytes again on a rerender.
+func Cited(rec *faldone.Record) Option {
+	return func(in *tmpl.Input) {
+		if rec != nil {
+			in.Cited = map[string]any{"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date}
+		}
+	}
 }
 
 // RenderData is Render for an input already decoded with tmpl.Decode.
-func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string) (*faldone.Rendered, error) {
+func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string, opts ...Option) (*faldone.Rendered, error) {
 	in, err := r.Templates.Validate(string(kind), data, lang)
 	if err != nil {
 		return nil, err
+	}
+	return r.RenderInput(ctx, kind, in, opts...)
+}
+
+// RenderInput renders an input already validated with tmpl.Set.Validate.
+func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.Input, opts ...Option) (*faldone.Rendered, error) {
+	for _, o := range opts {
+		o(in)
 	}
 	filled, err := r.Templates.Fill(string(kind), in)
 	if err != nil {
@@ -66,6 +85,7 @@ func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[s
 			Comune:   filled.Comune,
 			IPA:      filled.IPA,
 			Oggetto:  filled.Oggetto,
+			Protocol: filled.Protocol,
 			Lang:     in.Lang,
 			Date:     filled.Date,
 			SHA256:   sha256Hex(pdf),

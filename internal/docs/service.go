@@ -1,10 +1,16 @@
 package docs
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"faldone/internal/faldone"
+	"faldone/internal/pades"
+	"faldone/internal/tmpl"
 )
 
 // Sealer seals a rendered PDF. It returns the sealed file and the facts of
@@ -13,23 +19,51 @@ type Sealer interface {
 	Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]byte, *faldone.SealFacts, error)
 }
 
-// Service creates documents: render, seal, store.
+// Service creates, archives and returns documents: render, seal, archive.
 type Service struct {
-	Renderer *Renderer
-	Sealer   Sealer // nil: documents are stored unsealed
-	Store    faldone.DocumentStore
+	Renderer *Renderer       // Required.
+	Sealer   Sealer          // Optional: nil archives unsealed documents.
+	Archive  faldone.Archive // Required.
+	// Now is the clock of the records. If nil, time.Now is used.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Create renders a document of kind from a request body, seals it and
-// stores it under a new id. The returned document describes the stored
-// (sealed) PDF.
-func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, lang string) (*faldone.Document, error) {
-	res, err := s.Renderer.Render(ctx, kind, body, lang)
+// archives it as version 1 of a new id, on behalf of actor. A document that
+// cites another (a piano cites its assessment, an approvazione its piano)
+// needs that document archived, of the right kind and the same comune; its
+// id and SHA-256 are printed in the new document.
+func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, lang, actor string) (*faldone.Record, error) {
+	data, err := tmpl.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := s.Renderer.Templates.Template(string(kind))
+	if !ok {
+		return nil, &faldone.Error{Code: faldone.ENOTFOUND, MessageID: "error.unknown_kind", Params: map[string]any{"Kind": string(kind)}, Message: fmt.Sprintf("unknown document kind %q", kind)}
+	}
+	in, err := s.Renderer.Templates.Validate(string(kind), data, lang)
+	if err != nil {
+		return nil, err
+	}
+	var cited *faldone.Record
+	if t.Cites != "" {
+		if cited, err = s.cited(ctx, t, in.Data, in.Lang); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited))
 	if err != nil {
 		return nil, err
 	}
 	d := res.Document
-	d.ID = NewID()
 	pdf := res.PDF
 	if s.Sealer != nil {
 		sealed, facts, err := s.Sealer.Seal(ctx, pdf, &d)
@@ -37,10 +71,112 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 			return nil, err
 		}
 		pdf, d.Seal = sealed, facts
-		d.SHA256, d.Size = sha256Hex(pdf), int64(len(pdf))
 	}
-	if err := s.Store.Put(ctx, &d, pdf); err != nil {
-		return nil, fmt.Errorf("create %s: %w", kind, err)
+	rec := &faldone.Record{
+		ID: NewID(), Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
+		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),
+		Input: d.Input, InputSHA: d.InputSHA, Template: d.Template,
+		Actor: actor, Created: s.now().UTC(), Format: "application/pdf", Producer: d.Producer,
 	}
-	return &d, nil
+	if d.Seal != nil {
+		rec.Seal = *d.Seal
+	}
+	if cited != nil {
+		rec.Cites, rec.CitesSHA = cited.ID, cited.SHA256
+	}
+	if err := s.Archive.Append(ctx, rec, pdf); err != nil {
+		return nil, fmt.Errorf("archive %s: %w", kind, err)
+	}
+	return rec, nil
+}
+
+// cited checks the document a new one cites and returns its newest version.
+func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]any, lang string) (*faldone.Record, error) {
+	id, _ := data[t.Cites].(string)
+	want := map[string]faldone.Kind{"piano": faldone.KindAssessment, "approvazione": faldone.KindPiano}[t.ID]
+	fail := func(code string, params map[string]any) error {
+		return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + t.Cites, Code: code, Params: params})
+	}
+	if id == "" {
+		return nil, nil // the validator reports the missing field
+	}
+	rec, err := s.Archive.Latest(ctx, id)
+	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return nil, fail("cited_missing", map[string]any{"ID": id})
+	} else if err != nil {
+		return nil, err
+	}
+	comune, _ := data[t.Comune].(string)
+	switch {
+	case want != "" && rec.Kind != want:
+		return nil, fail("cited_kind", map[string]any{"ID": id, "Kind": string(rec.Kind), "Want": string(want)})
+	case rec.Comune != comune:
+		return nil, fail("cited_comune", map[string]any{"ID": id})
+	}
+	return rec, nil
+}
+
+// Latest returns the newest version of a document.
+func (s *Service) Latest(ctx context.Context, id string) (*faldone.Record, error) {
+	return s.Archive.Latest(ctx, id)
+}
+
+// PDF returns one version of a document (0: the newest) and its PDF.
+func (s *Service) PDF(ctx context.Context, id string, version int) (*faldone.Record, []byte, error) {
+	var rec *faldone.Record
+	var err error
+	if version == 0 {
+		rec, err = s.Archive.Latest(ctx, id)
+	} else {
+		rec, err = s.Archive.Version(ctx, id, version)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pdf, err := s.Archive.PDF(ctx, rec.SHA256)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pdf of %s v%d: %w", rec.ID, rec.Version, err)
+	}
+	return rec, pdf, nil
+}
+
+// ReturnSigned archives the copy of a document that the comune signed as
+// its next version. The copy MUST begin with exactly the bytes of the newest
+// archived version, add at least one valid signature in appended revisions,
+// and change nothing the seal's DocMDP permissions forbid; otherwise the
+// answer is EINVALID naming every condition that failed.
+func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, lang, actor string) (*faldone.Record, *pades.CounterReport, error) {
+	prev, base, err := s.PDF(ctx, id, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !bytes.HasPrefix(signed, []byte("%PDF-")) {
+		return nil, nil, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.not_pdf", Message: "the file is not a PDF"}
+	}
+	report, err := pades.CheckCountersigned(base, signed)
+	var ce *pades.CountersignError
+	if errors.As(err, &ce) || (err == nil && !report.OK) {
+		var reasons []string
+		var fields []faldone.FieldError
+		for _, p := range report.Problems {
+			reasons = append(reasons, p.Reason)
+			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: p.Detail})
+		}
+		msg := s.Renderer.Templates.Localize(lang, "error.signature_refused", map[string]any{"Reasons": strings.Join(reasons, ", ")})
+		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.signature_refused", Params: map[string]any{"Reasons": strings.Join(reasons, ", ")}, Message: msg, Fields: fields}
+	} else if err != nil {
+		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.not_pdf", Message: "the file cannot be read as a PDF: " + err.Error(), Err: err}
+	}
+	rec := *prev
+	rec.Version = prev.Version + 1
+	rec.PrevSHA = prev.SHA256
+	rec.Reason = faldone.ChangeSigned
+	rec.SHA256, rec.Size, rec.Leaf = "", 0, 0
+	rec.Seal.ComuneSigned = true
+	rec.Actor = actor
+	rec.Created = s.now().UTC()
+	if err := s.Archive.Append(ctx, &rec, signed); err != nil {
+		return nil, report, fmt.Errorf("archive signed copy of %s: %w", id, err)
+	}
+	return &rec, report, nil
 }

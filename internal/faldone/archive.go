@@ -186,3 +186,15 @@ func CheckRecord(r *Record) error {
 	}
 	return nil
 }
+
+// State returns the workflow state of a version: signed by the comune,
+// awaiting the comune's signature (letters the comune signs), or sealed.
+func State(r *Record) string {
+	switch {
+	case r.Seal.ComuneSigned:
+		return StateSignedComune
+	case r.Kind == KindAssessment:
+		return StateSealed
+	}
+	return StateAwaitComune
+}

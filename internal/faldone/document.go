@@ -1,7 +1,6 @@
 package faldone
 
 import (
-	"context"
 	"time"
 )
 
@@ -30,6 +29,7 @@ type Document struct {
 	Comune   string      `json:"comune"`            // ISTAT code
 	IPA      string      `json:"ipa,omitempty"`     // IPA code of the comune
 	Oggetto  string      `json:"oggetto,omitempty"` // subject line
+	Protocol Protocol    `json:"protocol"`
 	Lang     string      `json:"lang"`
 	Date     time.Time   `json:"date"` // the document's own date
 	SHA256   string      `json:"sha256"`
@@ -47,24 +47,6 @@ type Document struct {
 type Rendered struct {
 	PDF      []byte
 	Document Document
-}
-
-// Renderer fills a template with an input and produces the PDF.
-type Renderer interface {
-	// Render validates input against kind's template and renders the PDF.
-	// It returns EINVALID (with field errors), EMALFORMED or ENOTFOUND.
-	Render(ctx context.Context, kind Kind, input []byte, lang string) (*Rendered, error)
-}
-
-// DocumentStore keeps produced documents.
-type DocumentStore interface {
-	// Put stores a document and its PDF. It MUST NOT acknowledge before the
-	// bytes are durable.
-	Put(ctx context.Context, d *Document, pdf []byte) error
-	// Get returns the document with the given id, or ENOTFOUND.
-	Get(ctx context.Context, id string) (*Document, error)
-	// PDF returns the PDF bytes of a document, or ENOTFOUND.
-	PDF(ctx context.Context, id string) ([]byte, error)
 }
 
 // Version is the version of faldone, printed in every PDF's metadata.

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,9 +36,10 @@ func sendJSON(c *fiber.Ctx, status int, v any) error {
 	return c.Send(b)
 }
 
-// DocumentResponse is the answer to a document creation or lookup.
+// DocumentResponse describes one version of a document.
 type DocumentResponse struct {
 	ID       string              `json:"id"`
+	Version  int                 `json:"version"`
 	Kind     faldone.Kind        `json:"kind"`
 	Comune   string              `json:"comune"`
 	Oggetto  string              `json:"oggetto"`
@@ -45,21 +49,31 @@ type DocumentResponse struct {
 	Template faldone.TemplateRef `json:"template"`
 	InputSHA string              `json:"input_sha256"`
 	Created  string              `json:"created"`
-	Seal     *faldone.SealFacts  `json:"seal,omitempty"`
+	Seal     faldone.SealFacts   `json:"seal"`
+	State    string              `json:"state"`
+	PrevSHA  string              `json:"prev_sha256,omitempty"`
+	Reason   string              `json:"change_reason,omitempty"`
+	Cites    string              `json:"cites,omitempty"`
+	CitesSHA string              `json:"cites_sha256,omitempty"`
 	Links    map[string]string   `json:"links"`
 }
 
-func documentResponse(d *faldone.Document) DocumentResponse {
+func documentResponse(r *faldone.Record) DocumentResponse {
 	return DocumentResponse{
-		ID: d.ID, Kind: d.Kind, Comune: d.Comune, Oggetto: d.Oggetto, Lang: d.Lang,
-		SHA256: d.SHA256, Size: d.Size, Template: d.Template, InputSHA: d.InputSHA,
-		Created: d.Created.UTC().Format("2006-01-02T15:04:05Z"), Seal: d.Seal,
+		ID: r.ID, Version: r.Version, Kind: r.Kind, Comune: r.Comune, Oggetto: r.Oggetto, Lang: r.Lang,
+		SHA256: r.SHA256, Size: r.Size, Template: r.Template, InputSHA: r.InputSHA,
+		Created: r.Created.UTC().Format(time.RFC3339), Seal: r.Seal, State: faldone.State(r),
+		PrevSHA: r.PrevSHA, Reason: r.Reason, Cites: r.Cites, CitesSHA: r.CitesSHA,
 		Links: map[string]string{
-			"self": "/v1/documents/" + d.ID,
-			"pdf":  "/v1/documents/" + d.ID + "/pdf",
+			"self":   "/v1/documents/" + r.ID,
+			"pdf":    "/v1/documents/" + r.ID + "/pdf?version=" + strconv.Itoa(r.Version),
+			"signed": "/v1/documents/" + r.ID + "/signed",
 		},
 	}
 }
+
+// actor names who makes a request.
+func actor(c *fiber.Ctx) string { return "anonymous" }
 
 func (s *Server) createDocument(c *fiber.Ctx) error {
 	kind := faldone.Kind(strings.Clone(c.Params("kind")))
@@ -72,7 +86,7 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 	body := bytes.Clone(c.Body())
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
-	d, err := s.cfg.Documents.Create(ctx, kind, body, lang(c))
+	rec, err := s.cfg.Documents.Create(ctx, kind, body, lang(c), actor(c))
 	if err != nil {
 		if code := faldone.ErrorCode(err); code == faldone.EINTERNAL || code == faldone.EUNAVAILABLE {
 			s.metrics.renderFailures.WithLabelValues(string(kind)).Inc()
@@ -80,33 +94,70 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 		return err
 	}
 	s.metrics.rendered.WithLabelValues(string(kind)).Inc()
-	c.Set(fiber.HeaderLocation, "/v1/documents/"+d.ID)
-	return sendJSON(c, fiber.StatusCreated, documentResponse(d))
+	c.Set(fiber.HeaderLocation, "/v1/documents/"+rec.ID)
+	return sendJSON(c, fiber.StatusCreated, documentResponse(rec))
 }
 
 func (s *Server) getDocument(c *fiber.Ctx) error {
-	d, err := s.cfg.Documents.Store.Get(c.UserContext(), c.Params("id"))
+	rec, err := s.cfg.Documents.Latest(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, fiber.StatusOK, documentResponse(d))
+	return sendJSON(c, fiber.StatusOK, documentResponse(rec))
 }
 
 func (s *Server) getPDF(c *fiber.Ctx) error {
-	id := c.Params("id")
-	d, err := s.cfg.Documents.Store.Get(c.UserContext(), id)
-	if err != nil {
-		return err
+	version := 0
+	if v := c.Query("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return faldone.Errorf(faldone.EINVALID, "version must be a positive number")
+		}
+		version = n
 	}
-	pdf, err := s.cfg.Documents.Store.PDF(c.UserContext(), id)
+	rec, pdf, err := s.cfg.Documents.PDF(c.UserContext(), c.Params("id"), version)
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+string(d.Kind)+"-"+d.Comune+"-"+d.ID+`.pdf"`)
-	c.Set(fiber.HeaderETag, `"`+d.SHA256+`"`)
-	c.Set("Digest", "sha-256="+d.SHA256)
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s-%s-v%d.pdf"`, rec.Kind, rec.Comune, rec.ID, rec.Version))
+	c.Set(fiber.HeaderETag, `"`+rec.SHA256+`"`)
+	c.Set("X-Document-Version", strconv.Itoa(rec.Version))
 	return c.Send(pdf)
+}
+
+// returnSigned takes the copy of a document the comune signed, as the raw
+// PDF (application/pdf) or as the "file" part of a multipart form.
+func (s *Server) returnSigned(c *fiber.Ctx) error {
+	var pdf []byte
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	switch {
+	case strings.HasPrefix(ct, "application/pdf"), strings.HasPrefix(ct, "application/octet-stream"):
+		pdf = bytes.Clone(c.Body())
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		fh, err := c.FormFile("file")
+		if err != nil {
+			return faldone.Errorf(faldone.EINVALID, "the form has no file part named \"file\"")
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("read upload: %w", err)
+		}
+		defer f.Close()
+		if pdf, err = io.ReadAll(io.LimitReader(f, int64(s.cfg.BodyLimit)+1)); err != nil {
+			return fmt.Errorf("read upload: %w", err)
+		}
+	default:
+		return faldone.Errorf(faldone.EUNSUPPORTED, "send the signed PDF as application/pdf or multipart/form-data, not %q", ct)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
+	defer cancel()
+	rec, _, err := s.cfg.Documents.ReturnSigned(ctx, strings.Clone(c.Params("id")), pdf, lang(c), actor(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderLocation, "/v1/documents/"+rec.ID)
+	return sendJSON(c, fiber.StatusCreated, documentResponse(rec))
 }
 
 // TemplateInfo describes a document kind and its input.

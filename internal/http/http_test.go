@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
-	"faldone/internal/filestore"
+	"faldone/internal/sqlite"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
 	"faldone/internal/pades"
@@ -44,13 +45,15 @@ func mustServer(tb testing.TB, sealer docs.Sealer) *fhttp.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := filestore.Open(tb.TempDir())
+	dir := tb.TempDir()
+	archive, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { archive.Close() })
 	return fhttp.New(fhttp.Config{
 		Templates: set, Version: "test", BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Store: store, Sealer: sealer},
+		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: sealer},
 	})
 }
 
@@ -83,8 +86,16 @@ func sample(tb testing.TB, dir, kind string) []byte {
 
 func TestCreateAndDownloadEachKind(t *testing.T) {
 	s := MustServer(t)
+	ids := map[string]string{}
 	for _, kind := range []string{"adesione", "assessment", "piano", "approvazione"} {
-		resp, b := do(t, s, "POST", "/v1/documents/"+kind, "application/json", sample(t, "banari", kind))
+		body := sample(t, "banari", kind)
+		switch kind {
+		case "piano":
+			body = mutate(t, body, func(m map[string]any) { m["assessment"] = ids["assessment"] })
+		case "approvazione":
+			body = mutate(t, body, func(m map[string]any) { m["piano"] = ids["piano"] })
+		}
+		resp, b := do(t, s, "POST", "/v1/documents/"+kind, "application/json", body)
 		if resp.StatusCode != 201 {
 			t.Fatalf("%s: status %d: %s", kind, resp.StatusCode, b)
 		}
@@ -92,21 +103,29 @@ func TestCreateAndDownloadEachKind(t *testing.T) {
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
-		if !regexp.MustCompile(`^[a-z2-7]{26}$`).MatchString(got.ID) || got.Kind != "adesione" && got.Kind != "assessment" && got.Kind != "piano" && got.Kind != "approvazione" {
+		if !regexp.MustCompile(`^[a-z2-7]{26}$`).MatchString(got.ID) || string(got.Kind) != kind || got.Version != 1 {
 			t.Fatalf("bad response %+v", got)
 		}
+		ids[kind] = got.ID
 		if got.Template.ID != kind || got.Template.Version == "" || len(got.Template.SHA256) != 64 || len(got.SHA256) != 64 || got.Size == 0 {
 			t.Fatalf("bad response %+v", got)
 		}
 		if resp.Header.Get("Location") != got.Links["self"] {
 			t.Errorf("Location = %q", resp.Header.Get("Location"))
 		}
+		if want := map[string]string{"assessment": "sealed"}[kind]; want == "" && got.State != "awaiting_comune" || want != "" && got.State != want {
+			t.Errorf("%s: state %q", kind, got.State)
+		}
 		resp, pdf := do(t, s, "GET", got.Links["pdf"], "", nil)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || int64(len(pdf)) != got.Size {
 			t.Fatalf("%s pdf: status %d, type %q, %d bytes", kind, resp.StatusCode, resp.Header.Get("Content-Type"), len(pdf))
 		}
-		if text := pdftest.Text(t, pdf); !strings.Contains(text, "Banari") {
+		text := pdftest.Text(t, pdf)
+		if !strings.Contains(text, "Banari") {
 			t.Errorf("%s: PDF text lacks the comune", kind)
+		}
+		if got.Cites != "" && (!strings.Contains(text, got.Cites) || !strings.Contains(strings.Join(strings.Fields(text), ""), got.CitesSHA)) {
+			t.Errorf("%s: PDF text lacks the cited document's id %s and SHA-256 %s", kind, got.Cites, got.CitesSHA)
 		}
 		resp, _ = do(t, s, "GET", got.Links["self"], "", nil)
 		if resp.StatusCode != 200 {
@@ -366,7 +385,7 @@ func TestSealedDocument(t *testing.T) {
 	tsa, _ := testenv.StartTSA(t)
 	sealer := devSealer(t, tsa)
 	s := mustServer(t, sealer)
-	resp, b := do(t, s, "POST", "/v1/documents/approvazione", "application/json", sample(t, "suvereto", "approvazione"))
+	resp, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "suvereto", "adesione"))
 	if resp.StatusCode != 201 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
@@ -374,7 +393,7 @@ func TestSealedDocument(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Seal == nil || got.Seal.Level != "B-T" || got.Seal.CertSHA256 != sealer.Key.Fingerprint() || got.Seal.TimestampTime == nil {
+	if got.Seal.Level != "B-T" || got.Seal.CertSHA256 != sealer.Key.Fingerprint() || got.Seal.TimestampTime == nil {
 		t.Fatalf("seal facts = %+v", got.Seal)
 	}
 	_, pdf := do(t, s, "GET", got.Links["pdf"], "", nil)
@@ -401,5 +420,89 @@ func TestTSADownIs503(t *testing.T) {
 	p := problem(t, resp, b)
 	if !strings.Contains(p.Detail, "marca temporale") {
 		t.Errorf("detail %q", p.Detail)
+	}
+}
+
+// TestWorkflowIsEnforced: a piano needs an archived assessment of the same
+// comune, an approvazione an archived piano.
+func TestWorkflowIsEnforced(t *testing.T) {
+	s := MustServer(t)
+	create := func(dir, kind string, f func(m map[string]any)) (*nethttp.Response, []byte) {
+		body := sample(t, dir, kind)
+		if f != nil {
+			body = mutate(t, body, f)
+		}
+		return do(t, s, "POST", "/v1/documents/"+kind, "application/json", body)
+	}
+	resp, b := create("loiano", "assessment", nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("assessment: %d %s", resp.StatusCode, b)
+	}
+	var assessment fhttp.DocumentResponse
+	json.Unmarshal(b, &assessment)
+	resp, b = create("loiano", "adesione", nil)
+	var adesione fhttp.DocumentResponse
+	json.Unmarshal(b, &adesione)
+	for _, tc := range []struct {
+		name, dir, kind string
+		f               func(m map[string]any)
+		detail          string
+	}{
+		{"missing assessment", "loiano", "piano", func(m map[string]any) { m["assessment"] = "aaaaaaaaaaaaaaaaaaaaaaaaaa" }, "non è nell'archivio"},
+		{"assessment of another comune", "suvereto", "piano", func(m map[string]any) { m["assessment"] = assessment.ID }, "altro comune"},
+		{"cites a letter, not an assessment", "loiano", "piano", func(m map[string]any) { m["assessment"] = adesione.ID }, "serve un documento di tipo «assessment»"},
+		{"approvazione without piano", "loiano", "approvazione", func(m map[string]any) { m["piano"] = assessment.ID }, "«piano»"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := create(tc.dir, tc.kind, tc.f)
+			if resp.StatusCode != 422 {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			p := problem(t, resp, b)
+			if len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, tc.detail) || !strings.HasPrefix(p.Errors[0].Path, "$.") {
+				t.Errorf("errors = %+v", p.Errors)
+			}
+		})
+	}
+	resp, b = create("loiano", "piano", func(m map[string]any) { m["assessment"] = assessment.ID })
+	if resp.StatusCode != 201 {
+		t.Fatalf("piano: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestReturnSignedRefusals: what is not a valid countersigned copy of the
+// newest version is refused with the reason.
+func TestReturnSignedRefusals(t *testing.T) {
+	s := mustServer(t, devSealer(t, ""))
+	resp, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "loiano", "adesione"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	var d fhttp.DocumentResponse
+	json.Unmarshal(b, &d)
+	_, sealed := do(t, s, "GET", d.Links["pdf"], "", nil)
+	truncated := sealed[:len(sealed)-100]
+	for _, tc := range []struct {
+		name, path, ctype string
+		body              []byte
+		status            int
+		reason            string
+	}{
+		{"unknown document", "/v1/documents/aaaaaaaaaaaaaaaaaaaaaaaaaa/signed", "application/pdf", sealed, 404, ""},
+		{"not a pdf", d.Links["signed"], "application/pdf", []byte("hello"), 422, ""},
+		{"wrong content type", d.Links["signed"], "text/plain", sealed, 415, ""},
+		{"unchanged copy", d.Links["signed"], "application/pdf", sealed, 422, "no_new_signature"},
+		{"truncated copy", d.Links["signed"], "application/pdf", truncated, 422, "not_prefix"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := do(t, s, "POST", tc.path, tc.ctype, tc.body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			p := problem(t, resp, b)
+			if tc.reason != "" && !strings.Contains(p.Detail, tc.reason) {
+				t.Errorf("detail %q lacks %q", p.Detail, tc.reason)
+			}
+		})
 	}
 }

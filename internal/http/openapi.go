@@ -35,7 +35,9 @@ func (s *Server) operations() []op {
 		{method: "POST", path: "/v1/documents/{kind}", summary: "Create a document of a kind from its input", params: []string{"kind"}, query: []string{"lang"}, body: "application/json",
 			responses: std(map[string]string{"201": "json", "400": "problem", "404": "problem", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}", summary: "A document's description", params: []string{"id"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
-		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF", params: []string{"id"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF: the newest version, or ?version=N", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
+		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version", params: []string{"id"}, body: "application/pdf",
+			responses: std(map[string]string{"201": "json", "404": "problem", "413": "problem", "415": "problem", "422": "problem"})},
 	}
 }
 
@@ -60,7 +62,12 @@ func (s *Server) openapiDoc() map[string]any {
 			responses[code] = response(kind)
 		}
 		operation := map[string]any{"summary": o.summary, "parameters": params, "responses": responses}
-		if o.body != "" {
+		if o.body == "application/pdf" {
+			operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/pdf":     map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}},
+			}}
+		} else if o.body != "" {
 			var variants []any
 			for _, k := range s.cfg.Templates.Kinds() {
 				sc, _ := s.cfg.Templates.Schema(k)

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	v1.Post("/documents/:kind", s.createDocument)
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
+	v1.Post("/documents/:id/signed", s.returnSigned)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})

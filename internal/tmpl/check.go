@@ -20,6 +20,10 @@ var comuneKeys = map[string]bool{
 	"population": true, "catastale": true, "ipa": true, "cap": true,
 }
 
+// citedKeys are the properties of .cited, the archived document a new one
+// cites (set by the archive, absent in offline renders).
+var citedKeys = map[string]bool{"id": true, "sha256": true, "version": true, "date": true}
+
 // Ratings are the values an assessment gives a checklist item, with the
 // weight each one adds to an area's maturity (non_applicabile is left out).
 var Ratings = []string{"attuato", "parziale", "non_attuato", "non_applicabile"}
@@ -335,6 +339,11 @@ func checkPath(path []string, sc scope) error {
 	var f *Field
 	switch path[0] {
 	case "lang", "index":
+		return nil
+	case "cited":
+		if len(path) > 1 && !citedKeys[path[1]] {
+			return fmt.Errorf("field .%s: a cited document has no %q", strings.Join(path, "."), path[1])
+		}
 		return nil
 	case "item":
 		if sc.item == nil {

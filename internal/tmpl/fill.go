@@ -19,6 +19,7 @@ type Filled struct {
 	Oggetto  string
 	Date     time.Time
 	Cites    string // id of the cited document, if any
+	Protocol faldone.Protocol
 }
 
 // Fill fills kind's template with a validated input.
@@ -39,6 +40,10 @@ func (s *Set) Fill(kind string, in *Input) (*Filled, error) {
 	}
 	if t.Cites != "" {
 		out.Cites, _ = data[t.Cites].(string)
+	}
+	if p, ok := data["protocollo"].(map[string]any); ok {
+		out.Protocol.Number, _ = p["numero"].(string)
+		out.Protocol.Date, _ = p["data"].(string)
 	}
 	var err error
 	if out.Oggetto, err = f.msg(t.Oggetto, data); err != nil {
@@ -99,6 +104,9 @@ func (f *filler) data(in *Input) map[string]any {
 		data[k] = v
 	}
 	data["lang"] = in.Lang
+	if in.Cited != nil {
+		data["cited"] = in.Cited
+	}
 	for _, fl := range f.t.Fields {
 		if fl.Type != "comune" {
 			continue

@@ -35,6 +35,7 @@ type Input struct {
 	Lang      string
 	Data      map[string]any // the input, as decoded JSON values
 	Canonical []byte         // canonical JSON of the input (sorted keys, no spaces)
+	Cited     map[string]any // the archived document the input cites, if any
 }
 
 // Decode parses a JSON request body. A body that is not one JSON object
@@ -124,6 +125,13 @@ func (s *Set) invalid(lang string, errs []faldone.FieldError) error {
 		errs[i].Message = msg
 	}
 	return &faldone.Error{Code: faldone.EINVALID, MessageID: "error.invalid", Message: "the input is not valid", Fields: errs}
+}
+
+// FieldErrors returns an EINVALID error with the given field errors,
+// localised in lang, for checks made outside the template (such as the
+// archive's).
+func (s *Set) FieldErrors(lang string, errs ...faldone.FieldError) error {
+	return s.invalid(lang, errs)
 }
 
 // Localize renders message id in lang with params (for error messages).
