@@ -1,0 +1,132 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"faldone/internal/pades"
+)
+
+// buildBinary builds faldone into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faldone")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRenderFromAnyDirectory runs the binary far from the source tree: the
+// templates, fonts and registry are embedded.
+func TestRenderFromAnyDirectory(t *testing.T) {
+	bin := buildBinary(t)
+	in, err := filepath.Abs("../../samples/san-calogero/adesione.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "FALDONE_DATA="+filepath.Join(dir, "data"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("render", "--kind", "adesione", "--in", in, "--out", "draft.pdf", "--unsigned"); err != nil || !strings.Contains(out, "unsigned") {
+		t.Fatalf("render --unsigned: %v\n%s", err, out)
+	}
+	if out, err := run("render", "--kind", "adesione", "--in", in, "--out", "sealed.pdf"); err != nil || !strings.Contains(out, "PAdES B-B") {
+		t.Fatalf("render: %v\n%s", err, out)
+	}
+	draft, _ := os.ReadFile(filepath.Join(dir, "draft.pdf"))
+	sealed, _ := os.ReadFile(filepath.Join(dir, "sealed.pdf"))
+	if len(draft) == 0 || !bytes.HasPrefix(sealed, draft) || len(sealed) <= len(draft) {
+		t.Fatal("the sealed file does not extend the draft")
+	}
+	sigs, err := pades.Inspect(sealed)
+	if err != nil || len(sigs) != 1 || sigs[0].IntegrityErr != nil {
+		t.Fatalf("inspect: %v %+v", err, sigs)
+	}
+	out, err := run("render", "--kind", "adesione", "--in", in, "--out", "x.pdf", "--production")
+	if err == nil || !strings.Contains(out, "production refuses the development seal") {
+		t.Fatalf("production with the dev seal: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"comune":"058091"}`), 0o600)
+	out, err = run("render", "--kind", "adesione", "--in", bad, "--out", "x.pdf", "--unsigned")
+	if err == nil || !strings.Contains(out, "$.comune") {
+		t.Fatalf("bad input: %v\n%s", err, out)
+	}
+}
+
+// TestServe starts the binary, creates a document and downloads it.
+func TestServe(t *testing.T) {
+	bin := buildBinary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-format", "text")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	body, _ := os.ReadFile("../../samples/suvereto/adesione.json")
+	resp, err := http.Post(base+"/v1/documents/adesione", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		ID, SHA256 string
+		Links      map[string]string
+		Seal       struct{ Level string }
+	}
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || doc.Seal.Level != "B-B" {
+		t.Fatalf("create: %d %+v\n%s", resp.StatusCode, doc, logs.String())
+	}
+	resp, err = http.Get(base + doc.Links["pdf"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pdf bytes.Buffer
+	pdf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if got := fmt.Sprintf("%x", sha256.Sum256(pdf.Bytes())); got != doc.SHA256 {
+		t.Fatalf("downloaded PDF sha256 %s, announced %s", got, doc.SHA256)
+	}
+	if !strings.Contains(logs.String(), "NOT VALID FOR PRODUCTION") {
+		t.Errorf("the first start does not announce the development seal:\n%s", logs.String())
+	}
+}
