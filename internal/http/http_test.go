@@ -20,12 +20,12 @@ import (
 
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
-	"faldone/internal/sqlite"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
 	"faldone/internal/pades"
 	"faldone/internal/pdftest"
 	"faldone/internal/seal"
+	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
 	"faldone/internal/tmpl"
 	"faldone/templates"
