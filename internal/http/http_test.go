@@ -441,6 +441,9 @@ func TestWorkflowIsEnforced(t *testing.T) {
 	var assessment fhttp.DocumentResponse
 	json.Unmarshal(b, &assessment)
 	resp, b = create("loiano", "adesione", nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("adesione: %d %s", resp.StatusCode, b)
+	}
 	var adesione fhttp.DocumentResponse
 	json.Unmarshal(b, &adesione)
 	for _, tc := range []struct {
