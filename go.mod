@@ -66,3 +66,5 @@ require (
 	modernc.org/sqlite v1.62.0 // indirect
 	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
+
+replace github.com/phpdave11/gofpdf => ./internal/third_party/gofpdf
