@@ -175,18 +175,6 @@ func writeTemp(t testing.TB, name string, data []byte) string {
 	return p
 }
 
-// nssDB creates an NSS database trusting the given CA certificates.
-func nssDB(t testing.TB, caFiles ...string) string {
-	t.Helper()
-	need(t, "certutil")
-	dir := t.TempDir()
-	mustRun(t, "certutil", "-N", "-d", "sql:"+dir, "--empty-password")
-	for i, f := range caFiles {
-		mustRun(t, "certutil", "-A", "-d", "sql:"+dir, "-n", "ca"+string(rune('0'+i)), "-t", "CT,C,C", "-i", f)
-	}
-	return dir
-}
-
 func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {

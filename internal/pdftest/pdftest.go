@@ -1,5 +1,7 @@
 // Package pdftest reads PDFs the way a person would, with independent
-// tools: poppler's pdftotext and pdfinfo, and qpdf --check.
+// tools: poppler's pdftotext and pdfinfo, and qpdf --check. It also checks
+// PDF signatures with three independent validators: poppler's pdfsig,
+// pdfcpu, and openssl cms -verify.
 package pdftest
 
 import (
