@@ -36,26 +36,11 @@ var (
 	sampleComuni = []string{"banari", "casaletto-spartano", "loiano", "san-calogero", "suvereto"}
 )
 
-// pkcs7Mu serialises, across parallel subtests, the calls that parse
-// RFC 3161 time-stamp tokens: Sealer.Seal with a TSA and pades.Inspect.
-// github.com/digitorus/timestamp parses with github.com/digitorus/pkcs7,
-// whose version in go.mod (v0.0.0-20230713084857-e76b763bdc49) updates a
-// package-level debug counter (encodeIndent) on every parse, which the race
-// detector reports. v0.0.0-20230818184609-3a137a874352 removed the counter;
-// this lock can go once go.mod requires it.
-var pkcs7Mu sync.Mutex
+// inspect is pades.Inspect.
+func inspect(pdf []byte) ([]pades.Signature, error) { return pades.Inspect(pdf) }
 
-// inspect is pades.Inspect under pkcs7Mu.
-func inspect(pdf []byte) ([]pades.Signature, error) {
-	pkcs7Mu.Lock()
-	defer pkcs7Mu.Unlock()
-	return pades.Inspect(pdf)
-}
-
-// sealLocked is s.Seal under pkcs7Mu.
+// sealLocked seals a rendered document.
 func sealLocked(s *seal.Sealer, r *faldone.Rendered) ([]byte, *faldone.SealFacts, error) {
-	pkcs7Mu.Lock()
-	defer pkcs7Mu.Unlock()
 	return s.Seal(context.Background(), r.PDF, &r.Document)
 }
 
