@@ -11,6 +11,7 @@ import (
 
 	"faldone/internal/faldone"
 	"faldone/internal/pades"
+	"faldone/internal/pdftest"
 	"faldone/internal/verify"
 )
 
@@ -99,8 +100,8 @@ func TestFlippedByteIsContentModified(t *testing.T) {
 func TestCountersignedCopy(t *testing.T) {
 	e := newEnv(t)
 	rec, sealed := e.create(t, "loiano", "adesione")
-	comune := newPKI(t, "Comune di Loiano")
-	signed := countersign(t, sealed, comune)
+	comune := pdftest.NewPKI(t, "Comune di Loiano")
+	signed := pdftest.Countersign(t, sealed, comune)
 
 	check := func(t *testing.T, v *verify.Verifier, wantArchived verify.ArchivedVersion) *verify.Report {
 		t.Helper()
@@ -142,7 +143,7 @@ func TestCountersignedCopy(t *testing.T) {
 	})
 	anchors := &verify.Anchors{}
 	anchors.Add(e.devCA, "service")
-	if _, err := anchors.AddPEM(comune.caPEM, "bundle:comuni.pem"); err != nil {
+	if _, err := anchors.AddPEM(comune.CAPEM, "bundle:comuni.pem"); err != nil {
 		t.Fatal(err)
 	}
 	trusting := *e.verifier
@@ -170,14 +171,14 @@ func TestUnknownSignedPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := newPKI(t, "Altro ente")
-	pdf, _, err := pades.Sign(context.Background(), res.PDF, pades.Options{Signer: other.key, Chain: []*x509.Certificate{other.leaf, other.ca}, Certify: true})
+	other := pdftest.NewPKI(t, "Altro ente")
+	pdf, _, err := pades.Sign(context.Background(), res.PDF, pades.Options{Signer: other.Key, Chain: []*x509.Certificate{other.Leaf, other.CA}, Certify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	anchors := &verify.Anchors{}
 	anchors.Add(e.devCA, "service")
-	anchors.Add(other.ca, "bundle:other.pem")
+	anchors.Add(other.CA, "bundle:other.pem")
 	v := *e.verifier
 	v.Anchors = anchors
 	r, err := v.Verify(context.Background(), pdf, "en")

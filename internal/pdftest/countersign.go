@@ -1,0 +1,97 @@
+package pdftest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"faldone/internal/testenv"
+)
+
+// PKI is a CA and a leaf certificate issued by it.
+type PKI struct {
+	CA, Leaf *x509.Certificate
+	Key      crypto.Signer
+	CAPEM    []byte // the CA certificate, PEM
+	CAFile   string // CAPEM in a file
+}
+
+func NewPKI(tb testing.TB, name string) *PKI {
+	tb.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, _ := rsa.GenerateKey(rand.Reader, 2048) // poppler's pdfsig fails to sign with ECDSA keys
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA", Organization: []string{name}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &PKI{Key: key}
+	p.CA, _ = x509.ParseCertificate(der)
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{name}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}
+	der, err = x509.CreateCertificate(rand.Reader, leafTmpl, p.CA, key.Public(), caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.Leaf, _ = x509.ParseCertificate(der)
+	p.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Raw})
+	p.CAFile = filepath.Join(tb.TempDir(), "ca.pem")
+	writeFile(tb, p.CAFile, p.CAPEM)
+	return p
+}
+
+// Countersign adds the comune's signature with poppler's pdfsig, as a
+// comune's own signing software would: an incremental update after the
+// sealed bytes. The comune's key comes from a PKCS#12 file imported into
+// a fresh NSS database.
+func Countersign(tb testing.TB, sealed []byte, comune *PKI) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	nss := filepath.Join(dir, "nss")
+	if err := os.Mkdir(nss, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	mustRun(tb, testenv.Tool(tb, "certutil"), "-N", "-d", "sql:"+nss, "--empty-password")
+	keyDER, err := x509.MarshalPKCS8PrivateKey(comune.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyFile, certFile, p12 := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "comune.p12")
+	writeFile(tb, keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	writeFile(tb, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: comune.Leaf.Raw}))
+	mustRun(tb, testenv.Tool(tb, "openssl"), "pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-certfile", comune.CAFile,
+		"-name", "comune", "-passout", "pass:test", "-out", p12)
+	mustRun(tb, testenv.Tool(tb, "pk12util"), "-i", p12, "-d", "sql:"+nss, "-W", "test")
+	in, out := filepath.Join(dir, "sealed.pdf"), filepath.Join(dir, "signed.pdf")
+	writeFile(tb, in, sealed)
+	mustRun(tb, testenv.Tool(tb, "pdfsig"), "-add-signature", "-nssdir", "sql:"+nss, "-nick", "comune",
+		"-new-signature-field-name", "FirmaComune", "-reason", "Approvato", in, out)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, sealed) {
+		tb.Fatal("pdfsig did not append to the sealed file")
+	}
+	return b
+}
