@@ -22,6 +22,8 @@ type Config struct {
 	RenderTimeout time.Duration
 	LogLevel      string
 	LogFormat     string
+	VerifyLimit   int    // maximum PDF of POST /v1/verify, bytes
+	Trust         string // PEM bundle of further trust anchors for verification
 
 	Seal           string        // key spec, see keys.Open
 	SealSecretFile string        // file holding the PKCS#12 password or PKCS#11 PIN
@@ -43,6 +45,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RenderTimeout, "render-timeout", envDuration("render-timeout", 30*time.Second), "deadline of one render and seal (FALDONE_RENDER_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error (FALDONE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "json or text (FALDONE_LOG_FORMAT)")
+	fs.IntVar(&c.VerifyLimit, "verify-limit", envInt("verify-limit", 20<<20), "maximum PDF to verify in bytes (FALDONE_VERIFY_LIMIT)")
+	fs.StringVar(&c.Trust, "trust", env("trust", ""), "PEM file of further trusted CAs for verification, e.g. the qualified CAs comuni sign with (FALDONE_TRUST)")
 	c.bindSeal(fs)
 }
 
@@ -71,6 +75,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyLimit < 1024 || c.BodyLimit > 256<<20 {
 		errs = append(errs, "body-limit must be between 1024 and 268435456 bytes")
+	}
+	if c.VerifyLimit < 1024 || c.VerifyLimit > 256<<20 {
+		errs = append(errs, "verify-limit must be between 1024 and 268435456 bytes")
 	}
 	if c.RenderTimeout < time.Second {
 		errs = append(errs, "render-timeout must be at least 1s")

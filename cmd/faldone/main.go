@@ -3,6 +3,7 @@
 //
 //	faldone serve    run the REST API
 //	faldone render   render one document offline
+//	faldone verify   verify a PDF offline
 //	faldone version  print the version
 package main
 
@@ -40,6 +41,7 @@ const usage = `faldone - sealed PDFs for the FAST Piccoli Comuni programme
 Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
+  faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
   faldone version
 `
 
@@ -54,6 +56,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "render":
 		err = renderCmd(os.Args[2:])
+	case "verify":
+		os.Exit(verifyCmd(os.Args[2:], os.Stdout, os.Stderr))
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -182,6 +186,10 @@ func serve(args []string) error {
 		return err
 	}
 	defer sealer.Key.Close()
+	verifier, err := newVerifier(&cfg, sealer, archive, nil /* the audit log */, set)
+	if err != nil {
+		return err
+	}
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
@@ -190,6 +198,7 @@ func serve(args []string) error {
 	srv := fhttp.New(fhttp.Config{
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
+		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {

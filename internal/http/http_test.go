@@ -366,7 +366,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 }
 
-func devSealer(t *testing.T, tsaURL string) *seal.Sealer {
+func devSealer(t testing.TB, tsaURL string) *seal.Sealer {
 	t.Helper()
 	key, _, err := keys.DevSeal(t.TempDir(), time.Now)
 	if err != nil {

@@ -38,6 +38,10 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF: the newest version, or ?version=N", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
 		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version", params: []string{"id"}, body: "application/pdf",
 			responses: std(map[string]string{"201": "json", "404": "problem", "413": "problem", "415": "problem", "422": "problem"})},
+		{method: "POST", path: "/v1/verify", summary: "Verify a PDF: signatures, trust, DocMDP, archive and audit-log inclusion; 200 with valid=false when a check fails", query: []string{"lang"}, body: "application/pdf",
+			responses: std(map[string]string{"200": "json", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/evidence", summary: "Evidence bundle of a version (newest or ?version=N) for offline verification", params: []string{"id"}, query: []string{"version"},
+			responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
 	}
 }
 

@@ -38,7 +38,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		switch fe.Code {
 		case fiber.StatusRequestEntityTooLarge:
-			err = faldone.Errorf(faldone.ETOOLARGE, "the request body is over the limit of %d bytes", s.cfg.BodyLimit)
+			err = tooLarge(s.limitFor(c.Path()))
 		case fiber.StatusNotFound:
 			err = faldone.Errorf(faldone.ENOTFOUND, "%s", fe.Message)
 		case fiber.StatusMethodNotAllowed:

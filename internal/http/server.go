@@ -15,6 +15,7 @@ import (
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/tmpl"
+	"faldone/internal/verify"
 )
 
 // Config configures the API.
@@ -26,6 +27,8 @@ type Config struct {
 	RenderTimeout time.Duration                   // Optional. Deadline of one render and seal; default 30 s.
 	Logger        *slog.Logger                    // Optional. Default slog.Default().
 	Ready         func(ctx context.Context) error // Optional. Readiness check of dependencies.
+	Verifier      *verify.Verifier                // Optional. Verifies PDFs (POST /v1/verify) and exports evidence; nil answers 503.
+	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
 }
 
 // Server is the HTTP API.
@@ -33,6 +36,7 @@ type Server struct {
 	cfg     Config
 	app     *fiber.App
 	metrics *metrics
+	limits  map[string]int // body limits by route, see limitBody
 }
 
 // New builds the API.
@@ -46,10 +50,14 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.VerifyLimit <= 0 {
+		cfg.VerifyLimit = 20 << 20
+	}
 	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
+	s.limits = s.routeLimits()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "faldone",
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             s.maxBody(),
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 		ReadTimeout:           60 * time.Second,
@@ -59,6 +67,7 @@ func New(cfg Config) *Server {
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.app.Use(s.limitBody)
 	s.routes()
 	return s
 }
@@ -87,6 +96,8 @@ func (s *Server) routes() {
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
 	v1.Post("/documents/:id/signed", s.returnSigned)
+	v1.Post("/verify", s.verifyPDF)
+	v1.Get("/documents/:id/evidence", s.evidence)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})

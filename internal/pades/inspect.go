@@ -49,7 +49,21 @@ type Signature struct {
 	IntegrityErr error
 }
 
-const maxSignatures = 1000
+// Limits of the signatures Inspect checks, so that a file with many
+// signature fields, each over a large byte range, cannot make it hash and
+// copy without end: at most maxSignatures are listed, at most
+// maxCheckedSignatures of them are verified, and the byte ranges verified
+// cover at most maxSignedBytes in all. A signature beyond a limit is
+// listed with an IntegrityErr wrapping ErrNotChecked.
+const (
+	maxSignatures        = 1000
+	maxCheckedSignatures = 64
+	maxSignedBytes       = 256 << 20
+)
+
+// ErrNotChecked is wrapped by the IntegrityErr of a signature left
+// unchecked because the file's signatures are over Inspect's limits.
+var ErrNotChecked = errors.New("signature not checked: the file has too many signatures or they cover too many bytes")
 
 // Inspect returns the signatures of pdf, in revision order. It verifies
 // each signature's integrity (Signature.IntegrityErr) but not trust. It
@@ -65,12 +79,13 @@ func Inspect(pdf []byte) ([]Signature, error) {
 	}
 	revs, _ := Revisions(pdf)
 	var sigs []Signature
+	b := &budget{signatures: maxCheckedSignatures, bytes: maxSignedBytes}
 	for _, f := range sigFields(doc, catalog) {
 		sd := doc.dict(f.dict["V"])
 		if sd == nil {
 			continue
 		}
-		sigs = append(sigs, inspectOne(doc, f.name, sd, revs))
+		sigs = append(sigs, inspectOne(doc, f.name, sd, revs, b))
 	}
 	sort.SliceStable(sigs, func(i, j int) bool {
 		return sigs[i].ByteRange[2]+sigs[i].ByteRange[3] < sigs[j].ByteRange[2]+sigs[j].ByteRange[3]
@@ -81,7 +96,13 @@ func Inspect(pdf []byte) ([]Signature, error) {
 	return sigs, nil
 }
 
-func inspectOne(doc *document, name string, sd Dict, revs []int64) Signature {
+// budget is what Inspect may still verify.
+type budget struct {
+	signatures int
+	bytes      int64
+}
+
+func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Signature {
 	s := Signature{FieldName: name, SubFilter: string(sd.name("SubFilter")), DocMDP: docMDPLevel(doc, sd)}
 	m, _ := sd["M"].(String)
 	s.SigningTime = parsePDFDate(string(m))
@@ -107,6 +128,14 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64) Signature {
 	default:
 		s.IntegrityErr = fmt.Errorf("unsupported signature subfilter %q", s.SubFilter)
 		return s
+	}
+	if signed := br[1] + br[3]; br[1] >= 0 && br[3] >= 0 && signed <= int64(len(doc.data)) {
+		if b.signatures <= 0 || signed > b.bytes {
+			s.IntegrityErr = fmt.Errorf("%w (at most %d signatures over %d MiB)", ErrNotChecked, maxCheckedSignatures, maxSignedBytes>>20)
+			return s
+		}
+		b.signatures--
+		b.bytes -= signed
 	}
 	info, err := verifyCMS(doc.data, br, contents)
 	if err != nil {

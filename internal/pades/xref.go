@@ -423,17 +423,29 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: unsupported filter %v", errSyntax, filter)
 	}
+	// Inflate twice: first to count, within what is left of the limit,
+	// so that a compression bomb costs time but no memory; then into a
+	// buffer of the right size.
 	zr, err := zlib.NewReader(bytes.NewReader(s.Raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	left := maxDecoded - d.decoded
-	out, err := io.ReadAll(io.LimitReader(zr, int64(left)+1))
+	left := int64(maxDecoded - d.decoded)
+	n, err := io.Copy(io.Discard, io.LimitReader(zr, left+1))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		d.decoded += int(min(n, left)) // what a broken stream inflated counts too
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	if len(out) > left {
+	if n > left {
+		d.decoded = maxDecoded // spent: a stream opened again fails at once
 		return nil, fmt.Errorf("%w: decoded streams too large", errSyntax)
+	}
+	if zr, err = zlib.NewReader(bytes.NewReader(s.Raw)); err != nil {
+		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
+	}
+	out := make([]byte, n)
+	if _, err := io.ReadFull(zr, out); err != nil {
+		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
 	d.decoded += len(out)
 	parms := d.dict(s.Dict["DecodeParms"])
@@ -451,15 +463,20 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	return unpredictPNG(out, int(cols))
 }
 
+// unpredictPNG undoes the PNG predictors of rows of cols bytes, in one
+// allocation whatever the number of rows.
 func unpredictPNG(in []byte, cols int) ([]byte, error) {
 	if cols <= 0 || cols > 1<<16 {
 		return nil, fmt.Errorf("%w: bad /Columns", errSyntax)
 	}
 	row := cols + 1
-	out := make([]byte, 0, len(in))
-	prev := make([]byte, cols)
+	out := make([]byte, 0, len(in)/row*cols)
+	zero := make([]byte, cols)
+	prev := zero
 	for i := 0; i+row <= len(in); i += row {
-		ft, cur := in[i], append([]byte(nil), in[i+1:i+row]...)
+		ft, n := in[i], len(out)
+		out = append(out, in[i+1:i+row]...)
+		cur := out[n:]
 		for j := range cur {
 			var left, upLeft byte
 			if j > 0 {
@@ -477,7 +494,6 @@ func unpredictPNG(in []byte, cols int) ([]byte, error) {
 				cur[j] += paeth(left, up, upLeft)
 			}
 		}
-		out = append(out, cur...)
 		prev = cur
 	}
 	return out, nil

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"faldone/internal/faldone"
+	"faldone/internal/seal"
+	"faldone/internal/tmpl"
+	"faldone/internal/verify"
+)
+
+// newVerifier builds the service's verifier: it trusts the root of the
+// seal's chain (the development CA on the embedded default) and the
+// certificates of the PEM bundle cfg.Trust, reads archive and proves
+// inclusion with log (nil: reports log_unavailable and exports no
+// evidence).
+func newVerifier(cfg *Config, sealer *seal.Sealer, archive verify.Archive, log verify.Log, msgs verify.Messages) (*verify.Verifier, error) {
+	anchors := &verify.Anchors{}
+	if chain := sealer.Key.Chain; len(chain) > 0 {
+		anchors.Add(chain[len(chain)-1], "service")
+	}
+	if cfg.Trust != "" {
+		if _, err := anchors.AddFile(cfg.Trust); err != nil {
+			return nil, err
+		}
+	}
+	return &verify.Verifier{Anchors: anchors, Archive: archive, Log: log, Messages: msgs}, nil
+}
+
+const verifyUsage = `Usage: faldone verify FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
+
+Verifies a PDF offline, with no server and no network: its signatures, their
+trust, the changes after the seal and, with an evidence bundle
+(GET /v1/documents/{id}/evidence), that the file or its first revisions are
+the archived version and that the version is in the audit log.
+
+Exit status: 0 valid, 1 not valid, 2 usage error or unreadable file.
+
+`
+
+// verifyCmd runs "faldone verify" and returns the exit status.
+func verifyCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, verifyUsage)
+		fs.PrintDefaults()
+	}
+	bundlePath := fs.String("bundle", "", "evidence bundle of the archived version (JSON from GET /v1/documents/{id}/evidence)")
+	trust := fs.String("trust", "", "PEM file of further trusted certification authorities (e.g. the qualified CAs comuni sign with)")
+	logKey := fs.String("log-key", "", "the audit log's public key to pin, replacing the bundle's (note verifier key)")
+	lang := fs.String("lang", "it", "language of the report: it, en or de")
+	asJSON := fs.Bool("json", false, "print the JSON report, as POST /v1/verify answers it")
+	// Flags may follow the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "faldone verify: "+format+"\n", a...)
+		return 2
+	}
+	switch {
+	case len(files) != 1:
+		fs.Usage()
+		return fail("name one PDF file")
+	case !slices.Contains(tmpl.Languages, *lang):
+		return fail("--lang must be one of %s", strings.Join(tmpl.Languages, ", "))
+	case *logKey != "" && *bundlePath == "":
+		return fail("--log-key needs --bundle")
+	}
+	pdf, err := os.ReadFile(files[0])
+	if err != nil {
+		return fail("%v", err)
+	}
+	set, err := loadTemplates("")
+	if err != nil {
+		return fail("%v", err)
+	}
+	extra := &verify.Anchors{}
+	if *trust != "" {
+		if _, err := extra.AddFile(*trust); err != nil {
+			return fail("%v", err)
+		}
+	}
+	v := &verify.Verifier{Anchors: extra, Messages: set}
+	if *bundlePath != "" {
+		data, err := os.ReadFile(*bundlePath)
+		if err != nil {
+			return fail("%v", err)
+		}
+		b, err := verify.ParseBundle(data)
+		if err != nil {
+			return fail("%s: %v", *bundlePath, err)
+		}
+		if v, err = b.Offline(extra, *logKey, set); err != nil {
+			return fail("%s: %v", *bundlePath, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := v.Verify(ctx, pdf, *lang)
+	if err != nil {
+		var de *faldone.Error
+		if errors.As(err, &de) && de.MessageID != "" {
+			return fail("%s: %s (%v)", files[0], set.Localize(*lang, de.MessageID, de.Params), err)
+		}
+		return fail("%s: %v", files[0], err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		printReport(stdout, files[0], r)
+	}
+	if !r.Valid {
+		return 1
+	}
+	return 0
+}
+
+// printReport writes a report for people: the verdict, each signature,
+// the archived version and its inclusion in the log, and the reasons.
+func printReport(w io.Writer, name string, r *verify.Report) {
+	verdict := "NOT VALID"
+	if r.Valid {
+		verdict = "VALID"
+	}
+	fmt.Fprintf(w, "%s: %s\n  %s\n", name, verdict, r.Summary)
+	fmt.Fprintf(w, "  sha256 %s, %d bytes, %d revisions\n", r.SHA256, r.Size, len(r.Revisions))
+	for _, s := range r.Signatures {
+		fmt.Fprintf(w, "\nsignature %d (%s, %s", s.Index+1, s.Field, s.SubFilter)
+		if s.Level != "" {
+			fmt.Fprintf(w, ", PAdES %s", s.Level)
+		}
+		if s.DocMDP > 0 {
+			fmt.Fprintf(w, ", certification P=%d", s.DocMDP)
+		}
+		fmt.Fprintln(w, ")")
+		if s.Signer != nil {
+			fmt.Fprintf(w, "  signer     %s\n", s.Signer.Subject)
+		}
+		switch {
+		case s.Trusted:
+			fmt.Fprintf(w, "  trusted    yes, via %s (at the %s time %s)\n", s.Chain[len(s.Chain)-1].Subject, strings.ReplaceAll(s.TrustTimeSource, "_", " "), s.TrustTime.Format(time.RFC3339))
+		case s.TrustError != "":
+			fmt.Fprintf(w, "  trusted    no: %s\n", s.TrustError)
+		}
+		fmt.Fprintf(w, "  intact     %v", s.Intact)
+		if s.IntegrityError != "" {
+			fmt.Fprintf(w, ": %s", s.IntegrityError)
+		}
+		fmt.Fprintln(w)
+		if s.SigningTime != nil {
+			fmt.Fprintf(w, "  signed     %s\n", s.SigningTime.Format(time.RFC3339))
+		}
+		if ts := s.Timestamp; ts != nil {
+			fmt.Fprintf(w, "  timestamp  %s by %s (valid %v, trusted %v)\n", ts.Time.Format(time.RFC3339), ts.Authority, ts.Valid, ts.Trusted)
+		}
+		cover := fmt.Sprintf("revision %d, %d bytes", s.Covers.Revision, s.Covers.Bytes)
+		if s.Covers.WholeFile {
+			cover += ", the whole file"
+		}
+		fmt.Fprintf(w, "  covers     %s\n", cover)
+		if s.Appended.Bytes > 0 {
+			fmt.Fprintf(w, "  after it   %d bytes, %d revisions, %d signatures", s.Appended.Bytes, s.Appended.Revisions, s.Appended.Signatures)
+			if s.Appended.Allowed != nil {
+				fmt.Fprintf(w, "; allowed by the certification: %v", *s.Appended.Allowed)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, a := range r.Archived {
+		what := "the whole file"
+		if !a.WholeFile {
+			what = fmt.Sprintf("revision %d (the first %d bytes)", a.Revision, a.Bytes)
+		}
+		fmt.Fprintf(w, "\narchived: %s is document %s version %d (%s, comune %s), created %s\n", what, a.ID, a.Version, a.Kind, a.Comune, a.Created.Format(time.RFC3339))
+		switch in := a.Inclusion; {
+		case in == nil:
+			fmt.Fprintln(w, "  inclusion  not proved")
+		case in.Verified:
+			fmt.Fprintf(w, "  inclusion  proved: leaf %d of a tree of %d, checkpoint of %s (%s), root %s\n", in.LeafIndex, in.TreeSize, in.Origin, in.Time.Format(time.RFC3339), in.Root)
+		default:
+			fmt.Fprintf(w, "  inclusion  FAILED: %s\n", in.Error)
+		}
+	}
+	fmt.Fprintln(w, "\nreasons:")
+	for _, x := range r.Reasons {
+		fmt.Fprintf(w, "  [%s] %s: %s\n", x.Severity, x.Code, x.Message)
+		if x.Detail != "" {
+			fmt.Fprintf(w, "      %s\n", x.Detail)
+		}
+	}
+}

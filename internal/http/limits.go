@@ -1,0 +1,58 @@
+package http
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"faldone/internal/faldone"
+)
+
+// Request bodies are limited per route. The HTTP server reads at most the
+// largest limit of any route (fiber.Config.BodyLimit, so a body beyond it
+// is refused before it is read); limitBody then holds every other route to
+// its own limit: Config.BodyLimit by default, Config.VerifyLimit on the
+// routes that take a PDF to verify.
+
+// routeLimits returns the routes whose limit is not Config.BodyLimit, by
+// path as limitFor normalises it.
+func (s *Server) routeLimits() map[string]int {
+	return map[string]int{
+		"/v1/verify": s.cfg.VerifyLimit,
+	}
+}
+
+// limitFor returns the body limit of a request path.
+func (s *Server) limitFor(path string) int {
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	if n, ok := s.limits[p]; ok {
+		return n
+	}
+	return s.cfg.BodyLimit
+}
+
+// maxBody returns the largest body limit of any route.
+func (s *Server) maxBody() int {
+	n := s.cfg.BodyLimit
+	for _, l := range s.limits {
+		n = max(n, l)
+	}
+	return n
+}
+
+// limitBody refuses a request whose body is over its route's limit, by
+// its declared length before the handler runs and by its actual length.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	limit := s.limitFor(c.Path())
+	if n := c.Request().Header.ContentLength(); n > limit || len(c.Request().Body()) > limit {
+		return tooLarge(limit)
+	}
+	return c.Next()
+}
+
+// tooLarge is the error of a body over limit bytes.
+func tooLarge(limit int) error {
+	return &faldone.Error{Code: faldone.ETOOLARGE, MessageID: "error.too_large_limit", Params: map[string]any{"Limit": limit},
+		Message: fmt.Sprintf("the request body is over the limit of %d bytes", limit)}
+}
