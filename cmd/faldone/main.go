@@ -182,6 +182,10 @@ func serve(args []string) error {
 		return err
 	}
 	defer sealer.Key.Close()
+	auditLog, err := openLedger(&cfg, archive, log)
+	if err != nil {
+		return err
+	}
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
@@ -190,6 +194,7 @@ func serve(args []string) error {
 	srv := fhttp.New(fhttp.Config{
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
+		Ledger: auditLog,
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
@@ -200,6 +205,7 @@ func serve(args []string) error {
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go auditLog.Run(ctx, cfg.CheckpointInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

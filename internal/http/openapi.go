@@ -38,6 +38,11 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF: the newest version, or ?version=N", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
 		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version", params: []string{"id"}, body: "application/pdf",
 			responses: std(map[string]string{"201": "json", "404": "problem", "413": "problem", "415": "problem", "422": "problem"})},
+		{method: "GET", path: "/v1/audit/checkpoint", summary: "The newest signed checkpoint of the audit log: the signed note (text/plain), or JSON with size, root, time and public key (Accept: application/json)", responses: std(map[string]string{"200": "text", "503": "problem"})},
+		{method: "GET", path: "/v1/audit/consistency", summary: "Consistency proof between the log of from leaves and the log of to leaves", query: []string{"from", "to"}, responses: std(map[string]string{"200": "json", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/proof", summary: "Inclusion proof of a version (newest, or ?version=N) in the audit log against a signed checkpoint", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/metadata", summary: "AgID metadata (Allegato 5 element names) of a version (newest, or ?version=N)", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
+		{method: "GET", path: "/v1/comuni/{istat}/dossier", summary: "The documents of a comune in workflow order with their versions and state", params: []string{"istat"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
+	"faldone/internal/ledger"
 	"faldone/internal/tmpl"
 )
 
@@ -26,6 +27,7 @@ type Config struct {
 	RenderTimeout time.Duration                   // Optional. Deadline of one render and seal; default 30 s.
 	Logger        *slog.Logger                    // Optional. Default slog.Default().
 	Ready         func(ctx context.Context) error // Optional. Readiness check of dependencies.
+	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
 }
 
 // Server is the HTTP API.
@@ -87,6 +89,7 @@ func (s *Server) routes() {
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
 	v1.Post("/documents/:id/signed", s.returnSigned)
+	s.auditRoutes(v1)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
