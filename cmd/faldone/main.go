@@ -3,6 +3,7 @@
 //
 //	faldone serve    run the REST API
 //	faldone render   render one document offline
+//	faldone audit    verify the archive and the audit log, re-render a document
 //	faldone version  print the version
 package main
 
@@ -40,6 +41,7 @@ const usage = `faldone - sealed PDFs for the FAST Piccoli Comuni programme
 Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
+  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
   faldone version
 `
 
@@ -54,6 +56,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "render":
 		err = renderCmd(os.Args[2:])
+	case "audit":
+		err = auditCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
