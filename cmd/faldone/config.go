@@ -52,7 +52,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 
 // bindLog registers the audit log settings.
 func (c *Config) bindLog(fs *flag.FlagSet) {
-	fs.StringVar(&c.LogKey, "log-key", env("log-key", ""), "file of the audit log's Ed25519 note key; empty: <data>/keys/log.key, created on first start; instances sharing one PostgreSQL MUST share one key file (FALDONE_LOG_KEY)")
+	fs.StringVar(&c.LogKey, "log-key", env("log-key", ""), "file of the audit log's Ed25519 note key; empty: <data>/keys/log.key; created on first start when missing; instances sharing one PostgreSQL MUST share one key file (FALDONE_LOG_KEY)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("checkpoint-interval", 2*time.Second), "how often a signed checkpoint is made while the audit log grows (FALDONE_CHECKPOINT_INTERVAL)")
 }
 

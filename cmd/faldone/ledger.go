@@ -18,7 +18,8 @@ func logKeyPath(cfg *Config) string {
 }
 
 // openLedger opens the audit log of archive with the key of cfg: the
-// configured file, or <data>/keys/log.key, created on first start. It logs
+// configured file, or <data>/keys/log.key, either created on first start
+// (instances starting together end up with the same key). It logs
 // the log's public key, which auditors need.
 func openLedger(cfg *Config, archive faldone.Archive, log *slog.Logger) (*ledger.Ledger, error) {
 	store, ok := archive.(ledger.Store)
@@ -26,7 +27,7 @@ func openLedger(cfg *Config, archive faldone.Archive, log *slog.Logger) (*ledger
 		return nil, fmt.Errorf("the archive %T keeps no audit log", archive)
 	}
 	path := logKeyPath(cfg)
-	skey, created, err := ledger.LoadKey(path, cfg.LogKey == "")
+	skey, created, err := ledger.LoadKey(path, true)
 	if err != nil {
 		return nil, err
 	}
