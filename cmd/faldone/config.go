@@ -32,6 +32,9 @@ type Config struct {
 	TSARetries     int
 	TSAFallback    bool // seal at B-B when the TSA is down instead of refusing
 	Production     bool // refuse development keys
+
+	LogKey             string        // audit log key file; empty: <data>/keys/log.key, created on first start
+	CheckpointInterval time.Duration // how often a checkpoint is signed while the log grows
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -48,6 +51,13 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.VerifyLimit, "verify-limit", envInt("verify-limit", 20<<20), "maximum PDF to verify in bytes (FALDONE_VERIFY_LIMIT)")
 	fs.StringVar(&c.Trust, "trust", env("trust", ""), "PEM file of further trusted CAs for verification, e.g. the qualified CAs comuni sign with (FALDONE_TRUST)")
 	c.bindSeal(fs)
+	c.bindLog(fs)
+}
+
+// bindLog registers the audit log settings.
+func (c *Config) bindLog(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogKey, "log-key", env("log-key", ""), "file of the audit log's Ed25519 note key; empty: <data>/keys/log.key; created on first start when missing; instances sharing one PostgreSQL MUST share one key file (FALDONE_LOG_KEY)")
+	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("checkpoint-interval", 2*time.Second), "how often a signed checkpoint is made while the audit log grows (FALDONE_CHECKPOINT_INTERVAL)")
 }
 
 // bindSeal registers the seal settings, shared by serve and render.
@@ -93,6 +103,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, "log-format must be json or text")
 	}
 	errs = append(errs, c.validateSeal()...)
+	if c.CheckpointInterval < 10*time.Millisecond || c.CheckpointInterval > time.Hour {
+		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

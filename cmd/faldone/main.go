@@ -4,6 +4,7 @@
 //	faldone serve    run the REST API
 //	faldone render   render one document offline
 //	faldone verify   verify a PDF offline
+//	faldone audit    verify the archive and the audit log, re-render a document
 //	faldone version  print the version
 package main
 
@@ -42,6 +43,7 @@ Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
+  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
   faldone version
 `
 
@@ -58,6 +60,8 @@ func main() {
 		err = renderCmd(os.Args[2:])
 	case "verify":
 		os.Exit(verifyCmd(os.Args[2:], os.Stdout, os.Stderr))
+	case "audit":
+		err = auditCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -186,7 +190,11 @@ func serve(args []string) error {
 		return err
 	}
 	defer sealer.Key.Close()
-	verifier, err := newVerifier(&cfg, sealer, archive, nil /* the audit log */, set)
+	auditLog, err := openLedger(&cfg, archive, log)
+	if err != nil {
+		return err
+	}
+	verifier, err := newVerifier(&cfg, sealer, archive, auditLog, set)
 	if err != nil {
 		return err
 	}
@@ -199,6 +207,7 @@ func serve(args []string) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
+		Ledger: auditLog,
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
@@ -209,6 +218,7 @@ func serve(args []string) error {
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go auditLog.Run(ctx, cfg.CheckpointInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

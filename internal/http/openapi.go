@@ -42,6 +42,11 @@ func (s *Server) operations() []op {
 			responses: std(map[string]string{"200": "json", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/evidence", summary: "Evidence bundle of a version (newest or ?version=N) for offline verification", params: []string{"id"}, query: []string{"version"},
 			responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/audit/checkpoint", summary: "The newest signed checkpoint of the audit log: the signed note (text/plain), or JSON with size, root, time and public key (Accept: application/json)", responses: std(map[string]string{"200": "text", "503": "problem"})},
+		{method: "GET", path: "/v1/audit/consistency", summary: "Consistency proof between the log of from leaves and the log of to leaves", query: []string{"from", "to"}, responses: std(map[string]string{"200": "json", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/proof", summary: "Inclusion proof of a version (newest, or ?version=N) in the audit log against a signed checkpoint", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
+		{method: "GET", path: "/v1/documents/{id}/metadata", summary: "AgID metadata (Allegato 5 element names) of a version (newest, or ?version=N)", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
+		{method: "GET", path: "/v1/comuni/{istat}/dossier", summary: "The documents of a comune in workflow order with their versions and state", params: []string{"istat"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
+	"faldone/internal/ledger"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
 )
@@ -29,6 +30,7 @@ type Config struct {
 	Ready         func(ctx context.Context) error // Optional. Readiness check of dependencies.
 	Verifier      *verify.Verifier                // Optional. Verifies PDFs (POST /v1/verify) and exports evidence; nil answers 503.
 	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
+	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
 }
 
 // Server is the HTTP API.
@@ -98,6 +100,7 @@ func (s *Server) routes() {
 	v1.Post("/documents/:id/signed", s.returnSigned)
 	v1.Post("/verify", s.verifyPDF)
 	v1.Get("/documents/:id/evidence", s.evidence)
+	s.auditRoutes(v1)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"faldone/internal/docs"
+	"faldone/internal/faldone"
+	"faldone/internal/ledger"
+	"faldone/internal/pades"
+	"faldone/internal/tmpl"
+)
+
+const auditUsage = `Usage:
+  faldone audit verify   [--data D] [--store S] [--log-key F]
+      recompute every leaf from the stored records, re-hash every PDF,
+      rebuild the tree and check every stored checkpoint; exit status 1
+      when anything is wrong
+  faldone audit rerender --id X [--version N] [--data D] [--store S] [--templates DIR]
+      re-render a document from its archived input and template and check
+      that the result is the first revision of the sealed file
+`
+
+// errFindings is returned when an audit found problems: exit status 1.
+var errFindings = errors.New("the audit found problems")
+
+// auditCmd runs faldone audit.
+func auditCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, auditUsage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "verify":
+		return auditVerify(args[1:], stdout)
+	case "rerender":
+		return auditRerender(args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, auditUsage)
+		return nil
+	}
+	return fmt.Errorf("unknown audit command %q\n\n%s", args[0], auditUsage)
+}
+
+// bindStore registers the settings that locate the archive and the log key.
+func (c *Config) bindStore(fs *flag.FlagSet) {
+	fs.StringVar(&c.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
+	fs.StringVar(&c.Store, "store", env("store", "sqlite:faldone.db"), "archive: sqlite:PATH (relative to the data directory) or a postgres:// URL (FALDONE_STORE)")
+	fs.StringVar(&c.LogKey, "log-key", env("log-key", ""), "file of the audit log's key, secret or public; empty: <data>/keys/log.key (FALDONE_LOG_KEY)")
+}
+
+func auditVerify(args []string, stdout io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	cfg.bindStore(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	vkey, err := ledger.LoadVerifierKey(logKeyPath(&cfg))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if err := storeExists(&cfg); err != nil {
+		return err
+	}
+	archive, err := openArchive(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer archive.Close()
+	store, ok := archive.(ledger.AuditStore)
+	if !ok {
+		return fmt.Errorf("the archive %T cannot be audited", archive)
+	}
+	start := time.Now()
+	rep, err := ledger.Audit(ctx, store, vkey)
+	if err != nil {
+		return err
+	}
+	for _, f := range rep.Findings {
+		fmt.Fprintln(stdout, f.String())
+	}
+	root := "-"
+	if rep.Root != nil {
+		root = hex.EncodeToString(rep.Root)
+	}
+	fmt.Fprintf(stdout, "audit verify: %d leaves, %d records, %d PDFs re-hashed, %d checkpoints verified, root %s, %s\n",
+		rep.Size, rep.Records, rep.PDFs, rep.Checkpoints, root, time.Since(start).Round(time.Millisecond))
+	if !rep.OK() {
+		fmt.Fprintf(stdout, "FAILED: %d findings\n", len(rep.Findings))
+		return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+	}
+	fmt.Fprintln(stdout, "OK: every record, PDF, tree node and checkpoint matches")
+	return nil
+}
+
+// storeExists refuses to audit a SQLite archive that does not exist
+// (opening would create an empty one).
+func storeExists(cfg *Config) error {
+	path, ok := strings.CutPrefix(cfg.Store, "sqlite:")
+	if !ok {
+		return nil
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cfg.Data, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no archive to audit: %w", err)
+	}
+	return nil
+}
+
+func auditRerender(args []string, stdout io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("audit rerender", flag.ContinueOnError)
+	cfg.bindStore(fs)
+	id := fs.String("id", "", "document id")
+	version := fs.Int("version", 0, "version (default: the newest)")
+	fs.StringVar(&cfg.Templates, "templates", env("templates", ""), "directory of templates overriding the embedded ones: the archived template version (FALDONE_TEMPLATES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		fs.Usage()
+		return errors.New("rerender needs --id")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := storeExists(&cfg); err != nil {
+		return err
+	}
+	archive, err := openArchive(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer archive.Close()
+	var rec *faldone.Record
+	if *version == 0 {
+		rec, err = archive.Latest(ctx, *id)
+	} else {
+		rec, err = archive.Version(ctx, *id, *version)
+	}
+	if err != nil {
+		return err
+	}
+	sealed, err := archive.PDF(ctx, rec.SHA256)
+	if err != nil {
+		return err
+	}
+	set, err := loadTemplates(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	t, ok := set.Template(string(rec.Kind))
+	if !ok {
+		return fmt.Errorf("document %s v%d: no template for kind %q", rec.ID, rec.Version, rec.Kind)
+	}
+	if t.Ref() != rec.Template {
+		return fmt.Errorf("document %s v%d was made with template %s %s (sha256 %s), these templates have %s %s (sha256 %s): pass the archived template's directory with --templates",
+			rec.ID, rec.Version, rec.Template.ID, rec.Template.Version, rec.Template.SHA256, t.ID, t.Version, t.SHA256)
+	}
+	var cited *faldone.Record
+	if rec.Cites != "" {
+		cands, err := archive.BySHA(ctx, rec.CitesSHA)
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			if c.ID == rec.Cites {
+				cited = c
+			}
+		}
+		if cited == nil {
+			return fmt.Errorf("document %s v%d cites %s (sha256 %s), which is not in the archive", rec.ID, rec.Version, rec.Cites, rec.CitesSHA)
+		}
+	}
+	data, err := tmpl.Decode(rec.Input)
+	if err != nil {
+		return fmt.Errorf("document %s v%d: archived input: %w", rec.ID, rec.Version, err)
+	}
+	r := &docs.Renderer{Templates: set, Version: strings.TrimPrefix(rec.Producer, "faldone ")}
+	res, err := r.RenderData(ctx, rec.Kind, data, rec.Lang, docs.Cited(cited))
+	if err != nil {
+		return fmt.Errorf("document %s v%d: render: %w", rec.ID, rec.Version, err)
+	}
+	revs, err := pades.Revisions(sealed)
+	if err != nil || len(revs) == 0 {
+		return fmt.Errorf("document %s v%d: the sealed file has no revisions: %v", rec.ID, rec.Version, err)
+	}
+	first := sealed[:revs[0]]
+	what := fmt.Sprintf("document %s version %d (%s, template %s %s)", rec.ID, rec.Version, rec.Kind, t.ID, t.Version)
+	if !bytes.Equal(res.PDF, first) {
+		at := 0
+		for at < len(res.PDF) && at < len(first) && res.PDF[at] == first[at] {
+			at++
+		}
+		fmt.Fprintf(stdout, "DIFFERS: %s: the render (%d bytes) is not the first revision of the sealed file (%d bytes): first difference at byte %d\n",
+			what, len(res.PDF), len(first), at)
+		return fmt.Errorf("%w: the render differs from the archived file", errFindings)
+	}
+	fmt.Fprintf(stdout, "OK: %s: the render of the archived input is byte for byte the first revision (%d of %d bytes) of the archived file %s\n",
+		what, len(first), len(sealed), rec.SHA256)
+	return nil
+}

@@ -1,0 +1,166 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"faldone/internal/audit"
+	"faldone/internal/faldone"
+)
+
+// AuditStore is what a full audit reads from an engine (the sqlite and
+// postgres archives implement it).
+type AuditStore interface {
+	audit.HashReader
+	Size(ctx context.Context) (uint64, error)
+	Checkpoints(ctx context.Context) ([][]byte, error)
+	// Walk calls fn for every record in leaf order with its stored leaf.
+	Walk(ctx context.Context, fn func(rec *faldone.Record, leafHash []byte) error) error
+	// Blob returns the stored bytes of a PDF without checking them.
+	Blob(ctx context.Context, sha256 string) ([]byte, error)
+}
+
+// Kinds of findings about the archive beside the log's (audit.Kind*).
+const (
+	// KindPDFChanged: the stored PDF of a record does not hash to the
+	// record's SHA-256 (Expected); Got is its hash.
+	KindPDFChanged audit.Kind = "pdf-changed"
+	// KindPDFMissing: the PDF a record names is not stored.
+	KindPDFMissing audit.Kind = "pdf-missing"
+	// KindVersionMissing: a document lacks a version between its first and
+	// its newest (a row was deleted).
+	KindVersionMissing audit.Kind = "version-missing"
+	// KindVersionChain: a version's prev_sha256 is not the PDF of the
+	// version before it (Expected); Got is what it names.
+	KindVersionChain audit.Kind = "version-chain"
+	// KindRecordUnreadable: a stored record cannot be decoded, or its
+	// columns disagree with its body: the row was edited. The audit
+	// cannot read the records after it.
+	KindRecordUnreadable audit.Kind = "record-unreadable"
+)
+
+// AuditReport is the result of [Audit].
+type AuditReport struct {
+	*audit.Report
+	Records int // records read
+	PDFs    int // PDFs re-hashed
+}
+
+// Audit checks the whole archive without trusting it: it recomputes every
+// leaf from the stored record, re-hashes every PDF, checks each document's
+// version chain, rebuilds the tree and checks every stored checkpoint
+// against it and against the log's public key vkey. Problems are findings
+// in the report, sorted by kind of evidence: PDFs and records first, then
+// the log's findings (leaves, nodes, checkpoints). The error is for
+// failures to read the store.
+func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, error) {
+	ver, err := audit.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	size, err := store.Size(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	type leaf struct {
+		index uint64
+		hash  []byte
+	}
+	var leaves []leaf
+	byLeaf := map[uint64]*faldone.Record{}
+	versions := map[string][]*faldone.Record{}
+	var order []string
+	var findings []audit.Finding
+	rep := &AuditReport{}
+	walkErr := store.Walk(ctx, func(rec *faldone.Record, _ []byte) error {
+		rep.Records++
+		leaves = append(leaves, leaf{uint64(rec.Leaf), audit.LeafHash(faldone.CanonicalRecord(rec))})
+		byLeaf[uint64(rec.Leaf)] = &faldone.Record{ID: rec.ID, Version: rec.Version}
+		if _, ok := versions[rec.ID]; !ok {
+			order = append(order, rec.ID)
+		}
+		versions[rec.ID] = append(versions[rec.ID], &faldone.Record{ID: rec.ID, Version: rec.Version, SHA256: rec.SHA256, PrevSHA: rec.PrevSHA, Leaf: rec.Leaf})
+		return checkPDF(ctx, store, rec, &findings, &rep.PDFs)
+	})
+	if walkErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("audit: %w", walkErr)
+		}
+		findings = append(findings, audit.Finding{Kind: KindRecordUnreadable, Index: uint64(len(leaves)),
+			Detail: fmt.Sprintf("%v; records after leaf %d were not read", walkErr, len(leaves))})
+	}
+	for _, id := range order {
+		vs := versions[id]
+		slices.SortFunc(vs, func(a, b *faldone.Record) int { return cmp.Compare(a.Version, b.Version) })
+		next := 1
+		for i, v := range vs {
+			for ; next < v.Version; next++ {
+				findings = append(findings, audit.Finding{Kind: KindVersionMissing, Index: uint64(v.Leaf),
+					Detail: fmt.Sprintf("document %s: version %d is missing (a record was deleted); version %d is at leaf %d", id, next, v.Version, v.Leaf)})
+			}
+			next = v.Version + 1
+			if i > 0 && vs[i-1].Version == v.Version-1 && v.PrevSHA != vs[i-1].SHA256 {
+				findings = append(findings, audit.Finding{Kind: KindVersionChain, Index: uint64(v.Leaf),
+					Expected: unhex(vs[i-1].SHA256), Got: unhex(v.PrevSHA),
+					Detail: fmt.Sprintf("document %s version %d: prev_sha256 is not the PDF of version %d", id, v.Version, v.Version-1)})
+			}
+		}
+	}
+	cps, err := store.Checkpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	v := &audit.Verifier{Key: ver, Origin: ver.Name(), Nodes: store}
+	logRep, err := v.Verify(ctx, size, func(yield func(uint64, []byte) bool) {
+		for _, l := range leaves {
+			if !yield(l.index, l.hash) {
+				return
+			}
+		}
+	}, cps)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	for i := range logRep.Findings {
+		f := &logRep.Findings[i]
+		if r := byLeaf[f.Index]; r != nil && f.Checkpoint == nil && f.Note == nil && f.Kind != audit.KindNodeMismatch && (f.Kind != audit.KindNodeMissing || f.Level == 0) {
+			f.Detail = fmt.Sprintf("document %s version %d: %s", r.ID, r.Version, f.Detail)
+		}
+	}
+	rep.Report = logRep
+	rep.Findings = append(findings, logRep.Findings...)
+	return rep, nil
+}
+
+// checkPDF re-hashes the stored PDF of rec.
+func checkPDF(ctx context.Context, store AuditStore, rec *faldone.Record, findings *[]audit.Finding, n *int) error {
+	what := fmt.Sprintf("document %s version %d", rec.ID, rec.Version)
+	b, err := store.Blob(ctx, rec.SHA256)
+	switch {
+	case faldone.ErrorCode(err) == faldone.ENOTFOUND || faldone.ErrorCode(err) == faldone.EINVALID:
+		*findings = append(*findings, audit.Finding{Kind: KindPDFMissing, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256),
+			Detail: what + ": the PDF " + rec.SHA256 + " is not stored"})
+		return nil
+	case err != nil:
+		return err
+	}
+	*n++
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != rec.SHA256 {
+		detail := fmt.Sprintf("%s: the stored PDF does not hash to the archived SHA-256", what)
+		if int64(len(b)) != rec.Size {
+			detail += fmt.Sprintf(" (%d bytes, archived %d)", len(b), rec.Size)
+		}
+		*findings = append(*findings, audit.Finding{Kind: KindPDFChanged, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256), Got: sum[:], Detail: detail})
+	}
+	return nil
+}
+
+func unhex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}
