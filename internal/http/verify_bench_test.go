@@ -24,9 +24,12 @@ func BenchmarkVerifyAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	go e.srv.App().Listener(ln)
-	b.Cleanup(func() { _ = e.srv.App().Shutdown() })
 	url := "http://" + ln.Addr().String() + "/v1/verify"
 	client := &nethttp.Client{Timeout: 30 * time.Second, Transport: &nethttp.Transport{MaxIdleConnsPerHost: 64}}
+	defer func() { // each round ends its server and connections
+		client.CloseIdleConnections()
+		_ = e.srv.App().Shutdown()
+	}()
 	post := func() error {
 		resp, err := client.Post(url, "application/pdf", bytes.NewReader(pdf))
 		if err != nil {
