@@ -43,7 +43,13 @@ func (s *Server) maxBody() int {
 
 // limitBody refuses a request whose body is over its route's limit, by
 // its declared length before the handler runs and by its actual length.
+// It also refuses compressed bodies (Content-Encoding other than
+// identity): fiber.Ctx.Body would inflate them with no limit.
 func (s *Server) limitBody(c *fiber.Ctx) error {
+	if enc := strings.TrimSpace(c.Get(fiber.HeaderContentEncoding)); enc != "" && !strings.EqualFold(enc, "identity") {
+		return &faldone.Error{Code: faldone.EUNSUPPORTED, MessageID: "error.unsupported_encoding", Params: map[string]any{"Encoding": enc},
+			Message: fmt.Sprintf("compressed request bodies (Content-Encoding %q) are not accepted", enc)}
+	}
 	limit := s.limitFor(c.Path())
 	if n := c.Request().Header.ContentLength(); n > limit || len(c.Request().Body()) > limit {
 		return tooLarge(limit)

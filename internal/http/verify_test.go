@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -245,6 +246,18 @@ func TestVerifyRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("compressed bodies", func(t *testing.T) {
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		w.Write(make([]byte, 64<<20)) // inflates to 64 MiB, over every limit
+		w.Close()
+		for path, ctype := range map[string]string{"/v1/verify": "application/pdf", "/v1/documents/adesione": "application/json"} {
+			resp, b := do(t, e.srv, "POST", path, ctype, gz.Bytes(), "Content-Encoding", "gzip", "Accept-Language", "en")
+			if p := problem(t, resp, b); resp.StatusCode != 415 || !strings.Contains(p.Detail, "gzip") {
+				t.Errorf("%s: %d %+v", path, resp.StatusCode, p)
+			}
+		}
+	})
 	t.Run("localised", func(t *testing.T) {
 		resp, b := do(t, e.srv, "POST", "/v1/verify?lang=it", "application/pdf", []byte("garbage"))
 		if p := problem(t, resp, b); resp.StatusCode != 422 || !strings.Contains(p.Detail, "PDF leggibile") {

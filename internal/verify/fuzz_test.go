@@ -22,10 +22,10 @@ import (
 
 // Bounds of one verification, whatever the input: FuzzVerify fails an
 // input that takes longer or allocates more. The time is generous so that
-// it cannot flake on a loaded machine with the race detector; the seeds
-// take milliseconds.
+// it cannot flake on a loaded machine (the seeds take at most tens of
+// milliseconds), and ten times longer under the race detector.
 const (
-	fuzzMaxTime  = 2 * time.Second
+	fuzzMaxTime  = 2 * time.Second * raceSlowdown
 	fuzzMaxAlloc = 128 << 20 // bytes allocated by one verification
 )
 
