@@ -318,3 +318,18 @@ func TestDossierAndMetadata(t *testing.T) {
 		t.Errorf("piano metadata: %d %+v", resp.StatusCode, m)
 	}
 }
+
+// TestAuditWithoutLog: without an audit log the log's routes answer 503.
+func TestAuditWithoutLog(t *testing.T) {
+	s := MustServer(t)
+	for _, path := range []string{"/v1/audit/checkpoint", "/v1/audit/consistency?from=1&to=1"} {
+		resp, b := do(t, s, "GET", path, "", nil)
+		if resp.StatusCode != 503 {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+			continue
+		}
+		if p := problem(t, resp, b); p.Code != faldone.EUNAVAILABLE {
+			t.Errorf("%s: %+v", path, p)
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"faldone/internal/audit"
 	"faldone/internal/faldone"
@@ -76,6 +78,28 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 	var order []string
 	var findings []audit.Finding
 	rep := &AuditReport{}
+	// PDFs are re-hashed by a pool of workers, in batches, while the walk
+	// reads on.
+	jobs := make(chan []*faldone.Record, 16)
+	var mu sync.Mutex
+	var pdfFindings []audit.Finding
+	var pdfErr error
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for batch := range jobs {
+				fs, hashed, err := checkPDFs(ctx, store, batch)
+				mu.Lock()
+				pdfFindings = append(pdfFindings, fs...)
+				rep.PDFs += hashed
+				if err != nil && pdfErr == nil {
+					pdfErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	var batch []*faldone.Record
 	walkErr := store.Walk(ctx, func(rec *faldone.Record, _ []byte) error {
 		rep.Records++
 		leaves = append(leaves, leaf{uint64(rec.Leaf), audit.LeafHash(faldone.CanonicalRecord(rec))})
@@ -84,8 +108,23 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 			order = append(order, rec.ID)
 		}
 		versions[rec.ID] = append(versions[rec.ID], &faldone.Record{ID: rec.ID, Version: rec.Version, SHA256: rec.SHA256, PrevSHA: rec.PrevSHA, Leaf: rec.Leaf})
-		return checkPDF(ctx, store, rec, &findings, &rep.PDFs)
+		batch = append(batch, rec)
+		if len(batch) == pdfBatch {
+			jobs <- batch
+			batch = nil
+		}
+		return nil
 	})
+	if len(batch) > 0 {
+		jobs <- batch
+	}
+	close(jobs)
+	wg.Wait()
+	if pdfErr != nil {
+		return nil, fmt.Errorf("audit: %w", pdfErr)
+	}
+	slices.SortFunc(pdfFindings, func(a, b audit.Finding) int { return cmp.Compare(a.Index, b.Index) })
+	findings = append(findings, pdfFindings...)
 	if walkErr != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("audit: %w", walkErr)
@@ -136,28 +175,67 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 	return rep, nil
 }
 
-// checkPDF re-hashes the stored PDF of rec.
-func checkPDF(ctx context.Context, store AuditStore, rec *faldone.Record, findings *[]audit.Finding, n *int) error {
-	what := fmt.Sprintf("document %s version %d", rec.ID, rec.Version)
-	b, err := store.Blob(ctx, rec.SHA256)
-	switch {
-	case faldone.ErrorCode(err) == faldone.ENOTFOUND || faldone.ErrorCode(err) == faldone.EINVALID:
-		*findings = append(*findings, audit.Finding{Kind: KindPDFMissing, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256),
-			Detail: what + ": the PDF " + rec.SHA256 + " is not stored"})
-		return nil
-	case err != nil:
-		return err
+// pdfBatch is the number of PDFs a worker reads and hashes at a time.
+const pdfBatch = 32
+
+// BlobBatcher is implemented by stores that read many PDFs at once (the
+// postgres archive, in one round trip).
+type BlobBatcher interface {
+	// Blobs returns the stored bytes of the PDFs with these SHA-256s, by
+	// SHA-256, without checking them; absent ones are left out.
+	Blobs(ctx context.Context, sums []string) (map[string][]byte, error)
+}
+
+// checkPDFs re-hashes the stored PDFs of recs and returns a finding for
+// each one missing or changed, and the number read.
+func checkPDFs(ctx context.Context, store AuditStore, recs []*faldone.Record) ([]audit.Finding, int, error) {
+	var blobs map[string][]byte
+	if bb, ok := store.(BlobBatcher); ok {
+		sums := make([]string, len(recs))
+		for i, r := range recs {
+			sums[i] = r.SHA256
+		}
+		var err error
+		if blobs, err = bb.Blobs(ctx, sums); err != nil {
+			return nil, 0, err
+		}
 	}
-	*n++
-	sum := sha256.Sum256(b)
-	if hex.EncodeToString(sum[:]) != rec.SHA256 {
+	var out []audit.Finding
+	n := 0
+	for _, rec := range recs {
+		what := fmt.Sprintf("document %s version %d", rec.ID, rec.Version)
+		var b []byte
+		var found bool
+		if blobs != nil {
+			b, found = blobs[rec.SHA256]
+		} else {
+			var err error
+			b, err = store.Blob(ctx, rec.SHA256)
+			switch code := faldone.ErrorCode(err); {
+			case code == faldone.ENOTFOUND || code == faldone.EINVALID:
+			case err != nil:
+				return nil, 0, err
+			default:
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, audit.Finding{Kind: KindPDFMissing, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256),
+				Detail: what + ": the PDF " + rec.SHA256 + " is not stored"})
+			continue
+		}
+		n++
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) == rec.SHA256 {
+			continue
+		}
 		detail := fmt.Sprintf("%s: the stored PDF does not hash to the archived SHA-256", what)
 		if int64(len(b)) != rec.Size {
 			detail += fmt.Sprintf(" (%d bytes, archived %d)", len(b), rec.Size)
 		}
-		*findings = append(*findings, audit.Finding{Kind: KindPDFChanged, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256), Got: sum[:], Detail: detail})
+		out = append(out, audit.Finding{Kind: KindPDFChanged, Index: uint64(rec.Leaf), Expected: unhex(rec.SHA256), Got: sum[:], Detail: detail})
 	}
-	return nil
+	return out, n, nil
 }
 
 func unhex(s string) []byte {
