@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"faldone/internal/auth"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/tmpl"
@@ -26,6 +27,13 @@ type Config struct {
 	RenderTimeout time.Duration                   // Optional. Deadline of one render and seal; default 30 s.
 	Logger        *slog.Logger                    // Optional. Default slog.Default().
 	Ready         func(ctx context.Context) error // Optional. Readiness check of dependencies.
+
+	Keys            *auth.Service // API keys. Without it only public routes answer.
+	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
+	HSTSMaxAge      time.Duration // Optional. Strict-Transport-Security max-age; 0: no header.
+	RateWindow      time.Duration // Optional. Window of the rate limits; default 1 minute.
+	VerifyRate      int           // Optional. POST /v1/verify per client IP and window; default 30, negative: no limit.
+	AuthFailureRate int           // Optional. Failed authentications per client IP and window; default 10, negative: no limit.
 }
 
 // Server is the HTTP API.
@@ -59,6 +67,7 @@ func New(cfg Config) *Server {
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.secure()
 	s.routes()
 	return s
 }
@@ -87,6 +96,9 @@ func (s *Server) routes() {
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
 	v1.Post("/documents/:id/signed", s.returnSigned)
+	v1.Get("/keys", s.listKeys)
+	v1.Post("/keys", s.createKey)
+	v1.Delete("/keys/:id", s.revokeKey)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
