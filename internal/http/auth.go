@@ -265,10 +265,13 @@ func (s *Server) authorize(c *fiber.Ctx) error {
 		return errForbidden
 	}
 	limit := a.body
-	if limit == 0 {
+	switch {
+	case limit == 0:
 		limit = s.cfg.BodyLimit
+	case limit < 0:
+		limit = 0
 	}
-	if limit >= 0 && len(c.Request().Body()) > limit {
+	if len(c.Request().Body()) > limit {
 		return errBodyRefuse
 	}
 	return c.Next()

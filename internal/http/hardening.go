@@ -10,7 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/utils"
 
+	"faldone/internal/auth"
 	"faldone/internal/faldone"
 )
 
@@ -93,8 +95,29 @@ func (s *Server) secure() {
 // requestLogger puts in the request's context a logger that names the
 // request on every line: handlers and the services they call log through
 // faldone.Logger(ctx, ...).
+//
+// A request id the client sent is kept only if it looks like one (up to
+// 64 letters, digits, dots, dashes and underscores, and not a key), so
+// that nothing else a client sends reaches the logs through it.
 func (s *Server) requestLogger(c *fiber.Ctx) error {
 	rid, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	if !safeRequestID(rid) {
+		rid = utils.UUIDv4()
+		c.Locals(requestid.ConfigDefault.ContextKey, rid)
+		c.Set(fiber.HeaderXRequestID, rid)
+	}
 	c.SetUserContext(faldone.WithLogger(c.UserContext(), s.cfg.Logger.With("request_id", rid)))
 	return c.Next()
+}
+
+func safeRequestID(id string) bool {
+	if id == "" || len(id) > 64 || strings.HasPrefix(id, auth.Prefix) {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
