@@ -30,6 +30,12 @@ type Config struct {
 	TSARetries     int
 	TSAFallback    bool // seal at B-B when the TSA is down instead of refusing
 	Production     bool // refuse development keys
+
+	CORSOrigins      string        // comma-separated origins allowed by CORS; empty: CORS off
+	HSTSMaxAge       time.Duration // Strict-Transport-Security max-age; 0: no header
+	RateWindow       time.Duration // window of the rate limits
+	RateVerify       int           // POST /v1/verify per client IP and window; negative: no limit
+	RateAuthFailures int           // failed authentications per client IP and window; negative: no limit
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -44,6 +50,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error (FALDONE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "json or text (FALDONE_LOG_FORMAT)")
 	c.bindSeal(fs)
+	c.bindHardening(fs)
 }
 
 // bindSeal registers the seal settings, shared by serve and render.
@@ -86,6 +93,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, "log-format must be json or text")
 	}
 	errs = append(errs, c.validateSeal()...)
+	errs = append(errs, c.validateHardening()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

@@ -40,6 +40,7 @@ const usage = `faldone - sealed PDFs for the FAST Piccoli Comuni programme
 Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
+  faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone version
 `
 
@@ -54,6 +55,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "render":
 		err = renderCmd(os.Args[2:])
+	case "keys":
+		err = keysCmd(os.Args[2:])
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -190,6 +193,9 @@ func serve(args []string) error {
 	srv := fhttp.New(fhttp.Config{
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
+		Keys:        keyService(context.Background(), archive, set, log),
+		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
+		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
