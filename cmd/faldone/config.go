@@ -36,6 +36,8 @@ type Config struct {
 	RateWindow       time.Duration // window of the rate limits
 	RateVerify       int           // POST /v1/verify per client IP and window; negative: no limit
 	RateAuthFailures int           // failed authentications per client IP and window; negative: no limit
+	ProxyHeader      string        // header naming the client IP, set by the reverse proxy
+	TrustedProxies   string        // comma-separated IPs or CIDRs of the reverse proxies
 }
 
 // bind registers the flags of c on fs, with defaults taken from the

@@ -19,6 +19,8 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HSTSMaxAge, "hsts-max-age", envDuration("hsts-max-age", 0), "send Strict-Transport-Security with this max-age, e.g. 8760h, when served over HTTPS; 0: off (FALDONE_HSTS_MAX_AGE)")
 	fs.DurationVar(&c.RateWindow, "rate-window", envDuration("rate-window", fhttp.DefaultRateWindow), "window of the rate limits (FALDONE_RATE_WINDOW)")
 	fs.IntVar(&c.RateVerify, "rate-verify", envInt("rate-verify", fhttp.DefaultVerifyRate), "POST /v1/verify per client IP and window; -1: no limit (FALDONE_RATE_VERIFY)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", env("proxy-header", ""), "header in which the reverse proxy names the client IP, e.g. X-Real-IP; believed only from --trusted-proxies (FALDONE_PROXY_HEADER)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
@@ -28,6 +30,9 @@ func (c *Config) validateHardening() []string {
 		if o == "*" || (!strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://")) {
 			errs = append(errs, "cors-origins must be http(s) origins such as https://portale.example, not "+o)
 		}
+	}
+	if c.ProxyHeader != "" && len(list(c.TrustedProxies)) == 0 {
+		errs = append(errs, "proxy-header needs trusted-proxies: else any client could choose its IP")
 	}
 	if c.HSTSMaxAge < 0 {
 		errs = append(errs, "hsts-max-age must not be negative")
@@ -42,9 +47,12 @@ func (c *Config) validateHardening() []string {
 }
 
 // corsOrigins returns the configured origins.
-func (c *Config) corsOrigins() []string {
+func (c *Config) corsOrigins() []string { return list(c.CORSOrigins) }
+
+// list splits a comma-separated setting.
+func list(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.CORSOrigins, ",") {
+	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
 		}

@@ -208,8 +208,8 @@ func TestRefusalsRevealNothing(t *testing.T) {
 		t.Errorf("revoked %s\nunknown %s\nmalformed %s\nnone %s", revoked, unknown, malformed, none)
 	}
 	resp, b = do(t, s, "GET", "/v1/templates", "", nil, "Authorization", "", "Accept-Language", "de")
-	if p := problem(t, resp, b); resp.StatusCode != 401 || !strings.Contains(p.Detail, "API-Schlüssel") {
-		t.Errorf("German 401: %s", b)
+	if p := problem(t, resp, b); resp.StatusCode != 401 || !strings.Contains(p.Detail, "API-Schlüssel") || resp.Header.Get("WWW-Authenticate") != `Bearer realm="faldone"` {
+		t.Errorf("German 401: %v %s", resp.Header, b)
 	}
 	// Unknown paths say nothing without a key, 404 with one.
 	if resp, _ := do(t, s, "GET", "/v1/nope", "", nil, "Authorization", ""); resp.StatusCode != 401 {

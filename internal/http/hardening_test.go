@@ -207,3 +207,24 @@ func TestLogs(t *testing.T) {
 		t.Errorf("%d lines, seal line with the request's id %v, %d failed authentications, key creation traced %v:\n%s", lines, sealed, failed, withKey, out)
 	}
 }
+
+// TestClientIPBehindAProxy: the failed-authentication limit counts per
+// client as the trusted proxy names it, and ignores the header otherwise.
+func TestClientIPBehindAProxy(t *testing.T) {
+	bad := []string{"Authorization", "Bearer fk_" + strings.Repeat("C", 43)}
+	for _, tc := range []struct {
+		trusted []string
+		second  int // status of the first failure of a second client
+	}{{[]string{"0.0.0.0/0"}, 401}, {[]string{"192.0.2.1"}, 429}} {
+		s := mustServerWith(t, nil, func(c *fhttp.Config) {
+			c.AuthFailureRate, c.ProxyHeader, c.TrustedProxies = 1, "X-Real-IP", tc.trusted
+		})
+		do(t, s, "GET", "/v1/templates", "", nil, append(bad, "X-Real-IP", "198.51.100.1")...)
+		if resp, _ := do(t, s, "GET", "/v1/templates", "", nil, append(bad, "X-Real-IP", "198.51.100.1")...); resp.StatusCode != 429 {
+			t.Errorf("trusted %v: second failure of one client: %d", tc.trusted, resp.StatusCode)
+		}
+		if resp, _ := do(t, s, "GET", "/v1/templates", "", nil, append(bad, "X-Real-IP", "198.51.100.2")...); resp.StatusCode != tc.second {
+			t.Errorf("trusted %v: first failure of another client: %d, want %d", tc.trusted, resp.StatusCode, tc.second)
+		}
+	}
+}

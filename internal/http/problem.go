@@ -78,6 +78,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			p.Detail = ""
 		}
 	}
+	if status == fiber.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="faldone"`)
+	}
 	c.Set(fiber.HeaderContentLanguage, l)
 	c.Status(status)
 	b, merr := jsonMarshal(p)

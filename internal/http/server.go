@@ -34,6 +34,8 @@ type Config struct {
 	RateWindow      time.Duration // Optional. Window of the rate limits; default 1 minute.
 	VerifyRate      int           // Optional. POST /v1/verify per client IP and window; default 30, negative: no limit.
 	AuthFailureRate int           // Optional. Failed authentications per client IP and window; default 10, negative: no limit.
+	ProxyHeader     string        // Optional. Header naming the client IP (X-Real-IP), believed only from TrustedProxies.
+	TrustedProxies  []string      // Optional. IPs or CIDRs of the reverse proxies.
 }
 
 // Server is the HTTP API.
@@ -63,6 +65,12 @@ func New(cfg Config) *Server {
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
+
+		// The client IP of the rate limits: ProxyHeader only from TrustedProxies.
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
@@ -127,8 +135,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.cfg.Logger.Log(c.UserContext(), level, "request",
-		"request_id", c.Locals(requestid.ConfigDefault.ContextKey),
+	faldone.Logger(c.UserContext(), s.cfg.Logger).Log(c.UserContext(), level, "request",
 		"method", c.Method(), "route", route, "status", status,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	return nil
