@@ -177,6 +177,14 @@ func keyOf(c *fiber.Ctx) *auth.Key {
 	return k
 }
 
+// signIn makes k the key of a request that did not present it in a
+// header: a web page calls it once its session cookie names a live key, so
+// that documentFor, checkComune and actor treat the request as that key's.
+func signIn(c *fiber.Ctx, k *auth.Key) {
+	c.Locals(localKey, k)
+	c.SetUserContext(faldone.WithLogger(c.UserContext(), faldone.Logger(c.UserContext(), nil).With("key_id", k.ID)))
+}
+
 // actor names who makes a request, for the archive record of a write.
 func actor(c *fiber.Ctx) string {
 	if k := keyOf(c); k != nil {
@@ -227,8 +235,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	}
 	switch {
 	case err == nil:
-		c.Locals(localKey, k)
-		c.SetUserContext(faldone.WithLogger(c.UserContext(), log.With("key_id", k.ID)))
+		signIn(c, k)
 	case faldone.ErrorCode(err) == faldone.EUNAUTHORIZED:
 		log.WarnContext(c.UserContext(), "authentication failed", "ip", c.IP(), "well_formed", auth.WellFormed(secret))
 		c.Locals(localAuthErr, err)
