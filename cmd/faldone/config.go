@@ -35,6 +35,13 @@ type Config struct {
 
 	LogKey             string        // audit log key file; empty: <data>/keys/log.key, created on first start
 	CheckpointInterval time.Duration // how often a checkpoint is signed while the log grows
+	CORSOrigins        string        // comma-separated origins allowed by CORS; empty: CORS off
+	HSTSMaxAge         time.Duration // Strict-Transport-Security max-age; 0: no header
+	RateWindow         time.Duration // window of the rate limits
+	RateVerify         int           // POST /v1/verify per client IP and window; negative: no limit
+	RateAuthFailures   int           // failed authentications per client IP and window; negative: no limit
+	ProxyHeader        string        // header naming the client IP, set by the reverse proxy
+	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -58,6 +65,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 func (c *Config) bindLog(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogKey, "log-key", env("log-key", ""), "file of the audit log's Ed25519 note key; empty: <data>/keys/log.key; created on first start when missing; instances sharing one PostgreSQL MUST share one key file (FALDONE_LOG_KEY)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("checkpoint-interval", 2*time.Second), "how often a signed checkpoint is made while the audit log grows (FALDONE_CHECKPOINT_INTERVAL)")
+	c.bindHardening(fs)
 }
 
 // bindSeal registers the seal settings, shared by serve and render.
@@ -106,6 +114,7 @@ func (c *Config) Validate() error {
 	if c.CheckpointInterval < 10*time.Millisecond || c.CheckpointInterval > time.Hour {
 		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
 	}
+	errs = append(errs, c.validateHardening()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

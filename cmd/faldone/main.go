@@ -44,6 +44,7 @@ Usage:
   faldone render  --kind K --in input.json --out out.pdf [flags]
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
   faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
+  faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone version
 `
 
@@ -62,6 +63,8 @@ func main() {
 		os.Exit(verifyCmd(os.Args[2:], os.Stdout, os.Stderr))
 	case "audit":
 		err = auditCmd(os.Args[2:], os.Stdout)
+	case "keys":
+		err = keysCmd(os.Args[2:])
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -207,7 +210,11 @@ func serve(args []string) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
-		Ledger: auditLog,
+		Ledger:      auditLog,
+		Keys:        keyService(context.Background(), archive, set, log),
+		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
+		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {

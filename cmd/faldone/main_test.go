@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,12 @@ func TestServe(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-format", "text")
+	out, err := exec.Command(bin, "keys", "create", "--data", filepath.Join(dir, "data"), "--role", "staff", "--name", "ufficio").Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-format", "json")
 	var logs lockedBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -107,6 +113,23 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("create without a key: %d", resp.StatusCode)
+	}
+	send := func(method, path, ctype string, body []byte) *http.Response {
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp = send("POST", "/v1/documents/adesione", "application/json", body)
 	var doc struct {
 		ID, SHA256 string
 		Links      map[string]string
@@ -117,15 +140,18 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 201 || doc.Seal.Level != "B-B" {
 		t.Fatalf("create: %d %+v\n%s", resp.StatusCode, doc, logs.String())
 	}
-	resp, err = http.Get(base + doc.Links["pdf"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp = send("GET", doc.Links["pdf"], "", nil)
 	var pdf bytes.Buffer
 	pdf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if got := fmt.Sprintf("%x", sha256.Sum256(pdf.Bytes())); got != doc.SHA256 {
 		t.Fatalf("downloaded PDF sha256 %s, announced %s", got, doc.SHA256)
+	}
+	if strings.Contains(logs.String(), key) || strings.Contains(logs.String(), key[3:15]) {
+		t.Errorf("the logs hold the key")
+	}
+	if !strings.Contains(logs.String(), `"request_id"`) {
+		t.Errorf("the logs name no request:\n%s", logs.String())
 	}
 	if !strings.Contains(logs.String(), "NOT VALID FOR PRODUCTION") {
 		t.Errorf("the first start does not announce the development seal:\n%s", logs.String())
@@ -149,4 +175,53 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestKeysCommand creates, lists and revokes keys in the store serve uses.
+func TestKeysCommand(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	run := func(args ...string) (string, string, error) {
+		cmd := exec.Command(bin, append([]string{"keys"}, args...)...)
+		cmd.Env = append(os.Environ(), "FALDONE_DATA="+filepath.Join(dir, "data"))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	key, msg, err := run("create", "--role", "comune", "--comune", "037034", "--name", "Comune di Loiano")
+	if err != nil || !regexp.MustCompile(`^fk_[A-Za-z0-9_-]{43}\n$`).MatchString(key) || !strings.Contains(msg, "only this once") {
+		t.Fatalf("create: %v %q %q", err, key, msg)
+	}
+	id := regexp.MustCompile(`created key ([a-z2-7]+) `).FindStringSubmatch(msg)
+	if id == nil {
+		t.Fatalf("no id in %q", msg)
+	}
+	for _, bad := range [][]string{
+		{"create", "--role", "comune", "--name", "x"},
+		{"create", "--role", "staff", "--comune", "037034", "--name", "x"},
+		{"create", "--role", "root", "--name", "x"},
+		{"create", "--role", "staff"},
+		{"revoke", "nosuchkey"},
+		{"rotate"},
+	} {
+		if out, msg, err := run(bad...); err == nil || out != "" || msg == "" {
+			t.Errorf("%v: %v %q %q", bad, err, out, msg)
+		}
+	}
+	out, _, err := run("list")
+	if err != nil || !strings.Contains(out, id[1]) || !strings.Contains(out, "037034") || strings.Contains(out, strings.TrimSpace(key)) {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if _, _, err := run("revoke", id[1]); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = run("list")
+	fields := strings.Fields(strings.Split(out, "\n")[1])
+	if len(fields) < 7 || fields[len(fields)-1] == "-" {
+		t.Fatalf("not revoked:\n%s", out)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "data", "faldone.db")); err != nil || bytes.Contains(data, []byte(strings.TrimSpace(key))) {
+		t.Errorf("the database holds the key (%v)", err)
+	}
 }

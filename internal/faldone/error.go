@@ -20,6 +20,7 @@ const (
 	EUNAVAILABLE  = "unavailable" // a dependency (TSA, database) is down (503)
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ETOOMANY      = "too_many_requests" // rate limited (429)
 	EINTERNAL     = "internal"
 )
 

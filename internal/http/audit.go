@@ -30,7 +30,7 @@ func (s *Server) auditRoutes(v1 fiber.Router) {
 // (ISTAT code). Every audit route fetches documents through [Server.fetch]
 // or [Server.fetchDossier], which call it, so an authorization check goes
 // here; a document the requester may not see is answered as not found.
-func (s *Server) mayRead(_ *fiber.Ctx, _ string) bool { return true }
+func (s *Server) mayRead(c *fiber.Ctx, istat string) bool { return s.checkComune(c, istat) == nil }
 
 // fetch returns version (0: the newest) of document id, or ENOTFOUND when
 // it does not exist or the requester may not see it.
@@ -43,11 +43,14 @@ func (s *Server) fetch(c *fiber.Ctx, id string, version int) (*faldone.Record, e
 	} else {
 		rec, err = a.Version(c.UserContext(), id, version)
 	}
+	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return nil, documentNotFound(id)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !s.mayRead(c, rec.Comune) {
-		return nil, faldone.Errorf(faldone.ENOTFOUND, "document %s not found", id)
+		return nil, documentNotFound(id)
 	}
 	return rec, nil
 }

@@ -1,56 +1,35 @@
 package http_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
 	"faldone/internal/audit"
-	"faldone/internal/comuni"
-	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	fhttp "faldone/internal/http"
 	"faldone/internal/ledger"
 	"faldone/internal/pdftest"
 	"faldone/internal/sqlite"
-	"faldone/internal/tmpl"
-	"faldone/templates"
 )
 
 // auditServer returns a sealing API with an audit log on a fresh store.
 func auditServer(t *testing.T) (*fhttp.Server, *ledger.Ledger) {
 	t.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	archive, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { archive.Close() })
-	skey, _, err := ledger.LoadKey(filepath.Join(dir, "keys", "log.key"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.New(archive, skey, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := fhttp.New(fhttp.Config{
-		Templates: set, Version: "test", BodyLimit: 8 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: devSealer(t, "")},
-		Ledger:    l,
+	var l *ledger.Ledger
+	s := mustServerWith(t, devSealer(t, ""), func(cfg *fhttp.Config) {
+		skey, _, err := ledger.LoadKey(filepath.Join(t.TempDir(), "keys", "log.key"), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err = ledger.New(cfg.Documents.Archive.(*sqlite.Archive), skey, ledger.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.BodyLimit = 8 << 20
+		cfg.Ledger = l
 	})
 	return s, l
 }
@@ -321,7 +300,7 @@ func TestDossierAndMetadata(t *testing.T) {
 
 // TestAuditWithoutLog: without an audit log the log's routes answer 503.
 func TestAuditWithoutLog(t *testing.T) {
-	s := MustServer(t)
+	s := mustServerWith(t, nil, func(cfg *fhttp.Config) { cfg.Ledger = nil })
 	for _, path := range []string{"/v1/audit/checkpoint", "/v1/audit/consistency?from=1&to=1"} {
 		resp, b := do(t, s, "GET", path, "", nil)
 		if resp.StatusCode != 503 {

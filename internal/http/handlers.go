@@ -72,9 +72,6 @@ func documentResponse(r *faldone.Record) DocumentResponse {
 	}
 }
 
-// actor names who makes a request.
-func actor(c *fiber.Ctx) string { return "anonymous" }
-
 func (s *Server) createDocument(c *fiber.Ctx) error {
 	kind := faldone.Kind(strings.Clone(c.Params("kind")))
 	if _, ok := s.cfg.Templates.Template(string(kind)); !ok {
@@ -99,7 +96,7 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) getDocument(c *fiber.Ctx) error {
-	rec, err := s.cfg.Documents.Latest(c.UserContext(), c.Params("id"))
+	rec, err := s.documentFor(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -107,6 +104,9 @@ func (s *Server) getDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) getPDF(c *fiber.Ctx) error {
+	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+		return err
+	}
 	version := 0
 	if v := c.Query("version"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -129,6 +129,9 @@ func (s *Server) getPDF(c *fiber.Ctx) error {
 // returnSigned takes the copy of a document the comune signed, as the raw
 // PDF (application/pdf) or as the "file" part of a multipart form.
 func (s *Server) returnSigned(c *fiber.Ctx) error {
+	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+		return err
+	}
 	var pdf []byte
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
 	switch {

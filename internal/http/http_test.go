@@ -15,19 +15,23 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"faldone/internal/auth"
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
+	"faldone/internal/ledger"
 	"faldone/internal/pades"
 	"faldone/internal/pdftest"
 	"faldone/internal/seal"
 	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
 	"faldone/internal/tmpl"
+	"faldone/internal/verify"
 	"faldone/templates"
 )
 
@@ -36,6 +40,25 @@ func MustServer(tb testing.TB) *fhttp.Server { return mustServer(tb, nil) }
 
 // mustServer returns an API that seals with sealer (nil: unsealed).
 func mustServer(tb testing.TB, sealer docs.Sealer) *fhttp.Server {
+	tb.Helper()
+	return mustServerWith(tb, sealer, nil)
+}
+
+// testServer is what the tests know of a server: its key service, its
+// archive and the staff key do sends by default.
+type testServer struct {
+	keys    *auth.Service
+	archive *sqlite.Archive
+	staff   string
+}
+
+var servers sync.Map // *fhttp.Server -> *testServer
+
+// mustServerWith returns an API that seals with sealer (nil: unsealed),
+// on a configuration that configure may change (nil: the defaults of the
+// tests, which switch the rate limits off). It creates a staff key that
+// do sends unless told otherwise.
+func mustServerWith(tb testing.TB, sealer docs.Sealer, configure func(*fhttp.Config)) *fhttp.Server {
 	tb.Helper()
 	reg, err := comuni.Default()
 	if err != nil {
@@ -51,17 +74,73 @@ func mustServer(tb testing.TB, sealer docs.Sealer) *fhttp.Server {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { archive.Close() })
-	return fhttp.New(fhttp.Config{
+	keys := &auth.Service{Store: archive, Comuni: reg}
+	cfg := fhttp.Config{
 		Templates: set, Version: "test", BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: sealer},
-	})
+		Keys:      keys, VerifyRate: -1, AuthFailureRate: -1,
+	}
+	// The audit log and the verifier, so that every route answers.
+	logKey, _, err := ledger.LoadKey(filepath.Join(dir, "keys", "log.key"), true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg.Ledger, err = ledger.New(archive, logKey, ledger.Options{}); err != nil {
+		tb.Fatal(err)
+	}
+	anchors := &verify.Anchors{}
+	if sl, ok := sealer.(*seal.Sealer); ok && sl != nil {
+		anchors.Add(sl.Key.Chain[len(sl.Key.Chain)-1], "service")
+	}
+	cfg.Verifier = &verify.Verifier{Anchors: anchors, Archive: archive, Log: cfg.Ledger, Messages: set}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s := fhttp.New(cfg)
+	staff, _, err := keys.Create(context.Background(), "ufficio task force", auth.RoleStaff, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	servers.Store(s, &testServer{keys: keys, archive: archive, staff: staff})
+	tb.Cleanup(func() { servers.Delete(s) })
+	return s
 }
 
+// serverOf returns what the tests know of s.
+func serverOf(tb testing.TB, s *fhttp.Server) *testServer {
+	tb.Helper()
+	ts, ok := servers.Load(s)
+	if !ok {
+		tb.Fatal("server not made by mustServerWith")
+	}
+	return ts.(*testServer)
+}
+
+// MustKey creates a key of role (bound to comune for the comune role) on
+// a server made by MustServer and returns it.
+func MustKey(tb testing.TB, s *fhttp.Server, role auth.Role, comune string) string {
+	tb.Helper()
+	secret, _, err := serverOf(tb, s).keys.Create(context.Background(), "test "+string(role)+" "+comune, role, comune)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return secret
+}
+
+// do sends a request to s with the server's staff key, unless hdr sets
+// Authorization or X-API-Key (to "" for no key).
 func do(tb testing.TB, s *fhttp.Server, method, path, ctype string, body []byte, hdr ...string) (*nethttp.Response, []byte) {
 	tb.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	keyed := false
+	for i := 0; i+1 < len(hdr); i += 2 {
+		keyed = keyed || strings.EqualFold(hdr[i], "Authorization") || strings.EqualFold(hdr[i], "X-API-Key")
+	}
+	if ts, ok := servers.Load(s); ok && !keyed {
+		req.Header.Set("Authorization", "Bearer "+ts.(*testServer).staff)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

@@ -9,7 +9,8 @@ type op struct {
 	method, path, summary string
 	params                []string // path parameters
 	query                 []string
-	body                  string // request media type, if any
+	body                  string         // request media type, if any
+	schema                map[string]any // request body schema, if not the default of body
 	responses             map[string]string
 }
 
@@ -47,6 +48,10 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/proof", summary: "Inclusion proof of a version (newest, or ?version=N) in the audit log against a signed checkpoint", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/metadata", summary: "AgID metadata (Allegato 5 element names) of a version (newest, or ?version=N)", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
 		{method: "GET", path: "/v1/comuni/{istat}/dossier", summary: "The documents of a comune in workflow order with their versions and state", params: []string{"istat"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "GET", path: "/v1/keys", summary: "API keys, revoked ones included (admin)", responses: std(map[string]string{"200": "json", "401": "problem", "403": "problem"})},
+		{method: "POST", path: "/v1/keys", summary: "Create an API key; the key is in this answer only (admin)", body: "application/json", schema: keyRequestSchema,
+			responses: std(map[string]string{"201": "json", "400": "problem", "401": "problem", "403": "problem", "415": "problem", "422": "problem"})},
+		{method: "DELETE", path: "/v1/keys/{id}", summary: "Revoke an API key (admin)", params: []string{"id"}, responses: std(map[string]string{"204": "empty", "401": "problem", "403": "problem", "404": "problem"})},
 	}
 }
 
@@ -71,7 +76,9 @@ func (s *Server) openapiDoc() map[string]any {
 			responses[code] = response(kind)
 		}
 		operation := map[string]any{"summary": o.summary, "parameters": params, "responses": responses}
-		if o.body == "application/pdf" {
+		if o.schema != nil {
+			operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{o.body: map[string]any{"schema": o.schema}}}
+		} else if o.body == "application/pdf" {
 			operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/pdf":     map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
 				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}},
@@ -96,7 +103,8 @@ func (s *Server) openapiDoc() map[string]any {
 			"description": "Paperwork of the FAST Piccoli Comuni programme: sealed PDFs from templates.",
 		},
 		"paths":      paths,
-		"components": map[string]any{"schemas": map[string]any{"Problem": problemSchema}},
+		"components": map[string]any{"schemas": map[string]any{"Problem": problemSchema}, "securitySchemes": securitySchemes},
+		"security":   []any{map[string]any{"bearer": []any{}}, map[string]any{"apiKey": []any{}}},
 	}
 }
 
@@ -120,6 +128,8 @@ func response(kind string) map[string]any {
 			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	case "pdf":
 		return map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	case "empty":
+		return map[string]any{"description": "No content"}
 	case "text":
 		return map[string]any{"description": "Text", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
 	}
@@ -138,4 +148,20 @@ func lower(s string) string {
 
 func (s *Server) openapi(c *fiber.Ctx) error {
 	return sendJSON(c, fiber.StatusOK, s.openapiDoc())
+}
+
+// securitySchemes are the two ways to present an API key.
+var securitySchemes = map[string]any{
+	"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "An API key (fk_...) as a bearer token"},
+	"apiKey": map[string]any{"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+// keyRequestSchema is the body of POST /v1/keys.
+var keyRequestSchema = map[string]any{
+	"type": "object", "additionalProperties": false, "required": []string{"name", "role"},
+	"properties": map[string]any{
+		"name":   map[string]any{"type": "string", "minLength": 1, "maxLength": 100},
+		"role":   map[string]any{"type": "string", "enum": []string{"admin", "staff", "comune", "auditor"}},
+		"comune": map[string]any{"type": "string", "pattern": "^[0-9]{6}$", "description": "ISTAT code, for and only for the comune role"},
+	},
 }

@@ -29,6 +29,7 @@ var statusOf = map[string]int{
 	faldone.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
 	faldone.EUNAUTHORIZED: fiber.StatusUnauthorized,
 	faldone.EFORBIDDEN:    fiber.StatusForbidden,
+	faldone.ETOOMANY:      fiber.StatusTooManyRequests,
 	faldone.EINTERNAL:     fiber.StatusInternalServerError,
 }
 
@@ -72,10 +73,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		p.Errors = de.Fields
 	}
 	if status >= 500 {
-		s.cfg.Logger.ErrorContext(c.UserContext(), "request failed", "error", err.Error(), "path", c.Path())
+		faldone.Logger(c.UserContext(), s.cfg.Logger).ErrorContext(c.UserContext(), "request failed", "error", err.Error(), "path", c.Path())
 		if code == faldone.EINTERNAL {
 			p.Detail = ""
 		}
+	}
+	if status == fiber.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="faldone"`)
 	}
 	c.Set(fiber.HeaderContentLanguage, l)
 	c.Status(status)

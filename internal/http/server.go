@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"faldone/internal/auth"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
@@ -31,6 +32,15 @@ type Config struct {
 	Verifier      *verify.Verifier                // Optional. Verifies PDFs (POST /v1/verify) and exports evidence; nil answers 503.
 	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
 	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
+
+	Keys            *auth.Service // API keys. Without it only public routes answer.
+	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
+	HSTSMaxAge      time.Duration // Optional. Strict-Transport-Security max-age; 0: no header.
+	RateWindow      time.Duration // Optional. Window of the rate limits; default 1 minute.
+	VerifyRate      int           // Optional. POST /v1/verify per client IP and window; default 30, negative: no limit.
+	AuthFailureRate int           // Optional. Failed authentications per client IP and window; default 10, negative: no limit.
+	ProxyHeader     string        // Optional. Header naming the client IP (X-Real-IP), believed only from TrustedProxies.
+	TrustedProxies  []string      // Optional. IPs or CIDRs of the reverse proxies.
 }
 
 // Server is the HTTP API.
@@ -65,11 +75,18 @@ func New(cfg Config) *Server {
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
+
+		// The client IP of the rate limits: ProxyHeader only from TrustedProxies.
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
 	s.app.Use(s.limitBody)
+	s.secure()
 	s.routes()
 	return s
 }
@@ -101,6 +118,9 @@ func (s *Server) routes() {
 	v1.Post("/verify", s.verifyPDF)
 	v1.Get("/documents/:id/evidence", s.evidence)
 	s.auditRoutes(v1)
+	v1.Get("/keys", s.listKeys)
+	v1.Post("/keys", s.createKey)
+	v1.Delete("/keys/:id", s.revokeKey)
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
@@ -129,8 +149,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.cfg.Logger.Log(c.UserContext(), level, "request",
-		"request_id", c.Locals(requestid.ConfigDefault.ContextKey),
+	faldone.Logger(c.UserContext(), s.cfg.Logger).Log(c.UserContext(), level, "request",
 		"method", c.Method(), "route", route, "status", status,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	return nil

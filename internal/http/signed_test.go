@@ -14,18 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"faldone/internal/comuni"
-	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
 	"faldone/internal/pades"
 	"faldone/internal/pdftest"
 	"faldone/internal/seal"
-	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
-	"faldone/internal/tmpl"
-	"faldone/templates"
 )
 
 // signedEnv is an API sealing at B-T with a development seal whose CA
@@ -45,24 +40,7 @@ func newSignedEnv(t *testing.T) *signedEnv {
 	}
 	t.Cleanup(func() { key.Close() })
 	sealer := &seal.Sealer{Key: key, TSA: &pades.TSA{URL: tsa, Timeout: 5 * time.Second}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	archive, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { archive.Close() })
-	s := fhttp.New(fhttp.Config{
-		Templates: set, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: sealer},
-	})
+	s := mustServerWith(t, sealer, func(cfg *fhttp.Config) { cfg.BodyLimit = 0 })
 	return &signedEnv{s: s, caFile: filepath.Join(keyDir, keys.DevCAFile)}
 }
 

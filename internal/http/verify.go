@@ -90,6 +90,9 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 		}
 		version = n
 	}
+	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+		return err
+	}
 	rec, pdf, err := s.cfg.Documents.PDF(c.UserContext(), c.Params("id"), version)
 	if err != nil {
 		return err

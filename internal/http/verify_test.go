@@ -7,24 +7,18 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net"
 	nethttp "net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"faldone/internal/audit"
-	"faldone/internal/comuni"
-	"faldone/internal/docs"
 	fhttp "faldone/internal/http"
 	"faldone/internal/pdftest"
 	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
-	"faldone/internal/tmpl"
 	"faldone/internal/verify"
-	"faldone/templates"
 )
 
 // verifyEnv is an API that seals with the development seal (at B-T when a
@@ -42,20 +36,6 @@ const verifyLimit = 1 << 20
 
 func newVerifyEnv(tb testing.TB, tsaURL string, tsaChain []*x509.Certificate) *verifyEnv {
 	tb.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := tb.TempDir()
-	archive, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { archive.Close() })
 	sealer := devSealer(tb, tsaURL)
 	skey, vkey, err := audit.NewKey("faldone.test/log")
 	if err != nil {
@@ -70,11 +50,12 @@ func newVerifyEnv(tb testing.TB, tsaURL string, tsaChain []*x509.Certificate) *v
 	for _, c := range tsaChain[min(1, len(tsaChain)):] { // the TSA's token carries its own certificate only
 		anchors.Add(c, "bundle:tsa.pem")
 	}
-	v := &verify.Verifier{Anchors: anchors, Archive: archive, Log: &verify.TreeLog{Store: archive, Signer: signer, VKey: vkey}, Messages: set}
-	srv := fhttp.New(fhttp.Config{
-		Templates: set, Version: "test", BodyLimit: 64 << 10, VerifyLimit: verifyLimit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: sealer},
-		Verifier:  v,
+	var v *verify.Verifier
+	srv := mustServerWith(tb, sealer, func(cfg *fhttp.Config) {
+		archive := cfg.Documents.Archive.(*sqlite.Archive)
+		v = &verify.Verifier{Anchors: anchors, Archive: archive, Log: &verify.TreeLog{Store: archive, Signer: signer, VKey: vkey}, Messages: cfg.Templates}
+		cfg.VerifyLimit = verifyLimit
+		cfg.Verifier = v
 	})
 	return &verifyEnv{srv: srv, verifier: v, anchors: anchors}
 }
@@ -352,9 +333,13 @@ func TestEvidenceDownload(t *testing.T) {
 		}
 	}
 	t.Run("without a verifier", func(t *testing.T) {
-		s := MustServer(t)
+		s := mustServerWith(t, nil, func(cfg *fhttp.Config) { cfg.Verifier = nil })
 		for _, r := range []struct{ method, path, ctype string }{{"GET", "/v1/documents/" + d.ID + "/evidence", ""}, {"POST", "/v1/verify", "application/pdf"}} {
-			resp, b := do(t, s, r.method, r.path, r.ctype, pdf)
+			body := pdf
+			if r.method == "GET" {
+				body = nil
+			}
+			resp, b := do(t, s, r.method, r.path, r.ctype, body)
 			if resp.StatusCode != 503 {
 				t.Errorf("%s %s: %d %s", r.method, r.path, resp.StatusCode, b)
 			}

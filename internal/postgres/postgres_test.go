@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"faldone/internal/archivetest"
+	"faldone/internal/auth"
+	"faldone/internal/auth/authtest"
 	"faldone/internal/faldone"
 	"faldone/internal/postgres"
 	"faldone/internal/testenv"
@@ -114,4 +116,8 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestKeyStore(t *testing.T) {
+	authtest.Run(t, func(t *testing.T) auth.Store { return MustOpen(t, testenv.Postgres(t)) })
 }

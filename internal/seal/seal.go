@@ -25,7 +25,9 @@ type Sealer struct {
 	Fallback bool
 	// Now is the clock of the claimed signing time. If nil, time.Now is used.
 	Now func() time.Time
-	// Logger records every seal and every refusal. Optional.
+	// Logger records every seal and every refusal, unless the context of
+	// Seal carries a logger (faldone.WithLogger), such as the logger of an
+	// HTTP request. Optional.
 	Logger *slog.Logger
 }
 
@@ -36,10 +38,7 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 	if s.Now != nil {
 		now = s.Now
 	}
-	log := s.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := faldone.Logger(ctx, s.Logger)
 	opts := pades.Options{
 		Signer:   s.Key.Signer,
 		Chain:    s.Key.Chain,

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"faldone/internal/archivetest"
+	"faldone/internal/auth"
+	"faldone/internal/auth/authtest"
 	"faldone/internal/faldone"
 	"faldone/internal/sqlite"
 )
@@ -154,4 +156,16 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestKeyStore(t *testing.T) {
+	authtest.Run(t, func(t *testing.T) auth.Store {
+		dir := t.TempDir()
+		a, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	})
 }

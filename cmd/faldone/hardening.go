@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"strings"
+	"time"
+
+	"faldone/internal/auth"
+	"faldone/internal/faldone"
+	fhttp "faldone/internal/http"
+	"faldone/internal/tmpl"
+)
+
+// bindHardening registers the settings of access control and hardening.
+func (c *Config) bindHardening(fs *flag.FlagSet) {
+	fs.StringVar(&c.CORSOrigins, "cors-origins", env("cors-origins", ""), "comma-separated origins allowed to call the API from a browser; empty: CORS off (FALDONE_CORS_ORIGINS)")
+	fs.DurationVar(&c.HSTSMaxAge, "hsts-max-age", envDuration("hsts-max-age", 0), "send Strict-Transport-Security with this max-age, e.g. 8760h, when served over HTTPS; 0: off (FALDONE_HSTS_MAX_AGE)")
+	fs.DurationVar(&c.RateWindow, "rate-window", envDuration("rate-window", fhttp.DefaultRateWindow), "window of the rate limits (FALDONE_RATE_WINDOW)")
+	fs.IntVar(&c.RateVerify, "rate-verify", envInt("rate-verify", fhttp.DefaultVerifyRate), "POST /v1/verify per client IP and window; -1: no limit (FALDONE_RATE_VERIFY)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", env("proxy-header", ""), "header in which the reverse proxy names the client IP, e.g. X-Real-IP; believed only from --trusted-proxies (FALDONE_PROXY_HEADER)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
+	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
+}
+
+func (c *Config) validateHardening() []string {
+	var errs []string
+	for _, o := range c.corsOrigins() {
+		if o == "*" || (!strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://")) {
+			errs = append(errs, "cors-origins must be http(s) origins such as https://portale.example, not "+o)
+		}
+	}
+	if c.ProxyHeader != "" && len(list(c.TrustedProxies)) == 0 {
+		errs = append(errs, "proxy-header needs trusted-proxies: else any client could choose its IP")
+	}
+	if c.HSTSMaxAge < 0 {
+		errs = append(errs, "hsts-max-age must not be negative")
+	}
+	if c.RateWindow < time.Second {
+		errs = append(errs, "rate-window must be at least 1s")
+	}
+	if c.RateVerify == 0 || c.RateAuthFailures == 0 {
+		errs = append(errs, "rate-verify and rate-auth-failures must be positive, or -1 for no limit")
+	}
+	return errs
+}
+
+// corsOrigins returns the configured origins.
+func (c *Config) corsOrigins() []string { return list(c.CORSOrigins) }
+
+// list splits a comma-separated setting.
+func list(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// keyService returns the API keys of the archive, and warns when there
+// are none: then only the public routes answer.
+func keyService(ctx context.Context, archive faldone.Archive, set *tmpl.Set, log *slog.Logger) *auth.Service {
+	store, ok := archive.(auth.Store)
+	if !ok {
+		log.Warn("the archive keeps no API keys: only public routes answer")
+		return nil
+	}
+	ks := &auth.Service{Store: store, Comuni: set.Registry()}
+	if keys, err := ks.List(ctx); err == nil && len(keys) == 0 {
+		log.Warn("no API keys yet: create one with `faldone keys create --role admin --name NAME`")
+	}
+	return ks
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"faldone/internal/auth"
+	"faldone/internal/comuni"
+)
+
+const keysUsage = `faldone keys - API keys, in the store that serve uses
+
+Usage:
+  faldone keys create --role admin|staff|comune|auditor [--comune ISTAT] --name NAME [flags]
+  faldone keys list   [flags]
+  faldone keys revoke [flags] ID
+
+create prints the key on standard output, this once: it is stored only as
+a hash. Flags: --data and --store, as for serve (FALDONE_DATA, FALDONE_STORE).
+`
+
+// keysCmd manages API keys.
+func keysCmd(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, keysUsage)
+		return fmt.Errorf("keys needs create, list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(os.Stderr, keysUsage); fs.PrintDefaults() }
+	var cfg Config
+	fs.StringVar(&cfg.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("store", "sqlite:faldone.db"), "archive: sqlite:PATH (relative to the data directory) or a postgres:// URL (FALDONE_STORE)")
+	role := fs.String("role", "", "create: admin, staff, comune or auditor")
+	comune := fs.String("comune", "", "create: ISTAT code of the comune, for the comune role only")
+	name := fs.String("name", "", "create: who or what the key is for")
+	switch sub {
+	case "create", "list", "revoke":
+	case "help", "-h", "--help":
+		fmt.Print(keysUsage)
+		return nil
+	default:
+		fmt.Fprint(os.Stderr, keysUsage)
+		return fmt.Errorf("unknown keys command %q", sub)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reg, err := comuni.Default()
+	if err != nil {
+		return err
+	}
+	archive, err := openArchive(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer archive.Close()
+	store, ok := archive.(auth.Store)
+	if !ok {
+		return fmt.Errorf("the store %s keeps no API keys", cfg.Store)
+	}
+	ks := &auth.Service{Store: store, Comuni: reg}
+	switch sub {
+	case "create":
+		if fs.NArg() > 0 {
+			return fmt.Errorf("keys create takes no arguments, only flags: %q", fs.Args())
+		}
+		secret, k, err := ks.Create(ctx, *name, auth.Role(*role), *comune)
+		if err != nil {
+			return err
+		}
+		fmt.Println(secret)
+		fmt.Fprintf(os.Stderr, "created key %s (%s) for %q: it is shown only this once\n", k.ID, describe(k), k.Name)
+	case "list":
+		keys, err := ks.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tROLE\tCOMUNE\tNAME\tCREATED\tLAST USED\tREVOKED")
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, dash(k.Comune), k.Name,
+				k.Created.Format(time.RFC3339), when(k.LastUsed), when(k.Revoked))
+		}
+		return w.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("keys revoke needs one key id")
+		}
+		if err := ks.Revoke(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "revoked key %s\n", fs.Arg(0))
+	}
+	return nil
+}
+
+func describe(k *auth.Key) string {
+	if k.Comune != "" {
+		return string(k.Role) + ", comune " + k.Comune
+	}
+	return string(k.Role)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
