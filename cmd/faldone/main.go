@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
@@ -187,7 +189,12 @@ func serve(args []string) error {
 		Sealer:   sealer,
 		Archive:  archive,
 	}
+	mountWeb, err := webPages(&cfg, set, archive, svc, sealer.Key, log)
+	if err != nil {
+		return err
+	}
 	srv := fhttp.New(fhttp.Config{
+		Mount:     []func(fiber.Router){mountWeb},
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Ready: func(ctx context.Context) error {

@@ -26,6 +26,9 @@ type Config struct {
 	RenderTimeout time.Duration                   // Optional. Deadline of one render and seal; default 30 s.
 	Logger        *slog.Logger                    // Optional. Default slog.Default().
 	Ready         func(ctx context.Context) error // Optional. Readiness check of dependencies.
+	// Mount adds more routes (the web pages) after the API's and before
+	// the 404 fallback. Optional.
+	Mount []func(fiber.Router)
 }
 
 // Server is the HTTP API.
@@ -87,6 +90,9 @@ func (s *Server) routes() {
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
 	v1.Post("/documents/:id/signed", s.returnSigned)
+	for _, m := range s.cfg.Mount {
+		m(a)
+	}
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
