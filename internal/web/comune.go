@@ -131,7 +131,7 @@ func (p *Pages) documents(lang string, recs []*faldone.Record) []documentView {
 		}
 		d.Versions = append(d.Versions, versionView{
 			Version: r.Version, Created: longTime(lang, r.Created), State: t("state." + state), Change: change,
-			SHA256: r.SHA256, Size: r.Size, Anchor: fmt.Sprintf("%s-v%d", r.ID, r.Version),
+			SHA256: r.SHA256, Size: r.Size, Anchor: fmt.Sprintf("doc-%s-v%d", r.ID, r.Version),
 			Download: fmt.Sprintf("/comune/documenti/%s/pdf?version=%d", r.ID, r.Version),
 		})
 		d.Oggetto, d.State, d.CanUpload = r.Oggetto, t("state."+state), state == faldone.StateAwaitComune

@@ -9,13 +9,10 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/text/language"
 )
 
 // Languages of the pages; the first is the default.
 var Languages = []string{"it", "en"}
-
-var matcher = language.NewMatcher([]language.Tag{language.Italian, language.English})
 
 //go:embed locales/*.toml
 var localeFS embed.FS
@@ -110,7 +107,8 @@ func (c *catalog) Has(id string) bool {
 const langCookie = "faldone_lang"
 
 // pageLang picks the language of a page: ?lang= (remembered in a cookie),
-// else the cookie, else Accept-Language, else Italian.
+// else the cookie, else Italian: the pages are Italian unless the visitor
+// switches.
 func (p *Pages) pageLang(c *fiber.Ctx) string {
 	if q := strings.ToLower(c.Query("lang")); q != "" {
 		for _, l := range Languages {
@@ -127,15 +125,7 @@ func (p *Pages) pageLang(c *fiber.Ctx) string {
 			}
 		}
 	}
-	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	if err != nil || len(tags) == 0 {
-		return Languages[0]
-	}
-	_, idx, conf := matcher.Match(tags...)
-	if conf == language.No {
-		return Languages[0]
-	}
-	return Languages[idx]
+	return Languages[0]
 }
 
 var rome = func() *time.Location {
