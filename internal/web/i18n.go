@@ -149,15 +149,3 @@ func longTime(lang string, t time.Time) string {
 	}
 	return t.Format("2 January 2006, 15:04")
 }
-
-// longDate writes a YYYY-MM-DD date in words.
-func longDate(lang, d string) string {
-	t, err := time.Parse(time.DateOnly, d)
-	if err != nil {
-		return d
-	}
-	if lang == "it" {
-		return fmt.Sprintf("%d %s %d", t.Day(), mesi[t.Month()-1], t.Year())
-	}
-	return t.Format("2 January 2006")
-}
