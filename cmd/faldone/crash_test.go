@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +42,18 @@ func startServer(t *testing.T, bin string, env ...string) *server {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	// A staff key for the load, made with the same store settings.
+	kc := exec.Command(bin, "keys", "create", "--role", "staff", "--name", "crash test")
+	kc.Env = append(os.Environ(), env...)
+	out, err := kc.Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	key := regexp.MustCompile(`fk_[A-Za-z0-9_-]{43}`).FindString(string(out))
+	if key == "" {
+		t.Fatalf("keys create printed no key:\n%s", out)
+	}
+	serverKeys.Store(addr, key)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--log-format", "text", "--checkpoint-interval", "50ms")
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{cmd: cmd, base: "http://" + addr, logs: &lockedBuffer{}}
@@ -64,6 +77,23 @@ func startServer(t *testing.T, bin string, env ...string) *server {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// serverKeys maps the address of a child server to the staff key the
+// requests to it carry (see keyTransport).
+var serverKeys sync.Map
+
+// keyTransport adds the staff key of the server a request goes to.
+type keyTransport struct{}
+
+func (keyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if k, ok := serverKeys.Load(req.URL.Host); ok {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+k.(string))
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func init() { http.DefaultClient.Transport = keyTransport{} }
 
 // kill sends SIGKILL and reaps the process.
 func (s *server) kill() {
@@ -108,7 +138,7 @@ func load(t *testing.T, bases []string, workers, max int, stop <-chan struct{}, 
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			client := &http.Client{Timeout: 60 * time.Second}
+			client := &http.Client{Timeout: 60 * time.Second, Transport: keyTransport{}}
 			for i := range max {
 				select {
 				case <-stop:

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
@@ -206,12 +208,18 @@ func serve(args []string) error {
 		Sealer:   sealer,
 		Archive:  archive,
 	}
+	keySvc := keyService(context.Background(), archive, set, log)
+	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log)
+	if err != nil {
+		return err
+	}
 	srv := fhttp.New(fhttp.Config{
+		Mount:     []func(fiber.Router){mountWeb},
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
 		Ledger:      auditLog,
-		Keys:        keyService(context.Background(), archive, set, log),
+		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),

@@ -75,6 +75,10 @@ var policy = map[string]access{
 // sessions, and their assets. "/" itself is public too.
 var publicPrefixes = []string{"/verifica", "/comune", "/static"}
 
+// pages is the access to the web pages: public, and their forms post up
+// to Config.BodyLimit.
+var pages = access{public: true}
+
 // pattern normalises a route pattern or a request path for matching:
 // lower case, no trailing slash, parameters as ":", wildcards as "*".
 func pattern(p string) []string {
@@ -150,7 +154,7 @@ func policyFor(method, path string) (access, bool) {
 	}
 	for _, pre := range publicPrefixes {
 		if lp == pre || strings.HasPrefix(lp, pre+"/") || strings.HasPrefix(lp, pre+"*") {
-			return public, true
+			return pages, true
 		}
 	}
 	return access{}, false

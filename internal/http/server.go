@@ -41,6 +41,9 @@ type Config struct {
 	AuthFailureRate int           // Optional. Failed authentications per client IP and window; default 10, negative: no limit.
 	ProxyHeader     string        // Optional. Header naming the client IP (X-Real-IP), believed only from TrustedProxies.
 	TrustedProxies  []string      // Optional. IPs or CIDRs of the reverse proxies.
+	// Mount adds more routes (the web pages) after the API's and before
+	// the 404 fallback. Optional.
+	Mount []func(fiber.Router)
 }
 
 // Server is the HTTP API.
@@ -121,6 +124,9 @@ func (s *Server) routes() {
 	v1.Get("/keys", s.listKeys)
 	v1.Post("/keys", s.createKey)
 	v1.Delete("/keys/:id", s.revokeKey)
+	for _, m := range s.cfg.Mount {
+		m(a)
+	}
 	a.Use(func(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})

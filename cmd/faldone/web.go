@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"faldone/internal/auth"
+	"faldone/internal/docs"
+	"faldone/internal/faldone"
+	"faldone/internal/tmpl"
+	"faldone/internal/verify"
+	"faldone/internal/web"
+)
+
+// webAuthenticate resolves a comune's API key for the web pages with the
+// service's key store: a revoked or unknown key is refused, and a key of
+// another role signs in to no comune. Without a key store signing in to
+// /comune answers that comune access is not configured.
+func webAuthenticate(keys *auth.Service) func(ctx context.Context, key string) (comune, name string, err error) {
+	if keys == nil {
+		return nil
+	}
+	return func(ctx context.Context, key string) (string, string, error) {
+		k, err := keys.Authenticate(ctx, key)
+		if err != nil {
+			return "", "", err
+		}
+		if k.Role != auth.RoleComune {
+			return "", k.Actor(), nil
+		}
+		return k.Comune, k.Actor(), nil
+	}
+}
+
+// webPages builds the web pages of serve, verifying with the service's
+// verifier (its trust anchors and audit log).
+func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger) (func(fiber.Router), error) {
+	max := int64(cfg.BodyLimit) - 64<<10 // room for the multipart envelope
+	if max < 1024 {
+		max = int64(cfg.BodyLimit) / 2
+	}
+	pages, err := web.New(web.Config{
+		Documents: svc, Archive: archive, Verifier: v, Authenticate: webAuthenticate(keys),
+		Comuni: set.Registry(), MaxUpload: max, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pages.Mount, nil
+}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"faldone/internal/faldone"
+)
+
+// loginData is the data of the sign-in page.
+type loginData struct {
+	Error string // message id of a refused sign-in
+	Info  string // message id of a notice (signed out, session ended)
+}
+
+// dossierData is the data of a comune's page.
+type dossierData struct {
+	Documents []documentView
+	Accepted  string   // an accepted upload, in words
+	Refused   string   // a refused upload's headline
+	Reasons   []string // why it was refused
+}
+
+// documentView is one document of the dossier with its versions.
+type documentView struct {
+	ID, Kind, Oggetto, State string
+	CanUpload                bool
+	Versions                 []versionView
+}
+
+type versionView struct {
+	Version          int
+	Created, State   string
+	Change, SHA256   string
+	Size             int64
+	Download, Anchor string
+}
+
+// workflow is the order of the kinds in a dossier.
+var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+
+// current returns the live session of the request, without checking its
+// key again; nil when there is none.
+func (p *Pages) current(c *fiber.Ctx) *session {
+	return p.sessions.get(c.Cookies(sessionCookie))
+}
+
+// auth returns the request's session after checking its key again: a
+// revoked key, or one now bound to another comune, ends the session.
+func (p *Pages) auth(c *fiber.Ctx) *session {
+	id := c.Cookies(sessionCookie)
+	s := p.sessions.get(id)
+	if s == nil {
+		return nil
+	}
+	if p.cfg.Authenticate != nil {
+		comune, _, err := p.cfg.Authenticate(c.UserContext(), s.key)
+		if err == nil && comune == s.comune {
+			return s
+		}
+	}
+	p.endSession(c, id)
+	return nil
+}
+
+func (p *Pages) endSession(c *fiber.Ctx, id string) {
+	p.sessions.delete(id)
+	p.setCookie(c, &fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HTTPOnly: true})
+	c.Request().Header.DelCookie(sessionCookie)
+}
+
+// signIn renders the sign-in page; a stale session cookie says the
+// session ended.
+func (p *Pages) signIn(c *fiber.Ctx, status int) error {
+	d := &loginData{}
+	switch {
+	case c.Query("uscita") != "":
+		d.Info = "login.signed_out"
+	case c.Cookies(sessionCookie) != "":
+		d.Info = "login.expired"
+		p.endSession(c, c.Cookies(sessionCookie))
+	}
+	return p.render(c, status, "login", d)
+}
+
+func (p *Pages) comune(c *fiber.Ctx) error {
+	s := p.auth(c)
+	if s == nil {
+		return p.signIn(c, fiber.StatusOK)
+	}
+	d := &dossierData{}
+	if f := p.sessions.takeFlash(c.Cookies(sessionCookie)); f != nil {
+		d.Accepted = p.msgs.T(p.pageLang(c), "upload.accepted", "id", f.ID, "version", f.Version)
+	}
+	return p.showDossier(c, s, fiber.StatusOK, d)
+}
+
+func (p *Pages) showDossier(c *fiber.Ctx, s *session, status int, d *dossierData) error {
+	recs, err := p.cfg.Archive.Dossier(c.UserContext(), s.comune)
+	if err != nil {
+		p.cfg.Logger.Error("web dossier", "err", err)
+		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
+	}
+	d.Documents = p.documents(p.pageLang(c), recs)
+	return p.render(c, status, "comune", d)
+}
+
+// documents groups a dossier's versions by document, in workflow order.
+func (p *Pages) documents(lang string, recs []*faldone.Record) []documentView {
+	t := func(id string, args ...any) string { return p.msgs.T(lang, id, args...) }
+	byID := map[string]*documentView{}
+	var order []string
+	kindOf := map[string]faldone.Kind{}
+	for _, r := range recs {
+		d, ok := byID[r.ID]
+		if !ok {
+			d = &documentView{ID: r.ID, Kind: t("kind." + string(r.Kind))}
+			byID[r.ID] = d
+			order = append(order, r.ID)
+			kindOf[r.ID] = r.Kind
+		}
+		state := faldone.State(r)
+		change := t("change.first")
+		if r.Reason != "" {
+			change = t("change." + r.Reason)
+		}
+		d.Versions = append(d.Versions, versionView{
+			Version: r.Version, Created: longTime(lang, r.Created), State: t("state." + state), Change: change,
+			SHA256: r.SHA256, Size: r.Size, Anchor: fmt.Sprintf("doc-%s-v%d", r.ID, r.Version),
+			Download: fmt.Sprintf("/comune/documenti/%s/pdf?version=%d", r.ID, r.Version),
+		})
+		d.Oggetto, d.State, d.CanUpload = r.Oggetto, t("state."+state), state == faldone.StateAwaitComune
+	}
+	slices.SortStableFunc(order, func(a, b string) int {
+		return slices.Index(workflow, kindOf[a]) - slices.Index(workflow, kindOf[b])
+	})
+	out := make([]documentView, 0, len(order))
+	for _, id := range order {
+		d := byID[id]
+		slices.SortFunc(d.Versions, func(a, b versionView) int { return a.Version - b.Version })
+		out = append(out, *d)
+	}
+	return out
+}
+
+func (p *Pages) login(c *fiber.Ctx) error {
+	if !p.checkCSRF(c) {
+		return p.render(c, fiber.StatusForbidden, "login", &loginData{Error: "error.csrf"})
+	}
+	if p.cfg.Authenticate == nil {
+		return p.render(c, fiber.StatusServiceUnavailable, "login", &loginData{Error: "login.not_configured"})
+	}
+	key := strings.TrimSpace(c.FormValue("key"))
+	if key == "" {
+		return p.render(c, fiber.StatusUnprocessableEntity, "login", &loginData{Error: "login.empty"})
+	}
+	key = strings.Clone(key)
+	comune, name, err := p.cfg.Authenticate(c.UserContext(), key)
+	switch {
+	case faldone.ErrorCode(err) == faldone.EUNAVAILABLE:
+		return p.render(c, fiber.StatusServiceUnavailable, "login", &loginData{Error: "error.unavailable"})
+	case err != nil:
+		return p.render(c, fiber.StatusUnauthorized, "login", &loginData{Error: "login.refused"})
+	case comune == "":
+		return p.render(c, fiber.StatusForbidden, "login", &loginData{Error: "login.not_comune"})
+	}
+	if old := c.Cookies(sessionCookie); old != "" {
+		p.sessions.delete(old)
+	}
+	id := p.sessions.create(key, comune, name)
+	p.setCookie(c, &fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true})
+	p.cfg.Logger.Info("web sign-in", "comune", comune, "holder", name)
+	return c.Redirect("/comune", fiber.StatusSeeOther)
+}
+
+func (p *Pages) logout(c *fiber.Ctx) error {
+	if !p.checkCSRF(c) {
+		return p.fail(c, fiber.StatusForbidden, "error.csrf")
+	}
+	p.endSession(c, c.Cookies(sessionCookie))
+	return c.Redirect("/comune?uscita=1", fiber.StatusSeeOther)
+}
+
+// document returns a version (0: the newest) of the comune's document id
+// and its PDF; ENOTFOUND when it does not exist or is another comune's.
+func (p *Pages) document(ctx context.Context, s *session, id string, version int) (*faldone.Record, []byte, error) {
+	rec, pdf, err := p.cfg.Documents.PDF(ctx, id, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.Comune != s.comune {
+		return nil, nil, faldone.Errorf(faldone.ENOTFOUND, "no document %s", id)
+	}
+	return rec, pdf, nil
+}
+
+func (p *Pages) download(c *fiber.Ctx) error {
+	s := p.auth(c)
+	if s == nil {
+		return p.signIn(c, fiber.StatusUnauthorized)
+	}
+	version := 0
+	if v := c.Query("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p.fail(c, fiber.StatusNotFound, "comune.not_found")
+		}
+		version = n
+	}
+	rec, pdf, err := p.document(c.UserContext(), s, c.Params("id"), version)
+	switch {
+	case faldone.ErrorCode(err) == faldone.ENOTFOUND:
+		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
+	case err != nil:
+		p.cfg.Logger.Error("web download", "err", err)
+		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
+	}
+	pageHeaders(c)
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s-v%d.pdf"`, rec.Kind, rec.ID, rec.Version))
+	return c.Send(pdf)
+}
+
+func (p *Pages) upload(c *fiber.Ctx) error {
+	s := p.auth(c)
+	if s == nil {
+		return p.signIn(c, fiber.StatusUnauthorized)
+	}
+	if !p.checkCSRF(c) {
+		return p.fail(c, fiber.StatusForbidden, "error.csrf")
+	}
+	lang := p.pageLang(c)
+	id := strings.Clone(c.Params("id"))
+	if rec, err := p.cfg.Documents.Latest(c.UserContext(), id); faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && rec.Comune != s.comune {
+		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
+	} else if err != nil {
+		p.cfg.Logger.Error("web upload", "err", err)
+		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
+	}
+	refuse := func(status int, reasons ...string) error {
+		return p.showDossier(c, s, status, &dossierData{Refused: p.msgs.T(lang, "upload.refused", "id", id), Reasons: reasons})
+	}
+	signed, _, status, msg := p.readUpload(c)
+	if msg != "" {
+		return refuse(status, p.msgs.T(lang, msg))
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), p.cfg.Timeout)
+	defer cancel()
+	actor := s.name
+	if actor == "" {
+		actor = "comune " + s.comune
+	}
+	rec, report, err := p.cfg.Documents.ReturnSigned(ctx, id, signed, lang, actor)
+	switch faldone.ErrorCode(err) {
+	case "":
+	case faldone.EINVALID:
+		if report == nil || len(report.Problems) == 0 {
+			return refuse(fiber.StatusUnprocessableEntity, p.msgs.T(lang, "upload.not_pdf"))
+		}
+		var reasons []string
+		for _, pr := range report.Problems {
+			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason, "detail", pr.Detail))
+		}
+		return refuse(fiber.StatusUnprocessableEntity, reasons...)
+	case faldone.ECONFLICT:
+		return refuse(fiber.StatusConflict, p.msgs.T(lang, "upload.conflict"))
+	default:
+		p.cfg.Logger.Error("web upload", "err", err)
+		return refuse(fiber.StatusServiceUnavailable, p.msgs.T(lang, "error.unavailable"))
+	}
+	p.sessions.setFlash(c.Cookies(sessionCookie), &flash{ID: rec.ID, Version: rec.Version})
+	p.cfg.Logger.Info("web signed copy", "comune", s.comune, "id", rec.ID, "version", rec.Version)
+	return c.Redirect("/comune", fiber.StatusSeeOther)
+}
