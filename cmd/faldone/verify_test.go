@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"faldone/internal/audit"
+	"faldone/internal/auth"
 	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	fhttp "faldone/internal/http"
@@ -65,18 +67,31 @@ func apiWithLog(t *testing.T) *fhttp.Server {
 	anchors.Add(key.Chain[len(key.Chain)-1], "service")
 	log := &verify.TreeLog{Store: archive, Signer: signer, VKey: vkey, Now: func() time.Time { return at }}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return fhttp.New(fhttp.Config{
-		Templates: set, Version: "test", Logger: quiet,
+	ks := &auth.Service{Store: archive, Comuni: reg}
+	staff, _, err := ks.Create(context.Background(), "verify test", auth.RoleStaff, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fhttp.New(fhttp.Config{
+		Templates: set, Version: "test", Logger: quiet, Keys: ks,
 		Documents: &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: archive, Sealer: &seal.Sealer{Key: key, Logger: quiet}},
 		Verifier:  &verify.Verifier{Anchors: anchors, Archive: archive, Log: log, Messages: set},
 	})
+	apiKeys.Store(s, staff)
+	return s
 }
+
+// apiKeys holds the staff key of each server apiWithLog made.
+var apiKeys sync.Map
 
 func call(t *testing.T, s *fhttp.Server, method, path, ctype string, body []byte) []byte {
 	t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if k, ok := apiKeys.Load(s); ok {
+		req.Header.Set("Authorization", "Bearer "+k.(string))
 	}
 	resp, err := s.App().Test(req, 60_000)
 	if err != nil {
