@@ -26,12 +26,6 @@ func (s *Server) auditRoutes(v1 fiber.Router) {
 	v1.Get("/comuni/:istat/dossier", s.getDossier)
 }
 
-// mayRead reports whether the requester may see the documents of a comune
-// (ISTAT code). Every audit route fetches documents through [Server.fetch]
-// or [Server.fetchDossier], which call it, so an authorization check goes
-// here; a document the requester may not see is answered as not found.
-func (s *Server) mayRead(c *fiber.Ctx, istat string) bool { return s.checkComune(c, istat) == nil }
-
 // fetch returns version (0: the newest) of document id, or ENOTFOUND when
 // it does not exist or the requester may not see it.
 func (s *Server) fetch(c *fiber.Ctx, id string, version int) (*faldone.Record, error) {
@@ -49,7 +43,7 @@ func (s *Server) fetch(c *fiber.Ctx, id string, version int) (*faldone.Record, e
 	if err != nil {
 		return nil, err
 	}
-	if !s.mayRead(c, rec.Comune) {
+	if s.checkComune(c, rec.Comune) != nil {
 		return nil, documentNotFound(id)
 	}
 	return rec, nil
@@ -58,8 +52,8 @@ func (s *Server) fetch(c *fiber.Ctx, id string, version int) (*faldone.Record, e
 // fetchDossier returns every version of every document of a comune, oldest
 // first, or ENOTFOUND when the requester may not see them.
 func (s *Server) fetchDossier(c *fiber.Ctx, istat string) ([]*faldone.Record, error) {
-	if !s.mayRead(c, istat) {
-		return nil, faldone.Errorf(faldone.ENOTFOUND, "no comune has ISTAT code %q", istat)
+	if err := s.checkComune(c, istat); err != nil {
+		return nil, err
 	}
 	return s.cfg.Documents.Archive.Dossier(c.UserContext(), istat)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -82,18 +81,15 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	if s.cfg.Verifier == nil {
 		return errNoVerifier
 	}
-	version := 0
-	if v := c.Query("version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return faldone.Errorf(faldone.EINVALID, "version must be a positive number")
-		}
-		version = n
-	}
-	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+	version, err := queryVersion(c)
+	if err != nil {
 		return err
 	}
-	rec, pdf, err := s.cfg.Documents.PDF(c.UserContext(), c.Params("id"), version)
+	rec, err := s.fetch(c, c.Params("id"), version)
+	if err != nil {
+		return err
+	}
+	pdf, err := s.cfg.Documents.Archive.PDF(c.UserContext(), rec.SHA256)
 	if err != nil {
 		return err
 	}
