@@ -36,8 +36,7 @@ var errFindings = errors.New("the audit found problems")
 // auditCmd runs faldone audit.
 func auditCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, auditUsage)
-		return flag.ErrHelp
+		return usagef("needs", "audit", "verify | rerender")
 	}
 	switch args[0] {
 	case "verify":
@@ -46,9 +45,9 @@ func auditCmd(args []string, stdout io.Writer) error {
 		return auditRerender(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
-		return nil
+		return flag.ErrHelp
 	}
-	return fmt.Errorf("unknown audit command %q\n\n%s", args[0], auditUsage)
+	return usagef("unknown_command", "audit "+args[0])
 }
 
 // bindStore registers the settings that locate the archive and the log key.
@@ -62,8 +61,11 @@ func auditVerify(args []string, stdout io.Writer) error {
 	var cfg Config
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	cfg.bindStore(fs)
-	if err := fs.Parse(args); err != nil {
+	asJSON := fs.Bool("json", false, "print the report as JSON: size, records, PDFs, checkpoints, root and findings")
+	if pos, err := parseFlags(fs, args, auditUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "audit verify", pos)
 	}
 	vkey, err := ledger.LoadVerifierKey(logKeyPath(&cfg))
 	if err != nil {
@@ -86,6 +88,24 @@ func auditVerify(args []string, stdout io.Writer) error {
 	rep, err := ledger.Audit(ctx, store, vkey)
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		findings := []string{}
+		for _, f := range rep.Findings {
+			findings = append(findings, f.String())
+		}
+		root := ""
+		if rep.Root != nil {
+			root = hex.EncodeToString(rep.Root)
+		}
+		if err := writeJSON(stdout, map[string]any{"ok": rep.OK(), "size": rep.Size, "records": rep.Records, "pdfs": rep.PDFs,
+			"checkpoints": rep.Checkpoints, "root": root, "findings": findings}); err != nil {
+			return err
+		}
+		if !rep.OK() {
+			return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+		}
+		return nil
 	}
 	for _, f := range rep.Findings {
 		fmt.Fprintln(stdout, f.String())
@@ -115,7 +135,7 @@ func storeExists(cfg *Config) error {
 		path = filepath.Join(cfg.Data, path)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no archive to audit: %w", err)
+		return usageWrap("no_archive", err)
 	}
 	return nil
 }
@@ -127,12 +147,13 @@ func auditRerender(args []string, stdout io.Writer) error {
 	id := fs.String("id", "", "document id")
 	version := fs.Int("version", 0, "version (default: the newest)")
 	fs.StringVar(&cfg.Templates, "templates", env("templates", ""), "directory of templates overriding the embedded ones: the archived template version (FALDONE_TEMPLATES)")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseFlags(fs, args, auditUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "audit rerender", pos)
 	}
 	if *id == "" {
-		fs.Usage()
-		return errors.New("rerender needs --id")
+		return usagef("needs", "audit rerender", "--id")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -24,30 +25,29 @@ a hash. Flags: --data and --store, as for serve (FALDONE_DATA, FALDONE_STORE).
 `
 
 // keysCmd manages API keys.
-func keysCmd(args []string) error {
+func keysCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, keysUsage)
-		return fmt.Errorf("keys needs create, list or revoke")
+		return usagef("needs", "keys", "create | list | revoke")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, keysUsage); fs.PrintDefaults() }
 	var cfg Config
 	fs.StringVar(&cfg.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
 	fs.StringVar(&cfg.Store, "store", env("store", "sqlite:faldone.db"), "archive: sqlite:PATH (relative to the data directory) or a postgres:// URL (FALDONE_STORE)")
 	role := fs.String("role", "", "create: admin, staff, comune or auditor")
 	comune := fs.String("comune", "", "create: ISTAT code of the comune, for the comune role only")
 	name := fs.String("name", "", "create: who or what the key is for")
+	asJSON := fs.Bool("json", false, "print the key (create) or the keys (list) as JSON")
 	switch sub {
 	case "create", "list", "revoke":
 	case "help", "-h", "--help":
-		fmt.Print(keysUsage)
-		return nil
+		printHelp(fs, keysUsage, stdout)
+		return flag.ErrHelp
 	default:
-		fmt.Fprint(os.Stderr, keysUsage)
-		return fmt.Errorf("unknown keys command %q", sub)
+		return usagef("unknown_command", "keys "+sub)
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseFlags(fs, args, keysUsage, stdout)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -68,21 +68,27 @@ func keysCmd(args []string) error {
 	ks := &auth.Service{Store: store, Comuni: reg}
 	switch sub {
 	case "create":
-		if fs.NArg() > 0 {
-			return fmt.Errorf("keys create takes no arguments, only flags: %q", fs.Args())
+		if len(pos) > 0 {
+			return usagef("no_args", "keys create", pos)
 		}
 		secret, k, err := ks.Create(ctx, *name, auth.Role(*role), *comune)
 		if err != nil {
 			return err
 		}
-		fmt.Println(secret)
+		if *asJSON {
+			return writeJSON(stdout, map[string]any{"key": secret, "id": k.ID, "role": k.Role, "comune": k.Comune, "name": k.Name})
+		}
+		fmt.Fprintln(stdout, secret)
 		fmt.Fprintf(os.Stderr, "created key %s (%s) for %q: it is shown only this once\n", k.ID, describe(k), k.Name)
 	case "list":
 		keys, err := ks.List(ctx)
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		if *asJSON {
+			return writeJSON(stdout, keys)
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "ID\tROLE\tCOMUNE\tNAME\tCREATED\tLAST USED\tREVOKED")
 		for _, k := range keys {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, dash(k.Comune), k.Name,
@@ -90,13 +96,13 @@ func keysCmd(args []string) error {
 		}
 		return w.Flush()
 	case "revoke":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("keys revoke needs one key id")
+		if len(pos) != 1 {
+			return usagef("needs", "keys revoke", "ID")
 		}
-		if err := ks.Revoke(ctx, fs.Arg(0)); err != nil {
+		if err := ks.Revoke(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "revoked key %s\n", fs.Arg(0))
+		fmt.Fprintf(os.Stderr, "revoked key %s\n", pos[0])
 	}
 	return nil
 }

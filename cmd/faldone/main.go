@@ -42,52 +42,67 @@ import (
 const usage = `faldone - sealed PDFs for the FAST Piccoli Comuni programme
 
 Usage:
-  faldone serve   [flags]   run the REST API (see faldone serve -h)
-  faldone render  --kind K --in input.json --out out.pdf [flags]
-  faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
-  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
-  faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
+  faldone serve    [flags]   run the REST API and the web pages
+  faldone demo     [flags]   fill a fresh development instance with the samples
+  faldone render   --kind K --in input.json --out out.pdf [flags]
+  faldone verify   FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
+  faldone audit    verify | rerender --id X   check the archive and the audit log
+  faldone keys     create | list | revoke      manage API keys
+  faldone health   [--addr A]   ask a running serve for /healthz (the image's HEALTHCHECK)
   faldone version
+  faldone help     [COMMAND]
+
+"faldone COMMAND --help" describes a command and its flags.
+
+Exit status: 0 success (or a valid verdict), 1 a negative verdict or audit
+findings, 2 a usage error or bad input, 3 a failure of the service or the
+store. Errors go to standard error in the language of FALDONE_LANG, else of
+the locale (LC_ALL, LC_MESSAGES, LANG): it, de, else en.
 `
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs one command and returns its exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	lang := userLang()
+	if len(args) < 1 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
 	}
+	cmd, rest := args[0], args[1:]
 	var err error
-	switch os.Args[1] {
+	switch cmd {
 	case "serve":
-		err = serve(os.Args[2:])
+		err = serve(rest, stdout)
+	case "demo":
+		err = demoCmd(rest, stdout)
 	case "render":
-		err = renderCmd(os.Args[2:])
+		err = renderCmd(rest, stdout)
 	case "verify":
-		os.Exit(verifyCmd(os.Args[2:], os.Stdout, os.Stderr))
+		err = verifyCmd(rest, stdout)
 	case "audit":
-		err = auditCmd(os.Args[2:], os.Stdout)
+		err = auditCmd(rest, stdout)
 	case "keys":
-		err = keysCmd(os.Args[2:])
+		err = keysCmd(rest, stdout)
+	case "health":
+		err = healthCmd(rest, stdout)
 	case "version", "--version", "-v":
-		fmt.Println("faldone", faldone.Version)
+		fmt.Fprintln(stdout, "faldone", faldone.Version)
 	case "help", "-h", "--help":
-		fmt.Print(usage)
+		if len(rest) > 0 && rest[0] != "help" && !strings.HasPrefix(rest[0], "-") {
+			return run([]string{rest[0], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(os.Stderr, "faldone: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
+		err = usagef("unknown_command", cmd)
+		cmd = "help"
 	}
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "faldone:", err)
-		var de *faldone.Error
-		if errors.As(err, &de) {
-			for _, f := range de.Fields {
-				fmt.Fprintf(os.Stderr, "  %s: %s\n", f.Path, f.Message)
-			}
-		}
-		os.Exit(1)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		reportError(stderr, lang, cmd, err)
 	}
+	return exitStatus(err)
 }
 
 // loadTemplates loads the embedded templates, or dir's when set.
@@ -157,6 +172,7 @@ func loadTemplates(dir string) (*tmpl.Set, error) {
 		return nil, fmt.Errorf("load templates (%s): %w", where, err)
 	}
 	set.Version = faldone.Version
+	cliLocalize = set.Localize
 	return set, nil
 }
 
@@ -170,15 +186,25 @@ func newLogger(cfg *Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-func serve(args []string) error {
+const serveUsage = `Usage: faldone serve [flags]
+
+Runs the REST API (/v1, /openapi.json, reference at /docs), the web pages
+(/verifica, /comune) and /metrics on --addr. Every flag is also an
+environment variable (FALDONE_ and the flag's name in capitals).
+
+`
+
+func serve(args []string, stdout io.Writer) error {
 	var cfg Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.bind(fs)
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseFlags(fs, args, serveUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "serve", pos)
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return usageWrap("settings", err)
 	}
 	log := newLogger(&cfg)
 	set, err := loadTemplates(cfg.Templates)
@@ -248,7 +274,15 @@ func serve(args []string) error {
 	return srv.Shutdown(sctx)
 }
 
-func renderCmd(args []string) error {
+const renderUsage = `Usage: faldone render --kind K --in input.json --out out.pdf [flags]
+
+Renders one document offline with the same code as the API, sealed with the
+configured seal (the development seal of --data by default), or unsealed
+with --unsigned.
+
+`
+
+func renderCmd(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
 	in := fs.String("in", "", "input JSON file (- for standard input)")
@@ -258,16 +292,18 @@ func renderCmd(args []string) error {
 	unsigned := fs.Bool("unsigned", false, "do not seal: a draft")
 	var cfg Config
 	fs.StringVar(&cfg.Data, "data", env("data", "./data"), "data directory, where the development seal lives (FALDONE_DATA)")
+	asJSON := fs.Bool("json", false, "print the result as JSON: file, sha256, size, level")
 	cfg.bindSeal(fs)
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseFlags(fs, args, renderUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "render", pos)
 	}
 	if errs := cfg.validateSeal(); len(errs) > 0 && !*unsigned {
-		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
+		return usagef("bad_setting", strings.Join(errs, "; "))
 	}
 	if *kind == "" || *in == "" || *out == "" {
-		fs.Usage()
-		return fmt.Errorf("render needs --kind, --in and --out")
+		return usagef("needs", "render", "--kind, --in, --out")
 	}
 	set, err := loadTemplates(*tdir)
 	if err != nil {
@@ -280,7 +316,7 @@ func renderCmd(args []string) error {
 		body, err = os.ReadFile(*in)
 	}
 	if err != nil {
-		return fmt.Errorf("read input: %w", err)
+		return usageWrap("read", err, *in)
 	}
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -306,6 +342,9 @@ func renderCmd(args []string) error {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
 	sum := sha256.Sum256(pdf)
-	fmt.Printf("%x  %s  %d bytes  %s\n", sum, *out, len(pdf), level)
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"file": *out, "sha256": fmt.Sprintf("%x", sum), "size": len(pdf), "level": level})
+	}
+	fmt.Fprintf(stdout, "%x  %s  %d bytes  %s\n", sum, *out, len(pdf), level)
 	return nil
 }

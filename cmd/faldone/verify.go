@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,73 +46,53 @@ Exit status: 0 valid, 1 not valid, 2 usage error or unreadable file.
 
 `
 
-// verifyCmd runs "faldone verify" and returns the exit status.
-func verifyCmd(args []string, stdout, stderr io.Writer) int {
+// verifyCmd runs "faldone verify": nil when the file is valid,
+// errFindings when not.
+func verifyCmd(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, verifyUsage)
-		fs.PrintDefaults()
-	}
 	bundlePath := fs.String("bundle", "", "evidence bundle of the archived version (JSON from GET /v1/documents/{id}/evidence)")
 	trust := fs.String("trust", "", "PEM file of further trusted certification authorities (e.g. the qualified CAs comuni sign with)")
 	logKey := fs.String("log-key", "", "the audit log's public key to pin, replacing the bundle's (note verifier key)")
 	lang := fs.String("lang", "it", "language of the report: it, en or de")
 	asJSON := fs.Bool("json", false, "print the JSON report, as POST /v1/verify answers it")
-	// Flags may follow the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "faldone verify: "+format+"\n", a...)
-		return 2
+	files, err := parseFlags(fs, args, verifyUsage, stdout)
+	if err != nil {
+		return err
 	}
 	switch {
 	case len(files) != 1:
-		fs.Usage()
-		return fail("name one PDF file")
+		return usagef("one_file")
 	case !slices.Contains(tmpl.Languages, *lang):
-		return fail("--lang must be one of %s", strings.Join(tmpl.Languages, ", "))
+		return usagef("bad_lang", strings.Join(tmpl.Languages, ", "))
 	case *logKey != "" && *bundlePath == "":
-		return fail("--log-key needs --bundle")
+		return usagef("needs", "--log-key", "--bundle")
 	}
 	pdf, err := os.ReadFile(files[0])
 	if err != nil {
-		return fail("%v", err)
+		return usageWrap("read", err, files[0])
 	}
 	set, err := loadTemplates("")
 	if err != nil {
-		return fail("%v", err)
+		return err
 	}
 	extra := &verify.Anchors{}
 	if *trust != "" {
 		if _, err := extra.AddFile(*trust); err != nil {
-			return fail("%v", err)
+			return usageWrap("read", err, *trust)
 		}
 	}
 	v := &verify.Verifier{Anchors: extra, Messages: set}
 	if *bundlePath != "" {
 		data, err := os.ReadFile(*bundlePath)
 		if err != nil {
-			return fail("%v", err)
+			return usageWrap("read", err, *bundlePath)
 		}
 		b, err := verify.ParseBundle(data)
 		if err != nil {
-			return fail("%s: %v", *bundlePath, err)
+			return usageWrap("read", err, *bundlePath)
 		}
 		if v, err = b.Offline(extra, *logKey, set); err != nil {
-			return fail("%s: %v", *bundlePath, err)
+			return usageWrap("read", err, *bundlePath)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -122,24 +101,21 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var de *faldone.Error
 		if errors.As(err, &de) && de.MessageID != "" {
-			return fail("%s: %s (%v)", files[0], set.Localize(*lang, de.MessageID, de.Params), err)
+			return usageWrap("not_pdf", errors.New(set.Localize(*lang, de.MessageID, de.Params)), files[0])
 		}
-		return fail("%s: %v", files[0], err)
+		return usageWrap("not_pdf", err, files[0])
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return fail("%v", err)
+		if err := writeJSON(stdout, r); err != nil {
+			return err
 		}
 	} else {
 		printReport(stdout, files[0], r)
 	}
 	if !r.Valid {
-		return 1
+		return fmt.Errorf("%w: %s", errFindings, r.Summary)
 	}
-	return 0
+	return nil
 }
 
 // printReport writes a report for people: the verdict, each signature,
