@@ -49,6 +49,7 @@ Usage:
   faldone audit    verify | rerender --id X   check the archive and the audit log
   faldone keys     create | list | revoke      manage API keys
   faldone health   [--addr A]   ask a running serve for /healthz (the image's HEALTHCHECK)
+  faldone openapi  [--templates DIR]   print the OpenAPI 3.1 document of the API
   faldone version
   faldone help     [COMMAND]
 
@@ -88,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keysCmd(rest, stdout)
 	case "health":
 		err = healthCmd(rest, stdout)
+	case "openapi":
+		err = openapiCmd(rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "faldone", faldone.Version)
 	case "help", "-h", "--help":

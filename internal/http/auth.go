@@ -44,7 +44,9 @@ var policy = map[string]access{
 	"GET /healthz":      public,
 	"GET /readyz":       public,
 	"GET /metrics":      {roles: []auth.Role{auth.RoleAdmin, auth.RoleStaff, auth.RoleAuditor}, body: -1},
-	"GET /openapi.json": anyKey,
+	"GET /openapi.json": public,
+	"GET /docs":         public,
+	"GET /docs/:file":   public,
 
 	"GET /v1/templates":       anyKey,
 	"GET /v1/templates/:kind": anyKey,
@@ -367,7 +369,7 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, fiber.StatusOK, fiber.Map{"items": keys})
+	return sendJSON(c, fiber.StatusOK, KeyList{Items: keys})
 }
 
 func (s *Server) createKey(c *fiber.Ctx) error {

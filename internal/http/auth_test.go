@@ -26,7 +26,9 @@ var matrix = map[string][]string{
 	"GET /healthz":                   {"public"},
 	"GET /readyz":                    {"public"},
 	"GET /metrics":                   {"admin", "staff", "auditor"},
-	"GET /openapi.json":              {"admin", "staff", "comune", "auditor"},
+	"GET /openapi.json":              {"public"},
+	"GET /docs":                      {"public"},
+	"GET /docs/:file":                {"public"},
 	"GET /v1/templates":              {"admin", "staff", "comune", "auditor"},
 	"GET /v1/templates/:kind":        {"admin", "staff", "comune", "auditor"},
 	"GET /v1/comuni":                 {"admin", "staff", "comune", "auditor"},
@@ -83,7 +85,7 @@ func callers(t *testing.T, s *fhttp.Server) []caller {
 // filled in, and a body.
 func request(t *testing.T, route, docID string) (path, ctype string, body []byte) {
 	method, p, _ := strings.Cut(route, " ")
-	params := map[string]string{":kind": "adesione", ":id": docID, ":istat": loiano}
+	params := map[string]string{":kind": "adesione", ":id": docID, ":istat": loiano, ":file": "apidocs.css"}
 	if strings.HasPrefix(p, "/v1/keys/") {
 		params[":id"] = "nosuchkey"
 	}

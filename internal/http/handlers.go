@@ -187,7 +187,7 @@ func (s *Server) listTemplates(c *fiber.Ctx) error {
 		ti, _ := s.templateInfo(k, lang(c))
 		out = append(out, ti)
 	}
-	return sendJSON(c, fiber.StatusOK, fiber.Map{"templates": out})
+	return sendJSON(c, fiber.StatusOK, TemplateList{Templates: out})
 }
 
 func (s *Server) getTemplate(c *fiber.Ctx) error {
@@ -226,7 +226,7 @@ func (s *Server) searchComuni(c *fiber.Ctx) error {
 	for _, cm := range s.cfg.Templates.Registry().Search(q, limit) {
 		items = append(items, comuneInfo(cm))
 	}
-	return sendJSON(c, fiber.StatusOK, fiber.Map{"items": items, "attribution": comuni.Attribution})
+	return sendJSON(c, fiber.StatusOK, ComuneList{Items: items, Attribution: comuni.Attribution})
 }
 
 func (s *Server) getComune(c *fiber.Ctx) error {
@@ -234,5 +234,5 @@ func (s *Server) getComune(c *fiber.Ctx) error {
 	if !ok {
 		return faldone.Errorf(faldone.ENOTFOUND, "no comune has ISTAT code %q", c.Params("istat"))
 	}
-	return sendJSON(c, fiber.StatusOK, fiber.Map{"comune": comuneInfo(cm), "attribution": comuni.Attribution})
+	return sendJSON(c, fiber.StatusOK, ComuneResponse{Comune: comuneInfo(cm), Attribution: comuni.Attribution})
 }

@@ -52,6 +52,7 @@ type Server struct {
 	app     *fiber.App
 	metrics *metrics
 	limits  map[string]int // body limits by route, see limitBody
+	apiDocState
 }
 
 // New builds the API.
@@ -109,6 +110,8 @@ func (s *Server) routes() {
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metrics.handler())
 	a.Get("/openapi.json", s.openapi)
+	a.Get("/docs", s.docsPage)
+	a.Get("/docs/:file", s.docsPage)
 	v1 := a.Group("/v1")
 	v1.Get("/templates", s.listTemplates)
 	v1.Get("/templates/:kind", s.getTemplate)
@@ -162,7 +165,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+	return sendJSON(c, fiber.StatusOK, Health{Status: "ok", Version: s.cfg.Version})
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
@@ -173,7 +176,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 			return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "not ready: " + err.Error()}
 		}
 	}
-	return c.JSON(fiber.Map{"status": "ready"})
+	return sendJSON(c, fiber.StatusOK, Readiness{Status: "ready"})
 }
 
 func isJSON(ct string) bool {
