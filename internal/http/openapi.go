@@ -84,14 +84,14 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/pdf", id: "getDocumentPDF", tag: "documents", summary: "The PDF of a version (the newest, or ?version=N)", params: []param{pID, qVer}, ok: 200, media: "application/pdf", headers: []string{"ETag", "X-Document-Version"}, problems: []int{404, 422}},
 		{method: "POST", path: "/v1/documents/{id}/signed", id: "returnSignedDocument", tag: "documents", summary: "Return the copy the comune signed; it becomes the next version",
 			description: "Accepted only when it begins with exactly the archived file's bytes, adds at least one valid signature, and changes nothing the seal's DocMDP permissions forbid; otherwise a 422 names which check failed (not_prefix, no_new_signature, invalid_signature, docmdp_violation).",
-			params: []param{pID, qLang}, body: "pdf", ok: 201, okType: DocumentResponse{}, headers: []string{"Location"}, problems: []int{404, 422}},
+			params:      []param{pID, qLang}, body: "pdf", ok: 201, okType: DocumentResponse{}, headers: []string{"Location"}, problems: []int{404, 422}},
 		{method: "GET", path: "/v1/documents/{id}/metadata", id: "getDocumentMetadata", tag: "documents", summary: "AgID metadata of a version (Allegato 5 element names)", params: []param{pID, qVer}, ok: 200, okType: Metadata{}, problems: []int{404, 422}},
 		{method: "GET", path: "/v1/documents/{id}/evidence", id: "getEvidence", tag: "verification", summary: "Evidence bundle of a version for offline verification (faldone verify --bundle)", params: []param{pID, qVer}, ok: 200, okType: verify.Bundle{}, problems: []int{404, 422, 503}},
 		{method: "GET", path: "/v1/documents/{id}/proof", id: "getInclusionProof", tag: "audit", summary: "Inclusion proof of a version in the audit log, against a signed checkpoint", params: []param{pID, qVer}, ok: 200, okType: ProofResponse{}, problems: []int{404, 422, 503}},
 
 		{method: "POST", path: "/v1/verify", id: "verifyPDF", tag: "verification", summary: "Verify a PDF: signatures, trust, DocMDP, archive and audit-log inclusion",
 			description: "The answer is the report, 200 whether the file is valid or not (valid: false with the reasons).",
-			params: []param{qLang}, body: "pdf", ok: 200, okType: verify.Report{}, problems: []int{422, 429, 503}},
+			params:      []param{qLang}, body: "pdf", ok: 200, okType: verify.Report{}, problems: []int{422, 429, 503}},
 		{method: "GET", path: "/v1/audit/checkpoint", id: "getCheckpoint", tag: "audit", summary: "The newest signed checkpoint of the audit log: the signed note, or JSON with Accept: application/json", ok: 200, media: "text/plain", okType: CheckpointResponse{}, also: []string{"json"}, problems: []int{503}},
 		{method: "GET", path: "/v1/audit/consistency", id: "getConsistencyProof", tag: "audit", summary: "Consistency proof between two sizes of the audit log", params: []param{qFrom, qTo}, ok: 200, okType: ConsistencyResponse{}, problems: []int{422, 503}},
 
