@@ -35,7 +35,7 @@ var (
 
 func loadDocsAssets() {
 	docsAssets = map[string]*docsAsset{}
-	for _, name := range []string{"index.html", "apidocs.css", "redoc.standalone.js", "redoc-LICENSE.txt"} {
+	for _, name := range []string{"index.html", "apidocs.css", "redoc.standalone.js", "redoc-LICENSE.txt", "redoc-THIRD-PARTY-LICENSES.txt"} {
 		b, err := apidocs.FS.ReadFile(name)
 		if err != nil {
 			panic("apidocs: " + err.Error())

@@ -156,8 +156,10 @@ func (s *Server) buildOpenAPI() map[string]any {
 		item[strings.ToLower(o.method)] = s.operation(g, o)
 	}
 	var tagList []any
-	for _, t := range sortedKeys(tags) {
-		tagList = append(tagList, map[string]any{"name": t, "description": tagDescriptions[t]})
+	for _, t := range tagOrder {
+		if tags[t] {
+			tagList = append(tagList, map[string]any{"name": t, "description": tagDescriptions[t]})
+		}
 	}
 	schemas := g.schemas
 	schemas["Problem"] = problemSchema
@@ -181,6 +183,9 @@ func (s *Server) buildOpenAPI() map[string]any {
 		"security":   []any{map[string]any{"bearer": []any{}}, map[string]any{"apiKey": []any{}}},
 	}
 }
+
+// tagOrder is the order of the reference page: the workflow first.
+var tagOrder = []string{"documents", "templates", "comuni", "verification", "audit", "keys", "service"}
 
 var tagDescriptions = map[string]string{
 	"service":      "Health, readiness, metrics and this contract",
@@ -342,15 +347,6 @@ func fiberPath(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // schemaGen reflects Go types into JSON Schemas under components/schemas.

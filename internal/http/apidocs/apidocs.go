@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the page, its stylesheet and the Redoc bundle.
 //
-//go:embed index.html apidocs.css redoc.standalone.js redoc-LICENSE.txt REDOC_VERSION
+//go:embed index.html apidocs.css redoc.standalone.js redoc-LICENSE.txt redoc-THIRD-PARTY-LICENSES.txt REDOC_VERSION
 var FS embed.FS
