@@ -31,6 +31,7 @@ import (
 	"faldone/internal/faldone"
 	fhttp "faldone/internal/http"
 	"faldone/internal/keys"
+	"faldone/internal/metrics"
 	"faldone/internal/pades"
 	"faldone/internal/postgres"
 	"faldone/internal/seal"
@@ -232,13 +233,17 @@ func serve(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New(set.Kinds())
+	if sealer.TSA != nil {
+		sealer.TSA.Client = m.TSAClient(sealer.TSA.Client)
+	}
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
-		Archive:  archive,
+		Archive:  m.Archive(archive),
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
-	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log)
+	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
 	if err != nil {
 		return err
 	}
@@ -248,6 +253,7 @@ func serve(args []string, stdout io.Writer) error {
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
 		Ledger:      auditLog,
+		Metrics:     m,
 		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,

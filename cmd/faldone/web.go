@@ -9,6 +9,7 @@ import (
 	"faldone/internal/auth"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
+	"faldone/internal/metrics"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
 	"faldone/internal/web"
@@ -36,7 +37,7 @@ func webAuthenticate(keys *auth.Service) func(ctx context.Context, key string) (
 
 // webPages builds the web pages of serve, verifying with the service's
 // verifier (its trust anchors and audit log).
-func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger) (func(fiber.Router), error) {
+func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger, m *metrics.Metrics) (func(fiber.Router), error) {
 	max := int64(cfg.BodyLimit) - 64<<10 // room for the multipart envelope
 	if max < 1024 {
 		max = int64(cfg.BodyLimit) / 2
@@ -44,6 +45,7 @@ func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Ser
 	pages, err := web.New(web.Config{
 		Documents: svc, Archive: archive, Verifier: v, Authenticate: webAuthenticate(keys),
 		Comuni: set.Registry(), MaxUpload: max, Logger: log,
+		Verified: func(valid bool) { m.Verified(metrics.DoorWeb, valid) },
 	})
 	if err != nil {
 		return nil, err

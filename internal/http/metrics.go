@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -8,20 +9,28 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"faldone/internal/audit"
+	"faldone/internal/ledger"
+	fmetrics "faldone/internal/metrics"
 )
 
+// metrics are the API's own metrics (requests, renders) on the registry of
+// the service's metrics (Config.Metrics).
 type metrics struct {
-	reg            *prometheus.Registry
+	*fmetrics.Metrics
 	latency        *prometheus.HistogramVec
 	rendered       *prometheus.CounterVec
 	renderFailures *prometheus.CounterVec
 }
 
-func newMetrics(kinds []string) *metrics {
+func newMetrics(base *fmetrics.Metrics, kinds []string, l *ledger.Ledger) *metrics {
+	if base == nil {
+		base = fmetrics.New(kinds)
+	}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		Metrics: base,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "faldone_http_request_duration_seconds",
 			Help:    "Latency of HTTP requests by route.",
@@ -36,13 +45,32 @@ func newMetrics(kinds []string) *metrics {
 			Help: "Documents that failed to render or seal for a reason other than bad input, by kind.",
 		}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.latency, m.rendered, m.renderFailures,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	base.Registry.MustRegister(m.latency, m.rendered, m.renderFailures)
 	for _, k := range kinds {
 		m.rendered.WithLabelValues(k)
 		m.renderFailures.WithLabelValues(k)
 	}
+	if l != nil {
+		base.WatchLog(ledgerLog{l}, nil)
+	}
 	return m
+}
+
+// ledgerLog is what the metrics read of the audit log.
+type ledgerLog struct{ l *ledger.Ledger }
+
+func (g ledgerLog) Size(ctx context.Context) (uint64, error) { return g.l.Store().Size(ctx) }
+
+func (g ledgerLog) LatestCheckpoint(ctx context.Context) (uint64, time.Time, error) {
+	size, note, err := g.l.Store().LatestCheckpoint(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	cp, err := audit.Open(note, g.l.Verifier())
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return size, cp.Time, nil
 }
 
 // observe records one request. Fiber reuses its buffers, so the label
@@ -53,5 +81,5 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 }
 
 func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 }

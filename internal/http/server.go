@@ -16,6 +16,7 @@ import (
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
+	fmetrics "faldone/internal/metrics"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	Verifier      *verify.Verifier                // Optional. Verifies PDFs (POST /v1/verify) and exports evidence; nil answers 503.
 	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
 	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
+	Metrics       *fmetrics.Metrics               // Optional. The service's metrics, shared with the parts that report into them; default a new set.
 
 	Keys            *auth.Service // API keys. Without it only public routes answer.
 	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
@@ -69,7 +71,7 @@ func New(cfg Config) *Server {
 	if cfg.VerifyLimit <= 0 {
 		cfg.VerifyLimit = 20 << 20
 	}
-	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
+	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Metrics, cfg.Templates.Kinds(), cfg.Ledger)}
 	s.limits = s.routeLimits()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "faldone",

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"faldone/internal/faldone"
+	fmetrics "faldone/internal/metrics"
 )
 
 // errNoVerifier answers the verification routes of a server without a
@@ -30,6 +31,9 @@ func (s *Server) verifyPDF(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
 	report, err := s.cfg.Verifier.Verify(ctx, pdf, lang(c))
+	if err == nil {
+		s.metrics.Verified(fmetrics.DoorAPI, report.Valid)
+	}
 	if err != nil {
 		return err
 	}

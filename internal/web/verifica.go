@@ -109,6 +109,9 @@ func (p *Pages) verifyPost(c *fiber.Ctx) error {
 		data.Error = "verify.unavailable"
 		return p.render(c, fiber.StatusServiceUnavailable, "verifica", data)
 	}
+	if p.cfg.Verified != nil {
+		p.cfg.Verified(rep.Valid)
+	}
 	data.Result = p.describe(lang, rep)
 	data.Result.FileName = strings.Clone(name)
 	return p.render(c, fiber.StatusOK, "verifica", data)

@@ -87,6 +87,8 @@ type Config struct {
 	LoginLimit int
 	Logger     *slog.Logger     // Optional. Default slog.Default().
 	Now        func() time.Time // Optional. The clock of sessions; default time.Now.
+	// Verified is told the verdict of each verification. Optional.
+	Verified func(valid bool)
 }
 
 // Pages serves the web pages.
