@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,9 +178,91 @@ const a11yScript = `(() => {
   return p;
 })()`
 
+// axeSource is axe-core (npm, MPL-2.0), installed by .ci/run under
+// .ci/npm: the accessibility engine injected into every page state.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	axeOnce.Do(func() {
+		axeJS, axeErr = os.ReadFile(filepath.Join("..", "..", ".ci", "npm", "node_modules", "axe-core", "axe.min.js"))
+	})
+	if axeErr != nil {
+		testenv.Missing(t, "axe-core (npm ci --prefix .ci/npm): "+axeErr.Error())
+	}
+	return string(axeJS)
+}
+
+var (
+	axeOnce sync.Once
+	axeJS   []byte
+	axeErr  error
+)
+
+// axeRun runs axe-core's WCAG 2.0 and 2.1 A and AA rules on the page and
+// returns the engine and the number of rules passed, then the violations,
+// one line each.
+const axeRun = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]})
+  .then(r => [r.testEngine.name + " " + r.testEngine.version + ": " + r.passes.length + " rules passed"].concat(
+    r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", "))))`
+
+// narrowScript measures the page at the current width: the width of the
+// document and of any element wider than the window.
+const narrowScript = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  // Inside a box clipped to nothing (visually hidden for screen readers).
+  const hidden = el => { for (let a = el.parentElement; a; a = a.parentElement) { const s = getComputedStyle(a);
+    if (s.overflow === "hidden" && a.getBoundingClientRect().width <= 1) return true; } return false; };
+  if (document.documentElement.scrollWidth > w) out.push("the page is " + document.documentElement.scrollWidth + " px wide in a window of " + w);
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.right > w + 1 && getComputedStyle(el).position !== "absolute" && !el.closest(".visually-hidden, .visually-hidden-focusable") && !hidden(el)) {
+      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).split(" ").join(".") : "") + " ends at " + Math.round(r.right) + " px");
+    }
+  }
+  return out.slice(0, 5);
+})()`
+
+// checkA11y checks a page state: the basics of a11yScript, no WCAG 2.1
+// A or AA violation found by axe-core, no horizontal scrolling at 320 px
+// (WCAG 1.4.10) and 375 px, and the skip link on the first Tab.
 func checkA11y(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.fonts.ready`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](axeSource(t))); err != nil {
+		t.Fatalf("inject axe-core: %v", err)
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	if len(violations) == 0 || !strings.HasPrefix(violations[0], "axe-core 4.") || strings.HasPrefix(violations[0], "axe-core 4.14.1: 0 ") {
+		t.Fatalf("%s: axe-core did not run: %q", page, violations)
+	}
+	t.Logf("%s: %s", page, violations[0])
+	for _, v := range violations[1:] {
+		t.Errorf("%s: axe-core: %s", page, v)
+	}
+	for _, width := range []int64{320, 375} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 700)); err != nil {
+			t.Fatal(err)
+		}
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](narrowScript))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wide {
+			t.Errorf("%s at %d px: %s", page, width, w)
+		}
+		if dir := os.Getenv("FALDONE_SCREENSHOTS"); dir != "" {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err == nil {
+				name := strings.NewReplacer(" ", "-", "/", "_").Replace(page)
+				_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644)
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
 	}
 	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](a11yScript))
@@ -243,6 +327,11 @@ func TestBrowser(t *testing.T) {
 		if role, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#verdict"), "role")); role.Value != "alert" {
 			t.Errorf("verdict role %q", role.Value)
 		}
+		checkA11y(t, ctx, "the report of a tampered copy")
+		upload(t, ctx, "#pdf", []byte("not a PDF"))
+		submit(t, ctx, "#verify-form button", 422)
+		wantText(t, ctx, "#error", "non è un PDF leggibile")
+		checkA11y(t, ctx, "the refusal of a file that is not a PDF")
 	})
 
 	t.Run("a comune downloads and returns its signed copy", func(t *testing.T) {
@@ -291,12 +380,19 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("downloaded %d bytes, SHA-256 %x, want %s", len(got), sum, rec.SHA256)
 		}
 
+		// A copy with no signature added is refused, with the reason.
+		upload(t, ctx, "#signed-"+rec.ID, got)
+		submit(t, ctx, "#doc-"+rec.ID+" .upload-form button", 422)
+		wantText(t, ctx, "#refused", rec.ID, "Non è stata aggiunta alcuna firma")
+		checkA11y(t, ctx, "dossier after a refused copy")
+
 		// The comune signs the downloaded copy and sends it back.
 		signed := pdftest.Countersign(t, got, pdftest.NewPKI(t, "Comune di Loiano"))
 		upload(t, ctx, "#signed-"+rec.ID, signed)
 		submit(t, ctx, "#doc-"+rec.ID+" .upload-form button", 200)
 		wantText(t, ctx, "#accepted", "Copia firmata accettata", rec.ID, "versione 2")
 		wantText(t, ctx, "#doc-"+rec.ID+"-v2", "Firma del Comune", "Firmato dal Comune")
+		checkA11y(t, ctx, "dossier after an accepted signed copy")
 		if latest, err := b.svc.Latest(context.Background(), rec.ID); err != nil || latest.Version != 2 || faldone.State(latest) != faldone.StateSignedComune || latest.Actor != "sindaco "+loiano {
 			t.Fatalf("archived %+v (%v)", latest, err)
 		}
@@ -305,6 +401,7 @@ func TestBrowser(t *testing.T) {
 		// URL answers as for a document that does not exist.
 		open(t, ctx, b.url+"/comune/documenti/"+other.ID+"/pdf", 404)
 		wantText(t, ctx, "#error", "Documento non trovato")
+		checkA11y(t, ctx, "the error page")
 
 		// The signed copy verifies as the archived version 2, with the
 		// changes after the seal allowed.
@@ -313,10 +410,12 @@ func TestBrowser(t *testing.T) {
 		submit(t, ctx, "#verify-form button", 200)
 		wantText(t, ctx, "#changes", "modifiche consentite dal sigillo")
 		wantText(t, ctx, "#archive", rec.ID, "versione 2")
+		checkA11y(t, ctx, "the report of a countersigned copy")
 
 		open(t, ctx, b.url+"/comune", 200)
 		submit(t, ctx, "#logout-form button", 200)
 		wantText(t, ctx, "#info", "Uscita effettuata")
+		checkA11y(t, ctx, "signed out")
 	})
 
 	t.Run("a wrong key is refused", func(t *testing.T) {
@@ -325,13 +424,14 @@ func TestBrowser(t *testing.T) {
 		// With the keyboard only: type the key and press Enter.
 		submitWith(t, ctx, "#key", chromedp.SendKeys(chromedp.CSS("#key"), "not-a-key\r"), 401)
 		wantText(t, ctx, "#error", "Chiave di accesso non riconosciuta")
+		checkA11y(t, ctx, "a refused key")
 		open(t, ctx, b.url+"/comune/documenti/"+rec.ID+"/pdf", 401)
 	})
 
 	t.Run("switch to English", func(t *testing.T) {
 		ctx := b.visitor(t)
 		open(t, ctx, b.url+"/verifica", 200)
-		submit(t, ctx, "#lang-switch", 200)
+		submit(t, ctx, "#lang-en", 200)
 		wantText(t, ctx, "h1", "Verify a document")
 		lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 		if err != nil || lang != "en" {
@@ -339,7 +439,36 @@ func TestBrowser(t *testing.T) {
 		}
 		open(t, ctx, b.url+"/comune", 200)
 		wantText(t, ctx, "h1", "Documents of the comune")
-		wantText(t, ctx, "#lang-switch", "Italiano")
+		wantText(t, ctx, "#lang-it", "Italiano")
+		wantText(t, ctx, "#lang-de", "Deutsch")
 		checkA11y(t, ctx, "English sign-in")
+	})
+
+	t.Run("German", func(t *testing.T) {
+		ctx := b.visitor(t)
+		open(t, ctx, b.url+"/verifica", 200)
+		submit(t, ctx, "#lang-de", 200)
+		wantText(t, ctx, "h1", "Ein Dokument überprüfen")
+		wantText(t, ctx, "#pdf-help", "höchstens", "faldone verify")
+		if lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != "de" {
+			t.Errorf("lang %q (%v)", lang, err)
+		}
+		checkA11y(t, ctx, "German verification page")
+		upload(t, ctx, "#pdf", sealed)
+		submit(t, ctx, "#verify-form button", 200)
+		wantText(t, ctx, "#verdict", "Gültiges Dokument")
+		wantText(t, ctx, "#signatures", "elektronisches Siegel", "Unversehrt", "Vertrauenswürdig")
+		wantText(t, ctx, "#archive", "Loiano", rec.ID, "Version 1", "nachgewiesen")
+		wantText(t, ctx, "#changes", "Nichts")
+		checkA11y(t, ctx, "German report")
+		// The sign-in page, in German from the cookie.
+		open(t, ctx, b.url+"/comune", 200)
+		wantText(t, ctx, "h1", "Dokumente der Gemeinde")
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#key"), b.keyOf(loiano))); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, "#login-form button", 200)
+		wantText(t, ctx, "#doc-"+rec.ID, "Beitrittsschreiben")
+		checkA11y(t, ctx, "German dossier")
 	})
 }

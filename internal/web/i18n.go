@@ -12,7 +12,7 @@ import (
 )
 
 // Languages of the pages; the first is the default.
-var Languages = []string{"it", "en"}
+var Languages = []string{"it", "en", "de"}
 
 //go:embed locales/*.toml
 var localeFS embed.FS
@@ -137,8 +137,10 @@ var rome = func() *time.Location {
 
 var mesi = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
 
+var monate = [...]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
+
 // longTime writes t in Italian time as people read it: "24 novembre 2026,
-// ore 14:05" or "24 November 2026, 14:05".
+// ore 14:05", "24. November 2026, 14:05 Uhr" or "24 November 2026, 14:05".
 func longTime(lang string, t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -146,6 +148,9 @@ func longTime(lang string, t time.Time) string {
 	t = t.In(rome)
 	if lang == "it" {
 		return fmt.Sprintf("%d %s %d, ore %s", t.Day(), mesi[t.Month()-1], t.Year(), t.Format("15:04"))
+	}
+	if lang == "de" {
+		return fmt.Sprintf("%d. %s %d, %s Uhr", t.Day(), monate[t.Month()-1], t.Year(), t.Format("15:04"))
 	}
 	return t.Format("2 January 2006, 15:04")
 }

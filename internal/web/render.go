@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"strings"
 
@@ -47,13 +48,19 @@ type sessionView struct {
 // T returns a text of the page's language.
 func (v *view) T(id string, args ...any) string { return v.p.msgs.T(v.Lang, id, args...) }
 
-// Other is the language the switch offers.
-func (v *view) Other() string {
-	if v.Lang == "it" {
-		return "en"
+// Others are the languages the switch offers: all but the page's.
+func (v *view) Others() []string {
+	var out []string
+	for _, l := range Languages {
+		if l != v.Lang {
+			out = append(out, l)
+		}
 	}
-	return "it"
+	return out
 }
+
+// MaxMB is the largest upload in MB, as the help texts say it.
+func (v *view) MaxMB() string { return fmt.Sprintf("%.1f", float64(v.p.cfg.MaxUpload)/(1<<20)) }
 
 // render writes page with data and status.
 func (p *Pages) render(c *fiber.Ctx, status int, page string, data any) error {
