@@ -141,7 +141,7 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 		}
 		switch {
 		case s.Trusted:
-			fmt.Fprintf(w, "  trusted    yes, via %s (at the %s time %s)\n", s.Chain[len(s.Chain)-1].Subject, strings.ReplaceAll(s.TrustTimeSource, "_", " "), s.TrustTime.Format(time.RFC3339))
+			fmt.Fprintf(w, "  trusted    yes, via %s (at the %s: %s)\n", s.Chain[len(s.Chain)-1].Subject, strings.ReplaceAll(s.TrustTimeSource, "_", " "), s.TrustTime.Format(time.RFC3339))
 		case s.TrustError != "":
 			fmt.Fprintf(w, "  trusted    no: %s\n", s.TrustError)
 		}
