@@ -7,9 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"faldone/internal/auth"
@@ -118,7 +118,7 @@ func demoCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	svc := &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: faldone.Version}, Sealer: sealer, Archive: archive}
-	res := DemoResult{BaseURL: baseURL(cfg.Addr), Data: cfg.Data, LogPublicKey: auditLog.PublicKey()}
+	res := DemoResult{BaseURL: baseURL(cfg.Addr, "localhost"), Data: cfg.Data, LogPublicKey: auditLog.PublicKey()}
 	newKey := func(role auth.Role, comune, name string) (string, error) {
 		secret, k, err := ks.Create(ctx, name, role, comune)
 		if err != nil {
@@ -211,16 +211,17 @@ func demoChain(ctx context.Context, set *tmpl.Set, svc *docs.Service, dir, actor
 	return out, nil
 }
 
-// baseURL is the URL of a serve listening on addr, as seen from this host.
-func baseURL(addr string) string {
-	host, port, ok := strings.Cut(addr, ":")
-	if !ok {
+// baseURL is the URL of a serve listening on addr, as seen from this
+// host: an address on every interface is reached as local.
+func baseURL(addr, local string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return "http://" + addr
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" || host == "[::]" {
-		host = "localhost"
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = local
 	}
-	return "http://" + host + ":" + port
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func printDemo(w io.Writer, r *DemoResult) {

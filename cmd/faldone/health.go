@@ -31,7 +31,7 @@ func healthCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	url := baseURL(*addr) + "/healthz"
+	url := baseURL(*addr, "127.0.0.1") + "/healthz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return usageWrap("bad_setting", err, *addr)
