@@ -155,9 +155,7 @@ func (b *Bundle) Offline(extra *Anchors, logKey string, msgs Messages) (*Verifie
 			return nil, err
 		}
 	}
-	for _, a := range extra.List() {
-		anchors.Add(a.cert, a.Source)
-	}
+	anchors.AddAll(extra)
 	if logKey == "" {
 		logKey = b.LogKey
 	}
