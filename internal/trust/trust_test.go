@@ -10,6 +10,7 @@ import (
 
 	"faldone/internal/pades"
 	"faldone/internal/trust"
+	"faldone/internal/trust/trusttest"
 )
 
 var day = 24 * time.Hour
@@ -20,10 +21,10 @@ var day = 24 * time.Hour
 func TestTrustedList(t *testing.T) {
 	now := time.Now()
 	ca := newCA(t, "Aruba PEC Qualified CA", now.Add(-3*365*day), now.Add(5*365*day), nil)
-	key, signer := tslSigner(t)
-	svc := tslService{provider: "Aruba PEC S.p.A.", name: "ArubaPEC EU Qualified Certificates CA G1", typ: trust.SvcCAQC, cert: ca.Certificate,
-		history: []status{{granted, now.Add(-2 * 365 * day)}}}
-	signed := signTSL(t, tslXML([]tslService{svc}, now.Add(180*day)), key, signer)
+	key, signer := trusttest.Signer(t)
+	svc := trusttest.Service{Provider: "Aruba PEC S.p.A.", Name: "ArubaPEC EU Qualified Certificates CA G1", Type: trust.SvcCAQC, Cert: ca.Certificate,
+		History: []trusttest.Status{{Status: trusttest.Granted, From: now.Add(-2 * 365 * day)}}}
+	signed := trusttest.Sign(t, trusttest.XML([]trusttest.Service{svc}, now.Add(180*day)), key, signer)
 
 	tl, err := trust.ParseTrustedList(signed, []*x509.Certificate{signer}, now)
 	if err != nil {
@@ -36,7 +37,7 @@ func TestTrustedList(t *testing.T) {
 		t.Fatalf("services %+v", tl.Services)
 	}
 	s := tl.Services[0]
-	if s.Name != svc.name || s.Provider != svc.provider || !s.Qualified() || !s.Anchors() || len(s.Certificates()) != 1 || !s.Certificates()[0].Equal(ca.Certificate) {
+	if s.Name != svc.Name || s.Provider != svc.Provider || !s.Qualified() || !s.Anchors() || len(s.Certificates()) != 1 || !s.Certificates()[0].Equal(ca.Certificate) {
 		t.Errorf("service %+v", s)
 	}
 
@@ -50,7 +51,7 @@ func TestTrustedList(t *testing.T) {
 		}
 		// A service added after signing.
 		other := newCA(t, "Rogue CA", now.Add(-day), now.Add(day), nil)
-		rogue := tslXML([]tslService{{provider: "Rogue", name: "Rogue CA", typ: trust.SvcCAQC, cert: other.Certificate, history: []status{{granted, now.Add(-day)}}}}, now.Add(day))
+		rogue := trusttest.XML([]trusttest.Service{{Provider: "Rogue", Name: "Rogue CA", Type: trust.SvcCAQC, Cert: other.Certificate, History: []trusttest.Status{{Status: trusttest.Granted, From: now.Add(-day)}}}}, now.Add(day))
 		i := strings.Index(rogue, "<TrustServiceProvider>")
 		j := strings.Index(rogue, "</TrustServiceProviderList>")
 		bad = bytes.Replace(signed, []byte("</TrustServiceProviderList>"), []byte(rogue[i:j]+"</TrustServiceProviderList>"), 1)
@@ -59,8 +60,8 @@ func TestTrustedList(t *testing.T) {
 		}
 	})
 	t.Run("another signer", func(t *testing.T) {
-		key2, signer2 := tslSigner(t)
-		forged := signTSL(t, tslXML([]tslService{svc}, now.Add(day)), key2, signer2)
+		key2, signer2 := trusttest.Signer(t)
+		forged := trusttest.Sign(t, trusttest.XML([]trusttest.Service{svc}, now.Add(day)), key2, signer2)
 		if _, err := trust.ParseTrustedList(forged, []*x509.Certificate{signer}, now); err == nil {
 			t.Fatal("list signed by another key accepted")
 		} else {
@@ -71,7 +72,7 @@ func TestTrustedList(t *testing.T) {
 		}
 	})
 	t.Run("unsigned", func(t *testing.T) {
-		if _, err := trust.ParseTrustedList([]byte(tslXML([]tslService{svc}, now.Add(day))), []*x509.Certificate{signer}, now); err == nil {
+		if _, err := trust.ParseTrustedList([]byte(trusttest.XML([]trusttest.Service{svc}, now.Add(day))), []*x509.Certificate{signer}, now); err == nil {
 			t.Fatal("unsigned list accepted")
 		}
 	})
@@ -95,11 +96,11 @@ func TestTrustedListStatusOverTime(t *testing.T) {
 	now := time.Now()
 	ca := newCA(t, "InfoCert Qualified CA", now.Add(-3*365*day), now.Add(5*365*day), nil)
 	person := newPerson(t, ca, now.Add(-365*day), now.Add(365*day))
-	key, signer := tslSigner(t)
+	key, signer := trusttest.Signer(t)
 	withdrawnAt := now.Add(-30 * day)
-	svc := tslService{provider: "InfoCert S.p.A.", name: "InfoCert Qualified CA", typ: trust.SvcCAQC, cert: ca.Certificate,
-		history: []status{{withdrawn, withdrawnAt}, {granted, now.Add(-2 * 365 * day)}}}
-	tl, err := trust.ParseTrustedList(signTSL(t, tslXML([]tslService{svc}, now.Add(day)), key, signer), []*x509.Certificate{signer}, now)
+	svc := trusttest.Service{Provider: "InfoCert S.p.A.", Name: "InfoCert Qualified CA", Type: trust.SvcCAQC, Cert: ca.Certificate,
+		History: []trusttest.Status{{Status: trusttest.Withdrawn, From: withdrawnAt}, {Status: trusttest.Granted, From: now.Add(-2 * 365 * day)}}}
+	tl, err := trust.ParseTrustedList(trusttest.Sign(t, trusttest.XML([]trusttest.Service{svc}, now.Add(day)), key, signer), []*x509.Certificate{signer}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestTrustedListStatusOverTime(t *testing.T) {
 	if n := anchors.AddTrustedList(tl, "trusted-list:it.xml"); n != 1 {
 		t.Fatalf("%d anchors", n)
 	}
-	if a := anchors.List()[0]; a.Source != "trusted-list:it.xml" || a.Service == nil || a.Service.Name != svc.name {
+	if a := anchors.List()[0]; a.Source != "trusted-list:it.xml" || a.Service == nil || a.Service.Name != svc.Name {
 		t.Errorf("anchor %+v", a)
 	}
 	if _, an, err := anchors.Verify(person.Certificate, nil, withdrawnAt.Add(-day)); err != nil || an.Service == nil {
