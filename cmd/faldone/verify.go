@@ -201,12 +201,37 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 		fmt.Fprintln(w, ")")
 		if s.Signer != nil {
 			fmt.Fprintf(w, "  signer     %s\n", s.Signer.Subject)
+			fmt.Fprintf(w, "  issuer     %s\n", s.Signer.Issuer)
+		}
+		if id := s.Identity; id != nil {
+			if id.SerialNumber != "" {
+				fmt.Fprintf(w, "  serial no. %s\n", id.SerialNumber)
+			}
+			q := "no"
+			if id.Qualified {
+				q = "yes (QCStatements)"
+				if id.QCType != "" {
+					q += ", " + id.QCType
+				}
+				if id.QSCD {
+					q += ", key in a QSCD"
+				}
+			}
+			fmt.Fprintf(w, "  qualified  %s\n", q)
+		}
+		at := "at the time of this verification"
+		if s.TrustTimeSource == "timestamp" {
+			at = "at the trusted time-stamp's time"
 		}
 		switch {
 		case s.Trusted:
-			fmt.Fprintf(w, "  trusted    yes, via %s (at the %s time %s)\n", s.Chain[len(s.Chain)-1].Subject, strings.ReplaceAll(s.TrustTimeSource, "_", " "), s.TrustTime.Format(time.RFC3339))
+			via := s.Chain[len(s.Chain)-1].Subject
+			if s.Identity != nil && s.Identity.Anchor != "" {
+				via += ", " + s.Identity.Anchor
+			}
+			fmt.Fprintf(w, "  trusted    yes, via %s, %s %s\n", via, at, s.TrustTime.Format(time.RFC3339))
 		case s.TrustError != "":
-			fmt.Fprintf(w, "  trusted    no: %s\n", s.TrustError)
+			fmt.Fprintf(w, "  trusted    no, %s %s: %s\n", at, s.TrustTime.Format(time.RFC3339), s.TrustError)
 		}
 		fmt.Fprintf(w, "  intact     %v", s.Intact)
 		if s.IntegrityError != "" {
