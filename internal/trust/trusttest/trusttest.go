@@ -8,8 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +121,23 @@ func Signer(tb testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
 		tb.Fatal(err)
 	}
 	return key, c
+}
+
+// Files writes a signed Trusted List whose one granted CA/QC service is
+// ca, next update at next, and the PEM of its signer's certificate, in a
+// temporary directory; it returns their paths.
+func Files(tb testing.TB, ca *x509.Certificate, next time.Time) (list, signer string) {
+	tb.Helper()
+	key, cert := Signer(tb)
+	svc := Service{Provider: "Test QTSP S.p.A.", Name: "Test Qualified CA", Type: "http://uri.etsi.org/TrstSvc/Svctype/CA/QC", Cert: ca,
+		History: []Status{{Status: Granted, From: time.Now().Add(-365 * 24 * time.Hour)}}}
+	dir := tb.TempDir()
+	list, signer = filepath.Join(dir, "IT_TSL.xml"), filepath.Join(dir, "tsl-signer.pem")
+	if err := os.WriteFile(list, Sign(tb, XML([]Service{svc}, next), key, cert), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(signer, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return list, signer
 }
