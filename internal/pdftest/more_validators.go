@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	pdfsignverify "github.com/digitorus/pdfsign/verify"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"faldone/internal/testenv"
 )
@@ -55,4 +57,22 @@ func Pdfsign(pdf []byte, wantSignatures int) error {
 		}
 	}
 	return nil
+}
+
+// PdfcpuCertification returns what pdfcpu reads of the certification of
+// pdf: whether one of its signatures is a certification (DocMDP)
+// signature, and its permissions (1 no changes, 2 form filling and
+// signing, 3 also annotations; 0 when there is none).
+func PdfcpuCertification(pdf []byte) (certified bool, permissions int, err error) {
+	setupPdfcpu()
+	res, err := api.ValidateSignaturesRaw(bytes.NewReader(pdf), true, model.NewDefaultConfiguration())
+	if err != nil {
+		return false, 0, fmt.Errorf("pdfcpu: %w", err)
+	}
+	for _, r := range res {
+		if r.Certified() {
+			return true, r.Permissions(), nil
+		}
+	}
+	return false, 0, nil
 }

@@ -251,6 +251,11 @@ func checkSealed(t *testing.T, tr trust, key *keys.Seal, in, out []byte, facts *
 	if errs := validate(t, tr, out, br, s.Contents); len(errs) > 0 {
 		t.Fatalf("validators reject the sealed file: %v", errs)
 	}
+	// pdfcpu sees the seal as a certification allowing form filling and
+	// signing, as the seal says (DocMDP /P 2).
+	if certified, perms, err := pdftest.PdfcpuCertification(out); err != nil || !certified || perms != 2 {
+		t.Fatalf("pdfcpu: certified %v, permissions %d, %v; want a certification with permissions 2", certified, perms, err)
+	}
 	pdftest.QPDFCheck(t, out)
 
 	for _, pos := range tamperPositions(t, in, out, br) {
