@@ -22,7 +22,7 @@ type cert struct {
 var serial int64 = 100
 
 // issue makes a certificate for tmpl signed by parent (nil: self-signed).
-func issue(t *testing.T, tmpl *x509.Certificate, parent *cert) *cert {
+func issue(t testing.TB, tmpl *x509.Certificate, parent *cert) *cert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,7 +45,7 @@ func issue(t *testing.T, tmpl *x509.Certificate, parent *cert) *cert {
 	return &cert{c, key}
 }
 
-func newCA(t *testing.T, name string, from, to time.Time, parent *cert) *cert {
+func newCA(t testing.TB, name string, from, to time.Time, parent *cert) *cert {
 	return issue(t, &x509.Certificate{
 		Subject: pkix.Name{CommonName: name, Organization: []string{name}, Country: []string{"IT"}}, NotBefore: from, NotAfter: to,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
@@ -53,7 +53,7 @@ func newCA(t *testing.T, name string, from, to time.Time, parent *cert) *cert {
 }
 
 // qcStatements encodes QcCompliance, QcSSCD and QcType esign.
-func qcStatements(t *testing.T) pkix.Extension {
+func qcStatements(t testing.TB) pkix.Extension {
 	t.Helper()
 	types, _ := asn1.Marshal([]asn1.ObjectIdentifier{{0, 4, 0, 1862, 1, 6, 1}})
 	type stmt struct {
@@ -73,7 +73,7 @@ func qcStatements(t *testing.T) pkix.Extension {
 
 // newPerson issues a qualified signature certificate of a person, with an
 // Italian tax code as serialNumber.
-func newPerson(t *testing.T, ca *cert, from, to time.Time) *cert {
+func newPerson(t testing.TB, ca *cert, from, to time.Time) *cert {
 	return issue(t, &x509.Certificate{
 		Subject:   pkix.Name{CommonName: "Maria Rossi", SerialNumber: "TINIT-RSSMRA80A41H501U", Organization: []string{"Comune di Suvereto"}, Country: []string{"IT"}},
 		NotBefore: from, NotAfter: to, KeyUsage: x509.KeyUsageContentCommitment,

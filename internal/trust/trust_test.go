@@ -81,6 +81,28 @@ func TestTrustedList(t *testing.T) {
 			t.Fatal("list accepted after its signer expired")
 		}
 	})
+	t.Run("a national list's size", func(t *testing.T) {
+		// More elements before the signature than goxmldsig searches.
+		many := make([]trusttest.Service, 120)
+		for i := range many {
+			many[i] = svc
+		}
+		tl, err := trust.ParseTrustedList(trusttest.Sign(t, trusttest.XML(many, now.Add(day)), key, signer), []*x509.Certificate{signer}, now)
+		if err != nil || len(tl.Services) != 120 {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("two signatures", func(t *testing.T) {
+		i := bytes.Index(signed, []byte("<ds:Signature"))
+		j := bytes.Index(signed, []byte("</ds:Signature>")) + len("</ds:Signature>")
+		if i < 0 || j < i {
+			t.Fatalf("no signature in %s", signed)
+		}
+		twice := append(append(bytes.Clone(signed[:j]), signed[i:j]...), signed[j:]...)
+		if _, err := trust.ParseTrustedList(twice, []*x509.Certificate{signer}, now); err == nil || !strings.Contains(err.Error(), "2 signatures") {
+			t.Fatalf("two signatures: %v", err)
+		}
+	})
 	t.Run("not a list", func(t *testing.T) {
 		for _, in := range []string{"", "<a/>", "<TrustServiceStatusList", "%PDF-1.7"} {
 			if _, err := trust.ParseTrustedList([]byte(in), []*x509.Certificate{signer}, now); err == nil {
@@ -144,7 +166,7 @@ type judgeEnv struct {
 	anchors *trust.Anchors
 }
 
-func newJudgeEnv(t *testing.T) *judgeEnv {
+func newJudgeEnv(t testing.TB) *judgeEnv {
 	now := time.Now().UTC().Truncate(time.Second)
 	e := &judgeEnv{now: now, anchors: &trust.Anchors{}}
 	e.ca = newCA(t, "Qualified CA", now.Add(-365*day), now.Add(365*day), nil)

@@ -144,6 +144,22 @@ func ParseTrustedList(data []byte, signers []*x509.Certificate, now time.Time) (
 	if root == nil || root.Tag != "TrustServiceStatusList" {
 		return nil, errors.New("not an ETSI TS 119 612 TrustServiceStatusList")
 	}
+	// The list's enveloped signature is the last child of the root, and
+	// goxmldsig looks for it in at most 1,000 elements: a national list
+	// has many more before it. Moved to the front (element only, so the
+	// text around it stays where it was), it is found at once, and the
+	// enveloped-signature transform removes it from the same bytes.
+	var sigs []*etree.Element
+	for _, c := range root.ChildElements() {
+		if c.Tag == "Signature" && c.NamespaceURI() == dsig.Namespace {
+			sigs = append(sigs, c)
+		}
+	}
+	if len(sigs) != 1 {
+		return nil, fmt.Errorf("xml signature: %d signatures of the list, want 1", len(sigs))
+	}
+	root.RemoveChild(sigs[0])
+	root.InsertChildAt(0, sigs[0])
 	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: signers})
 	ctx.IdAttribute = "Id"
 	ctx.Clock = dsig.NewFakeClockAt(now)
