@@ -190,14 +190,15 @@ func ParseTrustedList(data []byte, signers []*x509.Certificate, now time.Time) (
 // signerOf returns the certificate of the list's KeyInfo, which the
 // validation already matched to a pinned one.
 func signerOf(root *etree.Element) (*x509.Certificate, error) {
-	for _, el := range root.FindElements("./Signature/KeyInfo/X509Data/X509Certificate") {
-		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(el.Text()), ""))
-		if err != nil {
-			return nil, err
-		}
-		return x509.ParseCertificate(der)
+	el := root.FindElement("./Signature/KeyInfo/X509Data/X509Certificate")
+	if el == nil {
+		return nil, errors.New("no certificate")
 	}
-	return nil, errors.New("no certificate")
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(el.Text()), ""))
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
 }
 
 type xmlNames struct {

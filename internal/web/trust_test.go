@@ -33,10 +33,10 @@ func TestPagesShowTheSigner(t *testing.T) {
 		return out
 	}
 	c := e.client(t)
-	p := c.signIn(e.keyOf(loiano))
+	c.signIn(e.keyOf(loiano))
 	rec1, pdf1 := e.create(t, "loiano", "adesione")
 	rec2, pdf2 := e.create(t, "loiano", "adesione")
-	p = c.get("/comune")
+	p := c.get("/comune")
 	signed1 := countersign(good, pdf1)
 	if up := c.postFile("/comune/documenti/"+rec1.ID+"/firmato", csrf(t, p), signed1); up.StatusCode != 303 {
 		t.Fatalf("trusted upload: %d %s", up.StatusCode, up.Body)
