@@ -254,7 +254,11 @@ func (s *Service) judgeSigner(report *pades.CounterReport, lang string) (*faldon
 	if len(codes) == 0 {
 		codes = []string{trust.CodeUntrustedSigner}
 	}
-	params := map[string]any{"Subject": refused.Signer.Subject, "Reasons": strings.Join(codes, ", ")}
+	var said []string
+	for _, c := range codes {
+		said = append(said, msgs.Localize(lang, "trustreason."+c, nil))
+	}
+	params := map[string]any{"Subject": refused.Signer.Subject, "Reasons": strings.Join(said, "; ")}
 	return nil, &faldone.Error{Code: faldone.EUNTRUSTED, MessageID: "error.signer_untrusted", Params: params,
 		Message: msgs.Localize(lang, "error.signer_untrusted", params), Fields: fields}
 }

@@ -76,7 +76,7 @@ func TestPagesShowTheSigner(t *testing.T) {
 	up := c.postFile("/comune/documenti/"+rec3.ID+"/firmato", csrf(t, p), out)
 	body = html.UnescapeString(up.Body)
 	if up.StatusCode != 422 || !strings.Contains(body, "il firmatario «SERIALNUMBER") && !strings.Contains(body, "Mario Bianchi") ||
-		!strings.Contains(body, "non è attendibile (signer_expired, time_backwards)") || !strings.Contains(body, "Firma 2: il certificato di") {
+		!strings.Contains(body, "non è attendibile (certificato non valido alla data dell'attendibilità; data anteriore a quella di una firma precedente)") || !strings.Contains(body, "Firma 2: il certificato di") {
 		t.Errorf("production refusal: %d %s", up.StatusCode, body)
 	}
 }
