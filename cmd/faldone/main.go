@@ -203,6 +203,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	logAnchors(log, &cfg, verifier)
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,

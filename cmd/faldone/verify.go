@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -33,6 +34,19 @@ func newVerifier(cfg *Config, sealer *seal.Sealer, archive verify.Archive, log v
 		return nil, err
 	}
 	return &verify.Verifier{Anchors: anchors, Archive: archive, Log: log, Messages: msgs}, nil
+}
+
+// logAnchors says at start what the service trusts, and warns when
+// production will refuse every comune's signature for want of anchors.
+func logAnchors(log *slog.Logger, cfg *Config, v *verify.Verifier) {
+	sources := map[string]int{}
+	for _, a := range v.Anchors.List() {
+		sources[a.Source]++
+	}
+	log.Info("trust anchors", "sources", sources)
+	if cfg.Production && cfg.Trust == "" && cfg.TrustedList == "" {
+		log.Warn("no --trust or --trusted-list: production refuses every comune's signature as untrusted_signer")
+	}
 }
 
 // addAnchors trusts the certificates of the PEM bundle pemFile and the

@@ -28,6 +28,7 @@ import (
 type trustEnv struct {
 	signedEnv
 	anchors *verify.Anchors
+	tsa     string // the TSA's URL
 }
 
 func newTrustEnv(t *testing.T, production bool) *trustEnv {
@@ -39,7 +40,7 @@ func newTrustEnv(t *testing.T, production bool) *trustEnv {
 	}
 	t.Cleanup(func() { key.Close() })
 	sealer := &seal.Sealer{Key: key, TSA: &pades.TSA{URL: tsa, Timeout: 5 * time.Second}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	e := &trustEnv{}
+	e := &trustEnv{tsa: tsa}
 	e.s = mustServerWith(t, sealer, func(cfg *fhttp.Config) {
 		cfg.BodyLimit = 0
 		cfg.Documents.RequireTrusted = production
@@ -106,11 +107,26 @@ func countersigners(t *testing.T, e *trustEnv) (trusted countersigner, untrusted
 			return out
 		}
 	}
+	// A time-stamped signature claiming a time an hour before its token,
+	// within its certificate's validity.
+	older := pdftest.NewPKIWith(t, "Anna Neri", pdftest.PKIOptions{SerialNumber: "TINIT-NRENNA70A41H501Z", NotBefore: now.Add(-48 * time.Hour)})
+	if _, err := e.anchors.AddPEM(older.CAPEM, "bundle:comuni.pem"); err != nil {
+		t.Fatal(err)
+	}
+	early := func(t *testing.T, sealed []byte) []byte {
+		out, _, err := pades.Sign(context.Background(), sealed, pades.Options{Signer: older.Key, Chain: []*x509.Certificate{older.Leaf, older.CA},
+			Time: now.Add(-time.Hour), FieldName: "FirmaComune", TSA: &pades.TSA{URL: e.tsa, Timeout: 5 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	trusted = countersigner{"trusted, pdfsig", func(t *testing.T, sealed []byte) []byte { return pdftest.Countersign(t, sealed, good) }, nil}
 	untrusted = []countersigner{
 		{"self-signed, pdfsig", func(t *testing.T, sealed []byte) []byte { return pdftest.Countersign(t, sealed, self) }, []string{trust.CodeUntrustedSigner}},
 		{"expired", ours(expired, now), []string{trust.CodeSignerExpired, trust.CodeSigningTimeOutsideValidity}},
 		{"backdated into an expired certificate", ours(expired, now.Add(-20*24*time.Hour)), []string{trust.CodeSignerExpired, trust.CodeTimeBackwards}},
+		{"trusted, claiming an hour before its time-stamp", early, []string{trust.CodeClaimedTimeMismatch}},
 	}
 	return trusted, untrusted
 }
@@ -203,7 +219,7 @@ func TestSignedTrustDevelopment(t *testing.T) {
 			var v2 fhttp.DocumentResponse
 			json.Unmarshal(b, &v2)
 			sg := v2.Seal.ComuneSigner
-			if v2.Version != 2 || sg == nil || sg.Trusted != false && len(sg.Reasons) == 0 || !slices.Equal(sg.Reasons, c.codes) {
+			if v2.Version != 2 || sg == nil || (sg.Trusted && len(sg.Reasons) == 0) || !slices.Equal(sg.Reasons, c.codes) {
 				t.Fatalf("version %d signer %+v, want reasons %v", v2.Version, sg, c.codes)
 			}
 			if r := verifyReport(t, e.s, signed); r.Valid || !slices.Equal(errorCodes(r), c.codes) {
