@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -146,13 +147,52 @@ func (a *Anchors) List() []Anchor {
 	return append([]Anchor(nil), a.list...)
 }
 
-// PEM returns the anchors as a PEM bundle.
+// PEM returns the anchors trusted at any time, those of no Trusted List
+// service, as a PEM bundle; see Services for the others.
 func (a *Anchors) PEM() []byte {
 	var b bytes.Buffer
 	for _, x := range a.List() {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: x.cert.Raw})
+		if x.Service == nil {
+			_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: x.cert.Raw})
+		}
 	}
 	return b.Bytes()
+}
+
+// ServiceAnchor is an anchor of a Trusted List service in a form that
+// travels (in an evidence bundle): the certificate and the service with
+// its status history.
+type ServiceAnchor struct {
+	Certificate []byte  `json:"certificate"` // DER
+	Source      string  `json:"source"`
+	Service     Service `json:"service"`
+}
+
+// Services returns the anchors of Trusted List services.
+func (a *Anchors) Services() []ServiceAnchor {
+	var out []ServiceAnchor
+	for _, x := range a.List() {
+		if x.Service != nil {
+			out = append(out, ServiceAnchor{Certificate: x.cert.Raw, Source: x.Source, Service: *x.Service})
+		}
+	}
+	return out
+}
+
+// AddServices trusts service anchors (see Services), each only while its
+// service's status is granted, reporting source.
+func (a *Anchors) AddServices(list []ServiceAnchor, source string) error {
+	for _, s := range list {
+		c, err := x509.ParseCertificate(s.Certificate)
+		if err != nil {
+			return fmt.Errorf("service anchor %q: %w", s.Service.Name, err)
+		}
+		svc := s.Service
+		svc.certs = []*x509.Certificate{c}
+		slices.SortStableFunc(svc.History, func(a, b Status) int { return b.From.Compare(a.From) })
+		a.add(c, source, &svc)
+	}
+	return nil
 }
 
 // ErrNoAnchors is the chain error when nothing is trusted.
