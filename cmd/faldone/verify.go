@@ -231,6 +231,9 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 					q += ", key in a QSCD"
 				}
 			}
+			if id.QualifiedService {
+				q += "; issued by a qualified service of the Trusted List"
+			}
 			fmt.Fprintf(w, "  qualified  %s\n", q)
 		}
 		at := "at the time of this verification"

@@ -30,6 +30,11 @@ type Signer struct {
 	QSCD bool `json:"qscd,omitempty"`
 	// QCType is "esign", "eseal" or "web" from the QCStatements.
 	QCType string `json:"qc_type,omitempty"`
+	// QualifiedService is true when the anchor reached is a Trusted List
+	// service issuing qualified certificates (CA/QC), granted at
+	// TrustTime: the QCStatements alone are the issuer's word, this is the
+	// supervisory body's.
+	QualifiedService bool `json:"qualified_service,omitempty"`
 	// Trusted is true when the certificate chains to a trust anchor at
 	// TrustTime.
 	Trusted bool `json:"trusted"`

@@ -183,7 +183,7 @@ func TestSignedTrustProduction(t *testing.T) {
 		json.Unmarshal(b, &v2)
 		sg := v2.Seal.ComuneSigner
 		if sg == nil || !sg.Trusted || sg.SerialNumber != "TINIT-RSSMRA80A41H501U" || sg.CommonName != "Maria Rossi" || !sg.Qualified ||
-			sg.Anchor != "bundle:comuni.pem" || sg.TrustTimeSource != "now" || !strings.Contains(sg.Issuer, "Maria Rossi CA") {
+			sg.Anchor != "bundle:comuni.pem" || sg.QualifiedService || sg.TrustTimeSource != "now" || !strings.Contains(sg.Issuer, "Maria Rossi CA") {
 			t.Fatalf("signer %+v", sg)
 		}
 		r := verifyReport(t, e.s, signed)
@@ -254,7 +254,7 @@ func TestSignedTrustedList(t *testing.T) {
 	}
 	var v2 fhttp.DocumentResponse
 	json.Unmarshal(b, &v2)
-	if sg := v2.Seal.ComuneSigner; sg == nil || !sg.Trusted || sg.Anchor != "trusted-list:it.xml" || sg.SerialNumber != "TINIT-VRDLCU75C41G702K" {
+	if sg := v2.Seal.ComuneSigner; sg == nil || !sg.Trusted || sg.Anchor != "trusted-list:it.xml" || sg.SerialNumber != "TINIT-VRDLCU75C41G702K" || !sg.QualifiedService {
 		t.Fatalf("signer %+v", sg)
 	}
 

@@ -177,6 +177,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 	chain, anchor, err := p.Anchors.Verify(s.Signer, s.Certs, trustTime)
 	if err == nil {
 		sg.Trusted, sg.Anchor, j.Chain = true, anchor.Source, chain
+		sg.QualifiedService = anchor.Service != nil && anchor.Service.Type == SvcCAQC
 	} else {
 		j.TrustErr = err
 	}

@@ -212,6 +212,9 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatu
 		} else {
 			v.Lines = append(v.Lines, t("signature.not_qualified"))
 		}
+		if id.QualifiedService {
+			v.Lines = append(v.Lines, t("signature.qualified_service"))
+		}
 	}
 	switch {
 	case s.Trusted && len(s.Chain) > 0:
