@@ -36,9 +36,24 @@ func (a *Anchor) Certificate() *x509.Certificate { return a.cert }
 // Anchors is a set of trust anchors. The zero value is empty; it is safe
 // for concurrent use once built.
 type Anchors struct {
-	mu   sync.RWMutex
-	list []Anchor
-	pool *x509.CertPool
+	mu    sync.RWMutex
+	list  []Anchor
+	pool  *x509.CertPool
+	lists []ListInfo
+}
+
+// ListInfo describes a Trusted List whose services are anchors.
+type ListInfo struct {
+	Source     string    `json:"source"`
+	Territory  string    `json:"territory,omitempty"`
+	Operator   string    `json:"operator,omitempty"`
+	Sequence   int       `json:"sequence,omitempty"`
+	Issued     time.Time `json:"issued,omitzero"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	// Signer is the subject of the certificate that signed the list.
+	Signer string `json:"signer,omitempty"`
+	// Anchors is how many service identities of the list are anchors.
+	Anchors int `json:"anchors"`
 }
 
 // Add trusts c, reporting source; a certificate already present from the
@@ -134,7 +149,26 @@ func (a *Anchors) AddTrustedList(tl *TrustedList, source string) int {
 			n++
 		}
 	}
+	info := ListInfo{Source: source, Territory: tl.Territory, Operator: tl.Operator, Sequence: tl.Sequence,
+		Issued: tl.Issued, NextUpdate: tl.NextUpdate, Anchors: n}
+	if tl.Signer != nil {
+		info.Signer = tl.Signer.Subject.String()
+	}
+	a.mu.Lock()
+	a.lists = append(a.lists, info)
+	a.mu.Unlock()
 	return n
+}
+
+// TrustedLists describes the Trusted Lists (or, from an evidence bundle,
+// the sets of Trusted List services) whose services are anchors.
+func (a *Anchors) TrustedLists() []ListInfo {
+	if a == nil {
+		return nil
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return append([]ListInfo(nil), a.lists...)
 }
 
 // List returns the anchors in the order added.
@@ -191,6 +225,11 @@ func (a *Anchors) AddServices(list []ServiceAnchor, source string) error {
 		svc.certs = []*x509.Certificate{c}
 		slices.SortStableFunc(svc.History, func(a, b Status) int { return b.From.Compare(a.From) })
 		a.add(c, source, &svc)
+	}
+	if len(list) > 0 {
+		a.mu.Lock()
+		a.lists = append(a.lists, ListInfo{Source: source, Anchors: len(list)})
+		a.mu.Unlock()
 	}
 	return nil
 }
@@ -256,4 +295,20 @@ func (a *Anchors) AddAll(other *Anchors) {
 	for _, x := range other.List() {
 		a.add(x.cert, x.Source, x.Service)
 	}
+	lists := other.TrustedLists()
+	a.mu.Lock()
+	a.lists = append(a.lists, lists...)
+	a.mu.Unlock()
+}
+
+// Fixed returns the anchors trusted at any time: those of no Trusted List
+// service (see TrustedLists for the others).
+func (a *Anchors) Fixed() []Anchor {
+	var out []Anchor
+	for _, x := range a.List() {
+		if x.Service == nil {
+			out = append(out, x)
+		}
+	}
+	return out
 }

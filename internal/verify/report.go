@@ -73,8 +73,11 @@ type Report struct {
 	Archived []ArchivedVersion `json:"archived"`
 	// Reasons explain the verdict, errors first.
 	Reasons []Reason `json:"reasons"`
-	// TrustAnchors are the certification authorities trusted.
+	// TrustAnchors are the certification authorities trusted at any time.
 	TrustAnchors []Anchor `json:"trust_anchors"`
+	// TrustedLists are the Trusted Lists whose services are trusted while
+	// granted (each signature's identity names the anchor it reached).
+	TrustedLists []trust.ListInfo `json:"trusted_lists,omitempty"`
 	// LogKey is the public key the checkpoint was checked with, if any.
 	LogKey  string    `json:"log_key,omitempty"`
 	Checked time.Time `json:"checked"`

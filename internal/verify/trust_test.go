@@ -81,6 +81,18 @@ func TestEvidenceCarriesTrustedList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Reports name the list, not each of its services.
+			if l := online.TrustedLists; len(l) != 1 || l[0].Source != "trusted-list:it.xml" || l[0].Territory != "IT" || l[0].Anchors != 1 || l[0].Sequence != 42 {
+				t.Errorf("online trusted lists %+v", l)
+			}
+			if l := offline.TrustedLists; len(l) != 1 || l[0].Source != "evidence" || l[0].Anchors != 1 {
+				t.Errorf("offline trusted lists %+v", l)
+			}
+			for _, a := range append(online.TrustAnchors, offline.TrustAnchors...) {
+				if a.Service != nil {
+					t.Errorf("a service among the anchors of any time: %+v", a)
+				}
+			}
 			if online.Signatures[1].Trusted != tc.trusted || offline.Signatures[1].Trusted != tc.trusted ||
 				!slices.Equal(codes(online, verify.SeverityError), codes(offline, verify.SeverityError)) {
 				t.Fatalf("online trusted %v %v, offline trusted %v %v", online.Signatures[1].Trusted, codes(online, verify.SeverityError),

@@ -100,10 +100,11 @@ func (v *Verifier) Verify(ctx context.Context, pdf []byte, lang string) (*Report
 		now = v.Now
 	}
 	r := &Report{Lang: lang, Size: int64(len(pdf)), Checked: now().UTC(), Signatures: []SignatureReport{}, Archived: []ArchivedVersion{}, Reasons: []Reason{}}
-	r.TrustAnchors = v.Anchors.List()
+	r.TrustAnchors = v.Anchors.Fixed()
 	if r.TrustAnchors == nil {
 		r.TrustAnchors = []Anchor{}
 	}
+	r.TrustedLists = v.Anchors.TrustedLists()
 	r.Revisions, _ = pades.Revisions(pdf)
 	if len(r.Revisions) == 0 || r.Revisions[len(r.Revisions)-1] != r.Size {
 		r.Revisions = append(r.Revisions, r.Size) // trailing bytes after the last %%EOF
