@@ -1,8 +1,11 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,5 +46,48 @@ func TestVerifyWithTrustedList(t *testing.T) {
 	out, _ = exec.Command(bin, "verify", file, "--lang", "en").Output()
 	if !strings.Contains(string(out), "trusted    no, at the time of this verification") {
 		t.Errorf("without the list:\n%s", out)
+	}
+}
+
+// TestServeWithTrustedList: faldone serve loads a signed Trusted List from
+// its settings and says so; a tampered one stops it at start.
+func TestServeWithTrustedList(t *testing.T) {
+	bin := buildBinary(t)
+	comune := pdftest.NewPKI(t, "Comune di Suvereto")
+	list, signer := trusttest.Files(t, comune.CA, time.Now().Add(24*time.Hour))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "json")
+	cmd.Env = append(os.Environ(), "FALDONE_TRUSTED_LIST="+list, "FALDONE_TRUSTED_LIST_SIGNER="+signer)
+	var logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready:\n%s", logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), `"trusted-list:`+list+`":1`) {
+		t.Errorf("the anchors logged at start lack the list:\n%s", logs.String())
+	}
+
+	data, _ := os.ReadFile(list)
+	tampered := filepath.Join(t.TempDir(), "tampered.xml")
+	os.WriteFile(tampered, bytes.Replace(data, []byte("Test QTSP"), []byte("Evil QTSP"), 1), 0o600)
+	out, err := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"),
+		"--trusted-list", tampered, "--trusted-list-signer", signer).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "xml signature") {
+		t.Fatalf("tampered list: %v\n%s", err, out)
 	}
 }
