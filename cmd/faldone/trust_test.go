@@ -37,7 +37,7 @@ func TestVerifyWithTrustedList(t *testing.T) {
 	os.WriteFile(file, signed, 0o600)
 	list, signer := trusttest.Files(t, comune.CA, time.Now().Add(24*time.Hour))
 	out, _ := exec.Command(bin, "verify", file, "--lang", "en", "--trusted-list", list, "--trusted-list-signer", signer).Output()
-	for _, want := range []string{"serial no. TINIT-VRDLCU75C41G702K", "qualified  yes (QCStatements), esign, key in a QSCD; issued by a qualified service of the Trusted List",
+	for _, want := range []string{"trusted list trusted-list:" + list + ": 1 anchors, IT, sequence 42, next update ", "serial no. TINIT-VRDLCU75C41G702K", "qualified  yes (QCStatements), esign, key in a QSCD; issued by a qualified service of the Trusted List",
 		"trusted    yes, via CN=Lucia Verdi CA,O=Lucia Verdi, trusted-list:" + list + ", at the time of this verification"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

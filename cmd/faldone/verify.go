@@ -204,6 +204,13 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 	}
 	fmt.Fprintf(w, "%s: %s\n  %s\n", name, verdict, r.Summary)
 	fmt.Fprintf(w, "  sha256 %s, %d bytes, %d revisions\n", r.SHA256, r.Size, len(r.Revisions))
+	for _, l := range r.TrustedLists {
+		fmt.Fprintf(w, "  trusted list %s: %d anchors", l.Source, l.Anchors)
+		if l.Territory != "" {
+			fmt.Fprintf(w, ", %s, sequence %d, next update %s", l.Territory, l.Sequence, l.NextUpdate.Format(time.DateOnly))
+		}
+		fmt.Fprintln(w)
+	}
 	for _, s := range r.Signatures {
 		fmt.Fprintf(w, "\nsignature %d (%s, %s", s.Index+1, s.Field, s.SubFilter)
 		if s.Level != "" {
