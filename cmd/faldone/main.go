@@ -233,6 +233,7 @@ func serve(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logAnchors(log, &cfg, verifier)
 	m := metrics.New(set.Kinds())
 	if sealer.TSA != nil {
 		sealer.TSA.Client = m.TSAClient(sealer.TSA.Client)
@@ -241,6 +242,9 @@ func serve(args []string, stdout io.Writer) error {
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
 		Archive:  m.Archive(archive),
+		// The comune's signature is judged as verification judges it;
+		// production refuses a signer that is not trusted.
+		Trust: verifier.Policy(), RequireTrusted: cfg.Production,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
 	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
