@@ -112,8 +112,8 @@ func (s *Server) createOperations() []op {
 			title = s.cfg.Templates.Localize("en", t.Title, nil)
 		}
 		ops = append(ops, op{method: "POST", path: "/v1/documents/" + k, id: "create" + strings.ToUpper(k[:1]) + k[1:], tag: "documents",
-			summary:     "Create a " + k + " (" + title + "): render, seal and archive it as version 1",
-			description: "The body is the input of the " + k + " template (its JSON Schema also at GET /v1/templates/" + k + "). Answers 201 with the new document; a 422 problem names the JSON path of every offending field.",
+			summary:     "Create " + k + ": " + title,
+			description: "Renders the document from the input of the " + k + " template (its JSON Schema also at GET /v1/templates/" + k + "), seals it and archives it as version 1 of a new id. Answers 201 with the new document; a 422 problem names the JSON path of every offending field.",
 			params:      []param{qLang}, body: "json", requestSchema: inputSchema(sc), ok: 201, okType: DocumentResponse{}, headers: []string{"Location"},
 			problems: []int{404, 422, 503}})
 	}
