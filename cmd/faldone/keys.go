@@ -79,7 +79,7 @@ func keysCmd(args []string, stdout io.Writer) error {
 			return writeJSON(stdout, map[string]any{"key": secret, "id": k.ID, "role": k.Role, "comune": k.Comune, "name": k.Name})
 		}
 		fmt.Fprintln(stdout, secret)
-		fmt.Fprintf(os.Stderr, "created key %s (%s) for %q: it is shown only this once\n", k.ID, describe(k), k.Name)
+		fmt.Fprintln(os.Stderr, msg(userLang(), "key_created", k.ID, describe(k), k.Name))
 	case "list":
 		keys, err := ks.List(ctx)
 		if err != nil {
@@ -102,7 +102,7 @@ func keysCmd(args []string, stdout io.Writer) error {
 		if err := ks.Revoke(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "revoked key %s\n", pos[0])
+		fmt.Fprintln(os.Stderr, msg(userLang(), "key_revoked", pos[0]))
 	}
 	return nil
 }
