@@ -64,8 +64,8 @@ func TestHomeAndStaticFiles(t *testing.T) {
 func TestPagesShowNoMessageIDs(t *testing.T) {
 	e := newEnv(t)
 	_, pdf := e.create(t, "loiano", "adesione")
-	ids := regexp.MustCompile(`\b(layout|error|verify|upload|changes|archive|kind|signature|comune|login|change|state|refusal)\.[a-z_A-Z]+\b`)
-	for _, lang := range []string{"it", "en"} {
+	ids := regexp.MustCompile(`\b(layout|lang|error|verify|upload|changes|archive|kind|signature|comune|login|change|state|refusal|trustreason)\.[a-z_A-Z]+\b`)
+	for _, lang := range []string{"it", "en", "de"} {
 		c := e.client(t)
 		check := func(name string, p page) {
 			t.Helper()
@@ -303,5 +303,21 @@ func TestComuneSeesOnlyItsOwn(t *testing.T) {
 	}
 	if anon := e.client(t).get("/comune/documenti/" + mine.ID + "/pdf"); anon.StatusCode != 401 || strings.HasPrefix(anon.Body, "%PDF") {
 		t.Errorf("anonymous download: %d", anon.StatusCode)
+	}
+}
+
+// TestVerdictsReported: every verdict of the verification page is told to
+// Config.Verified, which the service counts in its metrics.
+func TestVerdictsReported(t *testing.T) {
+	var got []bool
+	e := newEnv(t, func(c *web.Config) { c.Verified = func(valid bool) { got = append(got, valid) } })
+	_, pdf := e.create(t, "loiano", "adesione")
+	c := e.client(t)
+	c.postFile("/verifica", csrf(t, c.get("/verifica")), pdf)
+	bad := bytes.Clone(pdf)
+	bad[len(bad)/3] ^= 1
+	c.postFile("/verifica", csrf(t, c.get("/verifica")), bad)
+	if len(got) != 2 || !got[0] || got[1] {
+		t.Errorf("verdicts %v, want [true false]", got)
 	}
 }
