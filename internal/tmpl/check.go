@@ -18,11 +18,15 @@ var fieldTypes = map[string]bool{
 var comuneKeys = map[string]bool{
 	"name": true, "istat": true, "province": true, "sigla": true, "region": true,
 	"population": true, "catastale": true, "ipa": true, "cap": true,
+	"name_it": true, "other_name": true, "higher": true, "higher_kind": true,
 }
 
 // citedKeys are the properties of .cited, the archived document a new one
 // cites (set by the archive, absent in offline renders).
-var citedKeys = map[string]bool{"id": true, "sha256": true, "version": true, "date": true}
+var citedKeys = map[string]bool{
+	"id": true, "sha256": true, "version": true, "date": true, "kind": true, "title": true,
+	"oggetto": true, "protocol_number": true, "protocol_date": true,
+}
 
 // Ratings are the values an assessment gives a checklist item, with the
 // weight each one adds to an area's maturity (non_applicabile is left out).
@@ -243,6 +247,19 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 		f := top.fields[b.Source]
 		if f == nil || f.Type != "checklist" {
 			return fmt.Errorf("source %q must name a declared checklist field", b.Source)
+		}
+	case "paired":
+		add(msg(b.Title, top, false))
+		if len(b.Legend) != 2 || len(b.Pairs) == 0 || b.Max <= 0 {
+			return fmt.Errorf("a paired chart needs two legend messages, rows and a max")
+		}
+		for _, l := range b.Legend {
+			add(msg(l, top, true))
+		}
+		for _, r := range b.Pairs {
+			add(msg(r.Label, top, true))
+			add(expr(r.Before, top, true))
+			add(expr(r.After, top, true))
 		}
 	case "qr":
 		add(expr(b.Value, top, true))

@@ -105,7 +105,14 @@ func (f *filler) data(in *Input) map[string]any {
 	}
 	data["lang"] = in.Lang
 	if in.Cited != nil {
-		data["cited"] = in.Cited
+		cited := make(map[string]any, len(in.Cited)+1)
+		for k, v := range in.Cited {
+			cited[k] = v
+		}
+		if k, ok := cited["kind"].(string); ok && f.s.msgs.has(k+".title") {
+			cited["title"], _ = f.l.T(k+".title", nil)
+		}
+		data["cited"] = cited
 	}
 	for _, fl := range f.t.Fields {
 		if fl.Type != "comune" {
@@ -113,10 +120,15 @@ func (f *filler) data(in *Input) map[string]any {
 		}
 		code, _ := data[fl.Name].(string)
 		if c, ok := f.s.reg.Lookup(code); ok {
+			// name is the official name a letter in this language uses
+			// (both names where the comune has two); higher is the body
+			// above the comune, "" where there is none.
 			data[fl.Name] = map[string]any{
-				"name": c.Name, "istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
+				"name": c.DisplayName(in.Lang), "name_it": c.Name, "other_name": c.OtherName,
+				"istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
 				"region": c.Region, "population": c.Population, "catastale": c.Catastale,
 				"ipa": c.IPA(), "cap": strings.Join(c.CAP, ", "),
+				"higher": c.HigherBody(in.Lang), "higher_kind": c.Body,
 			}
 		}
 	}
@@ -234,6 +246,27 @@ func (f *filler) block(b Block, data map[string]any) (faldone.Block, error) {
 			return out, err
 		}
 		out.Bars = bars
+	case "paired":
+		for i, id := range b.Legend {
+			if out.Legend[i], err = f.msg(id, data); err != nil {
+				return out, err
+			}
+		}
+		for _, r := range b.Pairs {
+			p := faldone.Pair{Max: b.Max}
+			if p.Label, err = f.msg(r.Label, data); err != nil {
+				return out, err
+			}
+			if p.BeforeText, err = f.expr(r.Before, data); err != nil {
+				return out, err
+			}
+			if p.AfterText, err = f.expr(r.After, data); err != nil {
+				return out, err
+			}
+			p.Before, _ = toFloat(strings.TrimSpace(p.BeforeText))
+			p.After, _ = toFloat(strings.TrimSpace(p.AfterText))
+			out.Pairs = append(out.Pairs, p)
+		}
 	case "qr":
 		if out.QR, err = f.expr(b.Value, data); err != nil {
 			return out, err
