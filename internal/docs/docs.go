@@ -41,12 +41,17 @@ func (r *Renderer) Render(ctx context.Context, kind faldone.Kind, body []byte, l
 // Option adds facts from outside the input to a render.
 type Option func(*tmpl.Input)
 
-// Cited prints the id and SHA-256 of the archived document a new one cites
-// (nil: nothing). The same record gives the same bytes again on a rerender.
+// Cited prints the archived document a new one cites (nil: nothing): its
+// kind, title, subject, date, protocol, id and SHA-256. The same record
+// gives the same bytes again on a rerender.
 func Cited(rec *faldone.Record) Option {
 	return func(in *tmpl.Input) {
 		if rec != nil {
-			in.Cited = map[string]any{"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date}
+			in.Cited = map[string]any{
+				"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date,
+				"kind": string(rec.Kind), "oggetto": rec.Oggetto,
+				"protocol_number": rec.Protocol.Number, "protocol_date": rec.Protocol.Date,
+			}
 		}
 	}
 }
@@ -55,6 +60,9 @@ func Cited(rec *faldone.Record) Option {
 func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string, opts ...Option) (*faldone.Rendered, error) {
 	in, err := r.Templates.Validate(string(kind), data, lang)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckConsistency(r.Templates, in.Lang, kind, in.Data); err != nil {
 		return nil, err
 	}
 	return r.RenderInput(ctx, kind, in, opts...)

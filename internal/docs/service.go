@@ -53,9 +53,19 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckConsistency(s.Renderer.Templates, in.Lang, kind, in.Data); err != nil {
+		return nil, err
+	}
 	var cited *faldone.Record
 	if t.Cites != "" {
 		if cited, err = s.cited(ctx, t, in.Data, in.Lang); err != nil {
+			return nil, err
+		}
+		chain, err := s.Chain(ctx, cited)
+		if err != nil {
+			return nil, err
+		}
+		if err := CheckChain(s.Renderer.Templates, in.Lang, kind, in.Data, chain); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +103,7 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 // cited checks the document a new one cites and returns its newest version.
 func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]any, lang string) (*faldone.Record, error) {
 	id, _ := data[t.Cites].(string)
-	want := map[string]faldone.Kind{"piano": faldone.KindAssessment, "approvazione": faldone.KindPiano}[t.ID]
+	want := citing[faldone.Kind(t.ID)]
 	fail := func(code string, params map[string]any) error {
 		return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + t.Cites, Code: code, Params: params})
 	}
@@ -114,6 +124,27 @@ func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]a
 		return nil, fail("cited_comune", map[string]any{"ID": id})
 	}
 	return rec, nil
+}
+
+// Chain returns rec and the documents it cites up the chain (an
+// approvazione, its piano, the piano's assessment), each as its newest
+// version with its decoded input.
+func (s *Service) Chain(ctx context.Context, rec *faldone.Record) ([]Link, error) {
+	var chain []Link
+	for rec != nil && len(chain) < len(citing)+1 {
+		l, err := NewLink(rec)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, l)
+		if rec.Cites == "" {
+			break
+		}
+		if rec, err = s.Archive.Latest(ctx, rec.Cites); err != nil {
+			return nil, fmt.Errorf("chain of %s: %w", chain[0].Rec.ID, err)
+		}
+	}
+	return chain, nil
 }
 
 // Latest returns the newest version of a document.

@@ -219,7 +219,7 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 	case "table", "list":
 		add(msg(b.Title, top, false))
 		add(msg(b.Empty, top, false))
-		f := top.fields[b.Source]
+		f := fieldAt(top, b.Source)
 		var sc scope
 		switch {
 		case f != nil && f.Type == "array":
@@ -346,6 +346,26 @@ func (s *Set) checkExpr(src string, sc scope, checked map[string]bool) error {
 	}
 	walk(tr.Tree.Root)
 	return walkErr
+}
+
+// fieldAt returns the field at a dotted path through objects
+// ("questionario.domande"), or nil.
+func fieldAt(sc scope, path string) *Field {
+	parts := strings.Split(path, ".")
+	f := sc.fields[parts[0]]
+	for _, p := range parts[1:] {
+		if f == nil || f.Type != "object" {
+			return nil
+		}
+		var next *Field
+		for j := range f.Fields {
+			if f.Fields[j].Name == p {
+				next = &f.Fields[j]
+			}
+		}
+		f = next
+	}
+	return f
 }
 
 // checkPath checks a field path (["referente", "email"]) against a scope.

@@ -308,7 +308,7 @@ func (f *filler) emptyText(b Block, items []any) ([]string, error) {
 // items returns the rows of a table or list: an array field's items, or one
 // row per catalogue item for a checklist.
 func (f *filler) items(source string, data map[string]any) ([]any, error) {
-	switch v := data[source].(type) {
+	switch v := lookup(data, source).(type) {
 	case []any:
 		return v, nil
 	case map[string]any:
