@@ -29,7 +29,7 @@ var funcStubs = funcsFor("it", nil)
 //	upper, lower    change case
 //	default d v     v, or d when v is empty
 //	inc n           n+1 (row numbers)
-//	delta a b       the change from a to b with its sign: "+12", "−3", "0"
+//	delta a b       the change from a to b with its sign: "+12", "-3", "0"
 //	decimal v       a number with one decimal, "4,3" ("4.3" in English)
 func funcsFor(lang string, l *localizer) template.FuncMap {
 	return template.FuncMap{
@@ -74,7 +74,7 @@ func funcsFor(lang string, l *localizer) template.FuncMap {
 			case d > 0:
 				return fmt.Sprintf("+%.0f", d)
 			case d < 0:
-				return fmt.Sprintf("−%.0f", -d)
+				return fmt.Sprintf("-%.0f", -d)
 			}
 			return "0"
 		},
