@@ -24,6 +24,7 @@ func (s *Server) auditRoutes(v1 fiber.Router) {
 	v1.Get("/documents/:id/proof", s.getProof)
 	v1.Get("/documents/:id/metadata", s.getMetadata)
 	v1.Get("/comuni/:istat/dossier", s.getDossier)
+	v1.Get("/comuni/:istat/dossier/package", s.getDossierPackage)
 }
 
 // fetch returns version (0: the newest) of document id, or ENOTFOUND when
@@ -244,14 +245,14 @@ type DossierDocument struct {
 }
 
 // DossierResponse is the dossier of a comune: its documents in workflow
-// order (adesione, assessment, piano, approvazione), each kind in the
+// order (adesione, assessment, piano, approvazione, chiusura), each kind in the
 // order archived.
 type DossierResponse struct {
 	Comune    string            `json:"comune"`
 	Documents []DossierDocument `json:"documents"`
 }
 
-var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3}
+var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3, faldone.KindChiusura: 4}
 
 func (s *Server) getDossier(c *fiber.Ctx) error {
 	istat := c.Params("istat")

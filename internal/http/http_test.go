@@ -360,7 +360,7 @@ func TestTemplatesAndComuni(t *testing.T) {
 	if err := json.Unmarshal(b, &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Templates) != 4 || list.Templates[0].Kind != "adesione" {
+	if len(list.Templates) != 5 || list.Templates[0].Kind != "adesione" || list.Templates[4].Kind != "chiusura" {
 		t.Fatalf("templates = %+v", list.Templates)
 	}
 	sc := list.Templates[0].Schema
