@@ -42,7 +42,7 @@ type versionView struct {
 }
 
 // workflow is the order of the kinds in a dossier.
-var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura}
 
 // current returns the live session of the request, without checking its
 // key again; nil when there is none.
