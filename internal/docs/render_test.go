@@ -319,7 +319,7 @@ func TestLettersTellTheTruth(t *testing.T) {
 			[]string{"APPROVA il microprogetto, che si considera concluso", "si considera concluso con esito positivo"}},
 		{"negative, English", "san-calogero", "approvazione", "en", nil, []string{"DOES NOT APPROVE", "The Mayor"}, []string{"APPROVES the microproject"}},
 		{"negative, German", "san-calogero", "approvazione", "de", nil, []string{"GENEHMIGT das Mikroprojekt NICHT", "Der Bürgermeister"}, []string{"GENEHMIGT das Mikroprojekt, das"}},
-		{"piano signed by both", "loiano", "piano", "it", nil, []string{"Il coordinatore della task force territoriale", "Chiara Esposito", "Il Sindaco", "Firma per approvazione"}, nil},
+		{"piano signed by both", "loiano", "piano", "it", nil, []string{"Per la task force territoriale, il coordinamento", "Chiara Esposito", "Il Sindaco", "Firma per approvazione"}, nil},
 		{"assessment presented by the facilitators", "loiano", "assessment", "it", nil,
 			[]string{"Loiano, 6 maggio 2026", "I facilitatori della task force territoriale", "Chiara Esposito, Davide Sanna", "Sede dell'incontro"}, []string{"Sala consiliare del Comune di Loiano, 6"}},
 		{"chiusura", "san-calogero", "chiusura", "it", nil,
