@@ -31,7 +31,9 @@ import (
 // assessment, piano, approvazione, chiusura, each citing the one before and
 // checked against the chain - sealed, plus the comune's signed copy of the
 // adesione as its version 2, and returns the source of its package.
-func dossier(t *testing.T) (conservazione.Source, *ledger.Ledger) {
+func dossier(t *testing.T) (conservazione.Source, *ledger.Ledger) { return dossierB(t) }
+
+func dossierB(t testing.TB) (conservazione.Source, *ledger.Ledger) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
