@@ -116,7 +116,6 @@ func Write(ctx context.Context, w io.Writer, src Source, istat, name string) (*S
 	at := now().UTC()
 	cw := &counter{w: w}
 	zw := zip.NewWriter(cw)
-	var files []File
 	var groups []FileGroup
 	put := func(path string, b []byte, mod time.Time) (Hash, error) {
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: path, Method: zip.Deflate, Modified: mod})
@@ -175,7 +174,6 @@ func Write(ctx context.Context, w io.Writer, src Source, istat, name string) (*S
 			pf.MoreInfo.ExternalMetadata = append(pf.MoreInfo.ExternalMetadata, ExternalMetadata{Format: "application/json", Encoding: "binary", Extension: "json",
 				ID: ID{Scheme: "local", Value: id + "-" + m.what}, Path: dir + m.suffix, Hash: h})
 		}
-		files = append(files, pf)
 		groups = append(groups, FileGroup{Label: fmt.Sprintf("%s %s v%d – %s", r.Kind, r.ID, r.Version, r.Oggetto), Files: []File{pf}})
 	}
 	var reg []File
