@@ -68,6 +68,11 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 		if err := CheckChain(s.Renderer.Templates, in.Lang, kind, in.Data, chain); err != nil {
 			return nil, err
 		}
+		if kind == faldone.KindChiusura {
+			if err := s.notClosed(ctx, cited, t.Cites, in.Lang); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited))
 	if err != nil {
@@ -145,6 +150,22 @@ func (s *Service) Chain(ctx context.Context, rec *faldone.Record) ([]Link, error
 		}
 	}
 	return chain, nil
+}
+
+// notClosed refuses a second chiusura of the same approvazione: the first
+// closed the dossier.
+func (s *Service) notClosed(ctx context.Context, approvazione *faldone.Record, field, lang string) error {
+	recs, err := s.Archive.Dossier(ctx, approvazione.Comune)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Kind == faldone.KindChiusura && r.Cites == approvazione.ID {
+			return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + field, Code: "chain_closed",
+				Params: map[string]any{"ID": r.ID, "Date": tmpl.FormatDate(lang, r.Date, false)}})
+		}
+	}
+	return nil
 }
 
 // Latest returns the newest version of a document.

@@ -250,6 +250,9 @@ type DossierDocument struct {
 type DossierResponse struct {
 	Comune    string            `json:"comune"`
 	Documents []DossierDocument `json:"documents"`
+	// ClosedBy is the id of the relazione di chiusura that closed the
+	// dossier, if any.
+	ClosedBy string `json:"closed_by,omitempty"`
 }
 
 var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3, faldone.KindChiusura: 4}
@@ -276,6 +279,9 @@ func (s *Server) getDossier(c *fiber.Ctx) error {
 		}
 		d := &out.Documents[i]
 		d.Oggetto, d.State = r.Oggetto, faldone.State(r)
+		if r.Kind == faldone.KindChiusura {
+			out.ClosedBy = r.ID
+		}
 		d.Versions = append(d.Versions, DossierVersion{Version: r.Version, SHA256: r.SHA256, State: faldone.State(r),
 			Reason: r.Reason, Created: r.Created.UTC().Format(time.RFC3339), LeafIndex: r.Leaf,
 			PDF: "/v1/documents/" + r.ID + "/pdf?version=" + strconv.Itoa(r.Version)})

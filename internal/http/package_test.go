@@ -143,6 +143,18 @@ func TestChainRefusals(t *testing.T) {
 			t.Fatalf("no error at %s: %+v", tc.path, p.Errors)
 		})
 	}
+	// The chiusura closed the dossier: a second one is refused, and the
+	// dossier names the first.
+	body0 := mutate(t, sample(t, "casaletto-spartano", "chiusura"), func(m map[string]any) { m["approvazione"] = ids["approvazione"] })
+	resp, b := do(t, s, "POST", "/v1/documents/chiusura", "application/json", body0)
+	if resp.StatusCode != 422 || !strings.Contains(string(b), ids["chiusura"]) || !strings.Contains(string(b), `"$.approvazione"`) {
+		t.Fatalf("second chiusura: %d %s", resp.StatusCode, b)
+	}
+	resp, b = do(t, s, "GET", "/v1/comuni/065027/dossier", "", nil)
+	var dossier fhttp.DossierResponse
+	if err := json.Unmarshal(b, &dossier); err != nil || dossier.ClosedBy != ids["chiusura"] || len(dossier.Documents) != 5 || dossier.Documents[4].Kind != "chiusura" {
+		t.Fatalf("dossier: %d %s", resp.StatusCode, b)
+	}
 	// A microproject the assessment did not propose, with its reason, passes.
 	body := mutate(t, sample(t, "casaletto-spartano", "piano"), func(m map[string]any) {
 		m["assessment"] = ids["assessment"]
