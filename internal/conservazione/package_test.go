@@ -4,10 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,6 +123,7 @@ func TestPackageVerifiesOffline(t *testing.T) {
 	if !rep.OK() || rep.Versions != 6 || rep.Files != sum.Files || rep.TreeSize != sum.TreeSize || rep.Root != sum.Root {
 		t.Fatalf("report %+v, summary %+v", rep, sum)
 	}
+	independent(t, pkg)
 	files := unzip(t, pkg)
 	idx := string(files[conservazione.IndexPath])
 	for _, want := range []string{`xmlns:sincro="http://www.uni.com/U3011/sincro-v2/"`, `sincro:sincroVersion="2.0"`, "<sincro:PIndex", "<sincro:FileGroup>",
@@ -188,6 +192,56 @@ func TestPackageVerifiesOffline(t *testing.T) {
 				t.Errorf("problems %q lack %q", rep.Problems, tc.expect)
 			}
 		})
+	}
+}
+
+// independent reads the package with tools that share no code with the
+// service: Info-ZIP's unzip tests every entry's CRC, xmllint parses the
+// index, and sha256sum hashes each file the index lists.
+func independent(t *testing.T, pkg []byte) {
+	t.Helper()
+	for _, tool := range []string{"unzip", "xmllint", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (bash .ci/run installs it)", tool)
+		}
+	}
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "pacchetto.zip")
+	if err := os.WriteFile(zipPath, pkg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unzip", "-tq", zipPath).CombinedOutput(); err != nil {
+		t.Fatalf("unzip -t: %v\n%s", err, out)
+	}
+	x := filepath.Join(dir, "x")
+	if out, err := exec.Command("unzip", "-q", zipPath, "-d", x).CombinedOutput(); err != nil {
+		t.Fatalf("unzip: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("xmllint", "--noout", filepath.Join(x, conservazione.IndexPath)).CombinedOutput(); err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+	// Every Path/Hash pair of the index, as xmllint reads them.
+	paths, err := exec.Command("xmllint", "--xpath", "//*[local-name()='Path']/text()", filepath.Join(x, conservazione.IndexPath)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes, err := exec.Command("xmllint", "--xpath", "//*[local-name()='Hash']/text()", filepath.Join(x, conservazione.IndexPath)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, hs := strings.Fields(string(paths)), strings.Fields(string(hashes))
+	if len(ps) != len(hs) || len(ps) < 20 {
+		t.Fatalf("%d paths and %d hashes in the index", len(ps), len(hs))
+	}
+	for i, p := range ps {
+		out, err := exec.Command("sha256sum", filepath.Join(x, p)).Output()
+		if err != nil {
+			t.Fatalf("sha256sum %s: %v", p, err)
+		}
+		sum, _ := hex.DecodeString(strings.Fields(string(out))[0])
+		if base64.StdEncoding.EncodeToString(sum) != hs[i] {
+			t.Errorf("%s: sha256sum gives %x, the index says %s", p, sum, hs[i])
+		}
 	}
 }
 
