@@ -15,6 +15,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"faldone/internal/comuni"
@@ -71,19 +72,28 @@ func TestSamplesAreCurrent(t *testing.T) {
 					t.Fatalf("%s cites a document, but none comes before it", in)
 				}
 				// The sample names the cited document by the id it
-				// would have in the archive.
-				chain[0].Rec.ID, _ = data[t0.Cites].(string)
+				// has in the archive.
+				if id, _ := data[t0.Cites].(string); id != chain[0].Rec.ID {
+					t.Fatalf("%s cites %q, want %q", in, id, chain[0].Rec.ID)
+				}
 				if err := docs.CheckChain(set, "it", faldone.Kind(kind), data, chain); err != nil {
 					t.Fatalf("%s: %v", in, describe(err))
 				}
 				opts = append(opts, docs.Cited(chain[0].Rec))
+				if kind == string(faldone.KindChiusura) {
+					var all []*faldone.Record
+					for i := len(chain) - 1; i >= 0; i-- {
+						all = append(all, chain[i].Rec)
+					}
+					opts = append(opts, docs.Dossier(all))
+				}
 			}
 			res, err := r.RenderData(context.Background(), faldone.Kind(kind), data, "", opts...)
 			if err != nil {
 				t.Fatalf("%s: %v", in, describe(err))
 			}
 			d := res.Document
-			rec := &faldone.Record{ID: kind + "sample", Version: 1, Kind: d.Kind, Comune: d.Comune, Oggetto: d.Oggetto,
+			rec := &faldone.Record{ID: kind + strings.ReplaceAll(dir, "-", "") + "01", Version: 1, Kind: d.Kind, Comune: d.Comune, Oggetto: d.Oggetto,
 				Protocol: d.Protocol, Date: d.Date.Format("2006-01-02"), SHA256: d.SHA256, Input: d.Input}
 			link, err := docs.NewLink(rec)
 			if err != nil {

@@ -47,12 +47,32 @@ type Option func(*tmpl.Input)
 func Cited(rec *faldone.Record) Option {
 	return func(in *tmpl.Input) {
 		if rec != nil {
-			in.Cited = map[string]any{
-				"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date,
-				"kind": string(rec.Kind), "oggetto": rec.Oggetto,
-				"protocol_number": rec.Protocol.Number, "protocol_date": rec.Protocol.Date,
-			}
+			in.Cited = citedMap(rec)
 		}
+	}
+}
+
+// Dossier prints the documents of the chain a new document closes, oldest
+// first (the chiusura lists the whole dossier: kind, date, protocol, id,
+// version and SHA-256 of each). It applies after Cited.
+func Dossier(recs []*faldone.Record) Option {
+	return func(in *tmpl.Input) {
+		if len(recs) == 0 || in.Cited == nil {
+			return
+		}
+		chain := make([]any, 0, len(recs))
+		for _, rec := range recs {
+			chain = append(chain, citedMap(rec))
+		}
+		in.Cited["chain"] = chain
+	}
+}
+
+func citedMap(rec *faldone.Record) map[string]any {
+	return map[string]any{
+		"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date,
+		"kind": string(rec.Kind), "oggetto": rec.Oggetto,
+		"protocol_number": rec.Protocol.Number, "protocol_date": rec.Protocol.Date,
 	}
 }
 

@@ -57,6 +57,7 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 		return nil, err
 	}
 	var cited *faldone.Record
+	var dossier []*faldone.Record
 	if t.Cites != "" {
 		if cited, err = s.cited(ctx, t, in.Data, in.Lang); err != nil {
 			return nil, err
@@ -69,12 +70,12 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 			return nil, err
 		}
 		if kind == faldone.KindChiusura {
-			if err := s.notClosed(ctx, cited, t.Cites, in.Lang); err != nil {
+			if dossier, err = s.closing(ctx, cited, chain, t.Cites, in.Lang); err != nil {
 				return nil, err
 			}
 		}
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited))
+	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited), Dossier(dossier))
 	if err != nil {
 		return nil, err
 	}
@@ -152,20 +153,33 @@ func (s *Service) Chain(ctx context.Context, rec *faldone.Record) ([]Link, error
 	return chain, nil
 }
 
-// notClosed refuses a second chiusura of the same approvazione: the first
-// closed the dossier.
-func (s *Service) notClosed(ctx context.Context, approvazione *faldone.Record, field, lang string) error {
+// closing refuses a second chiusura of the same approvazione (the first
+// closed the dossier) and returns the documents a chiusura lists, oldest
+// first: the comune's newest adesione, then the chain it closes
+// (assessment, piano, approvazione), each as its newest version.
+func (s *Service) closing(ctx context.Context, approvazione *faldone.Record, chain []Link, field, lang string) ([]*faldone.Record, error) {
 	recs, err := s.Archive.Dossier(ctx, approvazione.Comune)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var adesione *faldone.Record
 	for _, r := range recs {
 		if r.Kind == faldone.KindChiusura && r.Cites == approvazione.ID {
-			return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + field, Code: "chain_closed",
+			return nil, s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + field, Code: "chain_closed",
 				Params: map[string]any{"ID": r.ID, "Date": tmpl.FormatDate(lang, r.Date, false)}})
 		}
+		if r.Kind == faldone.KindAdesione {
+			adesione = r // oldest first: the last one is the newest version of the newest adesione
+		}
 	}
-	return nil
+	var out []*faldone.Record
+	if adesione != nil {
+		out = append(out, adesione)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, chain[i].Rec)
+	}
+	return out, nil
 }
 
 // Latest returns the newest version of a document.

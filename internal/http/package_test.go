@@ -9,6 +9,7 @@ import (
 	"faldone/internal/auth"
 	"faldone/internal/conservazione"
 	fhttp "faldone/internal/http"
+	"faldone/internal/pdftest"
 )
 
 // createPath archives the whole sample path of a comune through the API,
@@ -38,7 +39,22 @@ func createPath(t *testing.T, s *fhttp.Server, dir string) map[string]string {
 // package only.
 func TestDossierPackage(t *testing.T) {
 	s := MustServer(t)
-	createPath(t, s, "san-calogero")
+	ids := createPath(t, s, "san-calogero")
+	// The chiusura lists the whole dossier it closes, each document with
+	// its id and SHA-256 as archived.
+	resp0, pdf := do(t, s, "GET", "/v1/documents/"+ids["chiusura"]+"/pdf", "", nil)
+	if resp0.StatusCode != 200 {
+		t.Fatalf("chiusura pdf: %d", resp0.StatusCode)
+	}
+	text := strings.Join(strings.Fields(pdftest.Text(t, pdf)), "")
+	for _, kind := range []string{"adesione", "assessment", "piano", "approvazione"} {
+		if !strings.Contains(text, ids[kind]) {
+			t.Errorf("the chiusura does not list the %s %s", kind, ids[kind])
+		}
+	}
+	if !strings.Contains(text, "Documentidelfascicolo") {
+		t.Error("the chiusura has no list of the dossier's documents")
+	}
 	resp, b := do(t, s, "GET", "/v1/audit/checkpoint", "", nil, "Accept", "application/json")
 	var cp fhttp.CheckpointResponse
 	if err := json.Unmarshal(b, &cp); err != nil || resp.StatusCode != 200 {

@@ -25,8 +25,17 @@ var comuneKeys = map[string]bool{
 // cites (set by the archive, absent in offline renders).
 var citedKeys = map[string]bool{
 	"id": true, "sha256": true, "version": true, "date": true, "kind": true, "title": true,
-	"oggetto": true, "protocol_number": true, "protocol_date": true,
+	"oggetto": true, "protocol_number": true, "protocol_date": true, "chain": true,
 }
+
+// citedChain is what a table over .cited.chain sees: the documents of the
+// chain the archive supplies, oldest first (the chiusura prints its whole
+// dossier).
+var citedChain = Field{Name: "chain", Type: "array", Items: &Field{Name: "item", Type: "object", Fields: []Field{
+	{Name: "id", Type: "string"}, {Name: "sha256", Type: "string"}, {Name: "version", Type: "integer"}, {Name: "date", Type: "date"},
+	{Name: "kind", Type: "string"}, {Name: "title", Type: "string"}, {Name: "oggetto", Type: "string"},
+	{Name: "protocol_number", Type: "string"}, {Name: "protocol_date", Type: "date"},
+}}}
 
 // Ratings are the values an assessment gives a checklist item, with the
 // weight each one adds to an area's maturity (non_applicabile is left out).
@@ -220,6 +229,9 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 		add(msg(b.Title, top, false))
 		add(msg(b.Empty, top, false))
 		f := fieldAt(top, b.Source)
+		if b.Source == "cited.chain" {
+			f = &citedChain
+		}
 		var sc scope
 		switch {
 		case f != nil && f.Type == "array":

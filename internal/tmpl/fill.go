@@ -109,8 +109,24 @@ func (f *filler) data(in *Input) map[string]any {
 		for k, v := range in.Cited {
 			cited[k] = v
 		}
-		if k, ok := cited["kind"].(string); ok && f.s.msgs.has(k+".title") {
-			cited["title"], _ = f.l.T(k+".title", nil)
+		title := func(m map[string]any) {
+			if k, ok := m["kind"].(string); ok && f.s.msgs.has(k+".title") {
+				m["title"], _ = f.l.T(k+".title", nil)
+			}
+		}
+		title(cited)
+		if chain, ok := cited["chain"].([]any); ok {
+			out := make([]any, len(chain))
+			for i, c := range chain {
+				m, _ := c.(map[string]any)
+				cp := make(map[string]any, len(m)+1)
+				for k, v := range m {
+					cp[k] = v
+				}
+				title(cp)
+				out[i] = cp
+			}
+			cited["chain"] = out
 		}
 		data["cited"] = cited
 	}

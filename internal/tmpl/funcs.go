@@ -31,6 +31,7 @@ var funcStubs = funcsFor("it", nil)
 //	inc n           n+1 (row numbers)
 //	delta a b       the change from a to b with its sign: "+12", "-3", "0"
 //	decimal v       a number with one decimal, "4,3" ("4.3" in English)
+//	sum list key    the sum of the numbers at key of a list of objects
 func funcsFor(lang string, l *localizer) template.FuncMap {
 	return template.FuncMap{
 		"t": func(id string, data ...any) (string, error) {
@@ -88,6 +89,16 @@ func funcsFor(lang string, l *localizer) template.FuncMap {
 				s = strings.Replace(s, ".", ",", 1)
 			}
 			return s
+		},
+		"sum": func(v any, key string) float64 {
+			list, _ := v.([]any)
+			total := 0.0
+			for _, x := range list {
+				m, _ := x.(map[string]any)
+				f, _ := toFloat(m[key])
+				total += f
+			}
+			return total
 		},
 		"inc": func(v any) int {
 			f, _ := toFloat(v)
