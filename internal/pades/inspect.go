@@ -80,12 +80,13 @@ func Inspect(pdf []byte) ([]Signature, error) {
 	revs, _ := Revisions(pdf)
 	var sigs []Signature
 	b := &budget{signatures: maxCheckedSignatures, bytes: maxSignedBytes}
+	signed := &signedRevisions{doc: doc, docs: map[int64]*document{}}
 	for _, f := range sigFields(doc, catalog) {
 		sd := doc.dict(f.dict["V"])
 		if sd == nil {
 			continue
 		}
-		sigs = append(sigs, inspectOne(doc, f.name, sd, revs, b))
+		sigs = append(sigs, inspectOne(doc, f.name, sd, revs, b, signed))
 	}
 	sort.SliceStable(sigs, func(i, j int) bool {
 		return sigs[i].ByteRange[2]+sigs[i].ByteRange[3] < sigs[j].ByteRange[2]+sigs[j].ByteRange[3]
@@ -102,8 +103,34 @@ type budget struct {
 	bytes      int64
 }
 
-func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Signature {
-	s := Signature{FieldName: name, SubFilter: string(sd.name("SubFilter")), DocMDP: docMDPLevel(doc, sd)}
+// signedRevisions parses, once each, the revisions signatures sign.
+type signedRevisions struct {
+	doc  *document // the whole file
+	docs map[int64]*document
+}
+
+// at returns the document as it was at the end of revision end.
+func (r *signedRevisions) at(end int64) *document {
+	if end == int64(len(r.doc.data)) {
+		return r.doc
+	}
+	if d, ok := r.docs[end]; ok {
+		return d
+	}
+	var d *document
+	if len(r.docs) < maxAnalysedRevisions && end > 0 && end < int64(len(r.doc.data)) {
+		d, _ = parseDocument(r.doc.data[:end])
+	}
+	r.docs[end] = d
+	return d
+}
+
+// ErrRestated is the IntegrityErr of a signature whose dictionary is not
+// the one of the revision it signs.
+var ErrRestated = errors.New("the signature dictionary is not the one of the revision it signs: it was written again after signing")
+
+func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget, revsAt *signedRevisions) Signature {
+	s := Signature{FieldName: name, SubFilter: string(sd.name("SubFilter"))}
 	m, _ := sd["M"].(String)
 	s.SigningTime = parsePDFDate(string(m))
 	br, err := byteRange(sd)
@@ -136,6 +163,22 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Si
 		}
 		b.signatures--
 		b.bytes -= signed
+	}
+	// The signature dictionary, and the DocMDP permissions in it, are
+	// those of the revision the signature signs, never of a later update.
+	var own Dict
+	if rd := revsAt.at(s.RevisionEnd); rd != nil {
+		for _, f := range sigFields(rd, rd.dict(rd.trailer["Root"])) {
+			if f.name == name {
+				own = rd.dict(f.dict["V"])
+				s.DocMDP = docMDPLevel(rd, own)
+				break
+			}
+		}
+	}
+	if own == nil || !equalObj(own, sd) {
+		s.IntegrityErr = ErrRestated
+		return s
 	}
 	info, err := verifyCMS(doc.data, br, contents)
 	if err != nil {

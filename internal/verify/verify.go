@@ -99,13 +99,12 @@ func (v *Verifier) Verify(ctx context.Context, pdf []byte, lang string) (*Report
 	prefixes := prefixHashes(pdf, r.Revisions)
 	r.SHA256 = prefixes[r.Size]
 
-	if len(sigs) == 0 {
-		r.add(SeverityError, CodeNotSigned, nil, "", nil)
-	}
 	for i := range sigs {
 		r.Signatures = append(r.Signatures, v.signature(r, sigs, i))
 	}
-	v.checkDocMDP(r, pdf, sigs)
+	if !v.checkChanges(r, pdf, sigs) {
+		r.add(SeverityError, CodeNotSigned, nil, "", nil)
+	}
 	if err := v.checkArchive(ctx, r, sigs, prefixes); err != nil {
 		return nil, err
 	}
@@ -154,9 +153,13 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) Signature
 	if s.IntegrityErr != nil {
 		out.IntegrityError = s.IntegrityErr.Error()
 		code := CodeSignatureInvalid
-		if strings.Contains(strings.ToLower(out.IntegrityError), "digest mismatch") {
+		switch {
+		case errors.Is(s.IntegrityErr, pades.ErrRestated):
+			code = CodeSignatureRestated
+		case strings.Contains(strings.ToLower(out.IntegrityError), "digest mismatch"):
 			code = CodeContentModified
 		}
+		out.IntegrityReason = code
 		r.add(SeverityError, code, idx, out.IntegrityError, nil)
 	}
 	if !s.SigningTime.IsZero() {
@@ -233,50 +236,67 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) Signature
 	return out
 }
 
-// checkDocMDP checks the changes appended after a certification signature
-// against its permissions, and flags bytes no signature covers.
-func (v *Verifier) checkDocMDP(r *Report, pdf []byte, sigs []pades.Signature) {
-	if len(sigs) == 0 {
-		return
-	}
-	last := sigs[len(sigs)-1]
-	if last.IntegrityErr == nil && last.RevisionEnd > 0 && last.RevisionEnd < r.Size {
-		r.add(SeverityWarning, CodeUnsignedChanges, nil, "", map[string]any{"Bytes": r.Size - last.RevisionEnd})
-	}
-	ci := slices.IndexFunc(sigs, func(s pades.Signature) bool { return s.DocMDP > 0 })
-	if ci < 0 || sigs[ci].IntegrityErr != nil {
-		return
-	}
-	cert, rep := &sigs[ci], &r.Signatures[ci]
-	if cert.RevisionEnd <= 0 || cert.RevisionEnd >= r.Size {
-		return
-	}
-	idx := &rep.Index
-	var changes []string
-	if cert.DocMDP == 1 {
-		changes = []string{fmt.Sprintf("%d bytes appended to a document certified with no changes allowed", r.Size-cert.RevisionEnd)}
-	} else {
-		cr, err := pades.CheckCountersigned(pdf[:cert.RevisionEnd], pdf)
-		var ce *pades.CountersignError
-		switch {
-		case errors.As(err, &ce) || err == nil:
-			for _, p := range cr.Problems {
-				if p.Reason == pades.ReasonDocMDPViolation {
-					changes = append(changes, p.Detail)
-				}
-			}
-		default:
-			changes = []string{"the certified revision cannot be read: " + err.Error()}
+// maxChangeReasons bounds the forbidden changes listed as reasons.
+const maxChangeReasons = 12
+
+// checkChanges judges, with the analysis every door of the service shares
+// (pades.Analyse), the file's structure and what changed after each of
+// its signatures; it flags bytes no signature covers. It reports whether
+// any revision of the file holds a signature.
+func (v *Verifier) checkChanges(r *Report, pdf []byte, sigs []pades.Signature) bool {
+	if len(sigs) > 0 {
+		last := sigs[len(sigs)-1]
+		if last.IntegrityErr == nil && last.RevisionEnd > 0 && last.RevisionEnd < r.Size {
+			r.add(SeverityWarning, CodeUnsignedChanges, nil, "", map[string]any{"Bytes": r.Size - last.RevisionEnd})
 		}
 	}
-	allowed := len(changes) == 0
-	rep.Appended.Allowed = &allowed
-	rep.Appended.Changes = changes
-	if allowed {
-		r.add(SeverityInfo, CodeAppendedAllowed, idx, "", map[string]any{"P": cert.DocMDP})
-		return
+	a, err := pades.Analyse(pdf)
+	if err != nil {
+		r.add(SeverityError, pades.ReasonUnreadableRevision, nil, err.Error(), map[string]any{"Revision": 0, "Object": "", "Offset": int64(0)})
+		return len(sigs) > 0
 	}
-	r.add(SeverityError, CodeDocMDPViolation, idx, strings.Join(changes, "; "), map[string]any{"P": cert.DocMDP})
+	for _, f := range a.Findings {
+		r.add(SeverityError, f.Reason, nil, f.String(), map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset})
+	}
+	listed := map[string]bool{}
+	n := 0
+	for _, sr := range a.Signed {
+		si := slices.IndexFunc(sigs, func(s pades.Signature) bool { return s.RevisionEnd == sr.End })
+		var idx *int
+		forbidden := sr.Forbidden()
+		if si >= 0 {
+			rep := &r.Signatures[si]
+			idx = &rep.Index
+			if len(sr.Changes) > 0 || rep.Appended.Bytes > 0 {
+				allowed := len(forbidden) == 0
+				rep.Appended.Allowed = &allowed
+			}
+			for _, c := range forbidden {
+				rep.Appended.Changes = append(rep.Appended.Changes, c.String())
+				rep.Appended.Found = append(rep.Appended.Found, ChangeReport{Object: c.Object, Path: c.Path, Change: c.Kind, Reason: c.Rule})
+			}
+			if len(forbidden) == 0 && len(sr.Changes) > 0 && sigs[si].DocMDP > 0 {
+				r.add(SeverityInfo, CodeAppendedAllowed, idx, "", map[string]any{"P": sr.DocMDP})
+			}
+		}
+		for _, c := range forbidden {
+			key := c.Path + " " + c.Kind + " " + c.Rule
+			if listed[key] {
+				continue
+			}
+			listed[key] = true
+			if n++; n > maxChangeReasons {
+				break
+			}
+			r.add(SeverityError, c.Rule, idx, c.String(), map[string]any{
+				"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "P": sr.DocMDP, "Revision": sr.Revision,
+			})
+		}
+	}
+	if n > maxChangeReasons {
+		r.add(SeverityError, CodeMoreChanges, nil, "", map[string]any{"Count": n - maxChangeReasons})
+	}
+	return len(a.Signed) > 0 || len(sigs) > 0
 }
 
 // checkArchive looks the file, then its revisions from the newest, up in
@@ -393,6 +413,9 @@ func (v *Verifier) finish(r *Report) {
 	for i := range r.Reasons {
 		if r.Reasons[i].Severity == SeverityError {
 			r.Valid = false
+		}
+		if k, ok := r.Reasons[i].Params["Kind"].(string); ok {
+			r.Reasons[i].Params["Change"] = v.localize(r.Lang, "verify.change_"+k, nil)
 		}
 		r.Reasons[i].Message = v.localize(r.Lang, "verify."+r.Reasons[i].Code, r.Reasons[i].Params)
 	}
