@@ -78,6 +78,9 @@ func (df *differ) add(kind, path string, st step, ov, nv any) {
 	if obj == (Ref{}) {
 		obj = st.oldObj
 	}
+	if r, ok := nv.(Ref); ok && kind == ChangeAdded {
+		obj = r // name what was added, not where
+	}
 	name := "trailer"
 	if obj != (Ref{}) {
 		name = fmt.Sprintf("%d %d R", obj.Num, obj.Gen)

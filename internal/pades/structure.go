@@ -147,6 +147,8 @@ func readHistory(data []byte, full *document) ([]section, []Finding) {
 		})
 		for n, e := range s.entries {
 			switch {
+			case e.typ == 1 && s.isStream && e.off == s.startxref:
+				// the cross-reference stream listing itself
 			case e.typ == 1 && s.objects[n] != e.off:
 				add(ReasonXrefOffset, rev, ref(n), e.off, "object %d is listed at offset %d, where its revision has no such object", n, e.off)
 			case e.typ == 2 && used[n]:
@@ -323,6 +325,11 @@ func scanBody(data []byte, full *document, s *section, first bool, secEnd int, b
 	}
 	l.skipSpace()
 	if p := int64(l.pos); !l.peekKeyword("startxref") {
+		rest := data[p:s.end]
+		if i := bytes.LastIndex(rest, []byte("startxref")); i >= 0 && bytes.Contains(rest[:i], []byte("xref")) {
+			bad(ReasonStartxref, -1, p, "another cross-reference section after the one startxref points at, at offset %d", p)
+			return
+		}
 		bad(ReasonTrailingData, -1, p, "data between the cross-reference section and startxref at offset %d", p)
 	}
 }
