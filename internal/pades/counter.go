@@ -26,8 +26,12 @@ const (
 type Problem struct {
 	// Reason is one of the Reason constants.
 	Reason string
-	// Detail says what was found, for people.
+	// Detail says what was found, for people, in English.
 	Detail string
+	// Params are the facts of a change or an ambiguity found by Analyse
+	// (Object, Path, Kind, Revision, Offset), for a localised message
+	// "verify.<Reason>"; nil for the other reasons.
+	Params map[string]any
 }
 
 // CounterReport is the outcome of CheckCountersigned.
@@ -127,6 +131,7 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 	}
 	for _, f := range a.Findings {
 		fail(f.Reason, "%s", f)
+		r.Problems[len(r.Problems)-1].Params = map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset}
 	}
 	var changes []Change
 	for _, s := range a.Signed {
@@ -161,6 +166,7 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 			break
 		}
 		fail(c.Rule, "%s", c)
+		r.Problems[len(r.Problems)-1].Params = map[string]any{"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "Revision": revisionOf(returned, r.SealedSize)}
 	}
 	return done()
 }
@@ -214,4 +220,11 @@ func equalObj(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// revisionOf returns the number, from 1, of the revision of pdf that
+// ends at end, or 0.
+func revisionOf(pdf []byte, end int64) int {
+	revs, _ := Revisions(pdf)
+	return slices.Index(revs, end) + 1
 }

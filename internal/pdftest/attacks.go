@@ -385,7 +385,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		var b bytes.Buffer
 		b.Write(sealed)
 		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", l.Contents, Stream("", malicious))
-		add("Differential/objects after the last EOF", b.Bytes(), true, "trailing_data")
+		add("Differential/objects after the last EOF", b.Bytes(), true, "trailing_data", "unlisted_object")
 
 		// One update defining the content twice: the table points at the
 		// first, a reader that scans finds the second.

@@ -130,7 +130,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 		if s.DocMDP > 0 && seal < 0 {
 			seal = i
 		}
-		out.Signatures = append(out.Signatures, p.describeSignature(lang, s))
+		out.Signatures = append(out.Signatures, p.describeSignature(lang, s, r.Reasons))
 	}
 	switch {
 	case len(r.Signatures) == 0:
@@ -148,9 +148,16 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 			out.Changes = t("changes.allowed", "signatures", s.Appended.Signatures, "bytes", s.Appended.Bytes)
 		default:
 			out.Changes = t("changes.forbidden", "bytes", s.Appended.Bytes)
-			out.ChangeList = s.Appended.Changes
 		}
 	}
+	for _, x := range r.Reasons {
+		// every change or ambiguity the analysis found, in the page's
+		// language, naming the object
+		if _, ok := x.Params["Object"]; ok && x.Severity == verify.SeverityError {
+			out.ChangeList = append(out.ChangeList, x.Message)
+		}
+	}
+
 	for _, a := range r.Archived {
 		v := archivedView{Document: t("archive.document", "kind", t("kind."+a.Kind), "oggetto", a.Oggetto,
 			"comune", p.comuneName(a.Comune), "istat", a.Comune, "id", a.ID, "version", a.Version, "date", longTime(lang, a.Created))}
@@ -165,7 +172,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 		case in.Verified:
 			v.Inclusion = t("archive.proved", "leaf", in.LeafIndex+1, "size", in.TreeSize, "date", longTime(lang, in.Time))
 		default:
-			v.Inclusion = t("archive.not_proved", "error", in.Error)
+			v.Inclusion = t("archive.not_proved")
 		}
 		out.Archived = append(out.Archived, v)
 	}
@@ -175,7 +182,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 	return out
 }
 
-func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatureView {
+func (p *Pages) describeSignature(lang string, s verify.SignatureReport, reasons []verify.Reason) signatureView {
 	t := func(id string, args ...any) string { return p.msgs.T(lang, id, args...) }
 	who := t("signature.unknown")
 	if s.Signer != nil {
@@ -195,12 +202,19 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatu
 	case ts.Valid:
 		v.Lines = append(v.Lines, t("signature.timestamp", "date", longTime(lang, ts.Time), "authority", commonName(ts.Authority)))
 	default:
-		v.Lines = append(v.Lines, t("signature.timestamp_invalid", "error", ts.Error))
+		v.Lines = append(v.Lines, t("signature.timestamp_invalid"))
 	}
 	if s.Intact {
 		v.Lines = append(v.Lines, t("signature.intact"))
 	} else {
-		v.Lines = append(v.Lines, t("signature.broken", "error", s.IntegrityError))
+		// the report's localised reason, never the library's English
+		why := ""
+		for _, x := range reasons {
+			if x.Code == s.IntegrityReason && x.Signature != nil && *x.Signature == s.Index {
+				why = x.Message
+			}
+		}
+		v.Lines = append(v.Lines, t("signature.broken", "error", why))
 	}
 	switch {
 	case s.Trusted && len(s.Chain) > 0:
