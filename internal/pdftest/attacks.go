@@ -197,8 +197,8 @@ func (u *Update) Bytes() []byte {
 // dictionary without nesting, a name, a string or a number.
 const valueRE = `\s*(\d+\s+0\s+R|\[[^\]]*\]|<<[^<>]*>>|/[^\s/<>\[\]()]+|\([^)]*\)|<[0-9A-Fa-f]*>|[-\d.]+|null)`
 
-// replaceKey sets key to value in a dictionary's text (added when absent).
-func replaceKey(body, key, value string) string {
+// ReplaceKey sets key to value in a dictionary's text (added when absent).
+func ReplaceKey(body, key, value string) string {
 	re := regexp.MustCompile(`/` + key + valueRE)
 	if re.MatchString(body) {
 		return re.ReplaceAllLiteralString(body, "/"+key+" "+value)
@@ -207,8 +207,8 @@ func replaceKey(body, key, value string) string {
 	return body[:i] + " /" + key + " " + value + " " + body[i:]
 }
 
-// removeKey drops key and its value from a dictionary's text.
-func removeKey(body, key string) string {
+// RemoveKey drops key and its value from a dictionary's text.
+func RemoveKey(body, key string) string {
 	return regexp.MustCompile(`/`+key+valueRE).ReplaceAllLiteralString(body, "")
 }
 
@@ -240,14 +240,14 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 	// Universal Signature Forgery: the seal's dictionary written again
 	// without what makes it verifiable.
 	for _, v := range []struct{ name, body string }{
-		{"no contents", removeKey(l.SigBody, "Contents")},
-		{"null byte range", replaceKey(l.SigBody, "ByteRange", "null")},
-		{"zero byte range", replaceKey(l.SigBody, "ByteRange", "[0 0 0 0]")},
-		{"empty contents", replaceKey(l.SigBody, "Contents", "<>")},
+		{"no contents", RemoveKey(l.SigBody, "Contents")},
+		{"null byte range", ReplaceKey(l.SigBody, "ByteRange", "null")},
+		{"zero byte range", ReplaceKey(l.SigBody, "ByteRange", "[0 0 0 0]")},
+		{"empty contents", ReplaceKey(l.SigBody, "Contents", "<>")},
 	} {
 		u := l.NewUpdate()
 		c := newContent(u)
-		u.Set(l.Sig, v.body).Set(l.Page, replaceKey(l.PageBody, "Contents", ref(c)))
+		u.Set(l.Sig, v.body).Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
 		add("USF/"+v.name, u.Bytes(), true, "signature_restated", "signature_invalid", "docmdp_violation")
 	}
 
@@ -258,21 +258,21 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		add("ISA/content restated", u.Bytes(), true, "docmdp_violation")
 		u = l.NewUpdate()
 		c := newContent(u)
-		u.Set(l.Page, replaceKey(l.PageBody, "Contents", ref(c)))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
 		add("ISA/page content replaced", u.Bytes(), true, "docmdp_violation")
 		u = l.NewUpdate()
 		c = newContent(u)
-		u.Set(l.Page, replaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R %d 0 R]", l.Contents, c)))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R %d 0 R]", l.Contents, c)))
 		add("ISA/content appended", u.Bytes(), true, "docmdp_violation")
 		// The issue's first class: the seal's dictionary without its
 		// /Reference (no DocMDP any more), then the content replaced.
 		u = l.NewUpdate()
 		c = newContent(u)
-		u.Set(l.Sig, noRef).Set(l.Page, replaceKey(l.PageBody, "Contents", ref(c)))
+		u.Set(l.Sig, noRef).Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
 		add("ISA/docmdp reference dropped", u.Bytes(), true, "signature_restated", "docmdp_violation")
 		u = l.NewUpdate()
 		c = newContent(u)
-		u.Set(l.Root, removeKey(l.CatalogBody, "Perms")).Set(l.Page, replaceKey(l.PageBody, "Contents", ref(c)))
+		u.Set(l.Root, RemoveKey(l.CatalogBody, "Perms")).Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
 		add("ISA/perms dropped", u.Bytes(), true, "docmdp_violation")
 	}
 
@@ -289,10 +289,10 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		n2, _ := strconv.Atoi(br[3])
 		u := l.NewUpdate()
 		c := newContent(u)
-		u.Set(l.Page, replaceKey(l.PageBody, "Contents", ref(c)))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
 		body, _ := u.body()
 		moved := len(body) + len(l.SigBody) + 1000 // past the restated dictionary and the table
-		u.Set(l.Sig, replaceKey(l.SigBody, "ByteRange", fmt.Sprintf("[0 %d %d %d]", b1, moved, n2)))
+		u.Set(l.Sig, ReplaceKey(l.SigBody, "ByteRange", fmt.Sprintf("[0 %d %d %d]", b1, moved, n2)))
 		pdf := u.Bytes()
 		pad := moved - len(pdf)
 		if pad > 0 {
@@ -308,7 +308,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u := l.NewUpdate()
 		c := u.New()
 		u.Set(c, Stream("", "1 1 1 rg 0 0 612 792 re f"))
-		u.Set(l.Page, replaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R %d 0 R]", l.Contents, c)))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R %d 0 R]", l.Contents, c)))
 		add("Shadow/hide", u.Bytes(), true, "docmdp_violation")
 
 		u = l.NewUpdate()
@@ -331,7 +331,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 	// Signature Attack (a visible signature field nobody signed).
 	{
 		annots := func(u *Update, extra int) {
-			u.Set(l.Page, replaceKey(l.PageBody, "Annots", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, extra)))
+			u.Set(l.Page, ReplaceKey(l.PageBody, "Annots", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, extra)))
 		}
 		u := l.NewUpdate()
 		a := u.New()
@@ -345,7 +345,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u.Set(ap, Stream("/Type /XObject /Subtype /Form /BBox [0 0 500 100] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>", "BT /F1 24 Tf 10 40 Td (IMPORTO APPROVATO) Tj ET"))
 		u.Set(a, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /FT /Sig /T (Forged) /Rect [50 380 550 480] /AP << /N %d 0 R >> /P %d 0 R /F 4 >>", ap, l.Page))
 		annots(u, a)
-		u.Set(l.AcroForm, replaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, a)))
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, a)))
 		add("EAA/stamp claiming /FT /Sig", u.Bytes(), true, "sig_annotation_not_widget")
 
 		u = l.NewUpdate()
@@ -354,7 +354,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u.Set(ap, Stream("/Type /XObject /Subtype /Form /BBox [0 0 500 100] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>", "BT /F1 24 Tf 10 40 Td (Firmato: Il Sindaco) Tj ET"))
 		u.Set(a, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sneaky) /Rect [50 380 550 480] /AP << /N %d 0 R >> /P %d 0 R /F 4 >>", ap, l.Page))
 		annots(u, a)
-		u.Set(l.AcroForm, replaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, a)))
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, a)))
 		add("SSA/unsigned visible signature field", u.Bytes(), true, "unsigned_signature_appearance")
 	}
 
@@ -364,7 +364,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u := l.NewUpdate()
 		x := u.New()
 		u.Set(x, Stream("", `<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><subform><draw><value><text>IMPORTO APPROVATO</text></value></draw></subform></template></xdp:xdp>`))
-		u.Set(l.AcroForm, replaceKey(l.AcroFormBody, "XFA", ref(x)))
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "XFA", ref(x)))
 		add("Form/XFA added", u.Bytes(), false, "xfa_added")
 
 		u = l.NewUpdate()
@@ -374,7 +374,7 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u = l.NewUpdate()
 		m := u.New()
 		u.Set(m, Stream("/Type /Metadata /Subtype /XML", `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Approvazione di 1.000.000 EUR</dc:title></rdf:Description></rdf:RDF></x:xmpmeta>`))
-		u.Set(l.Root, replaceKey(l.CatalogBody, "Metadata", ref(m)))
+		u.Set(l.Root, ReplaceKey(l.CatalogBody, "Metadata", ref(m)))
 		add("Info/metadata added", u.Bytes(), false, "metadata_changed")
 	}
 
@@ -442,8 +442,8 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		u = l.NewUpdate()
 		body, _ = u.body()
 		objNum, xNum := u.New(), u.New()
-		pageBody := replaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R]", l.Contents))
-		pageBody = replaceKey(pageBody, "Rotate", "90")
+		pageBody := ReplaceKey(l.PageBody, "Contents", fmt.Sprintf("[%d 0 R]", l.Contents))
+		pageBody = ReplaceKey(pageBody, "Rotate", "90")
 		head := fmt.Sprintf("%d 0 ", l.Page)
 		stm := head + pageBody
 		var z bytes.Buffer
