@@ -151,7 +151,7 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget, re
 	contents, _ := sd["Contents"].(String)
 	s.Contents = trimDER(contents)
 	switch s.SubFilter {
-	case "ETSI.CAdES.detached", "adbe.pkcs7.detached":
+	case "ETSI.CAdES.detached", "adbe.pkcs7.detached", SubFilterDocTimestamp:
 	default:
 		s.IntegrityErr = fmt.Errorf("unsupported signature subfilter %q", s.SubFilter)
 		return s
@@ -178,6 +178,15 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget, re
 	}
 	if own == nil || !equalObj(own, sd) {
 		s.IntegrityErr = ErrRestated
+		return s
+	}
+	if s.SubFilter == SubFilterDocTimestamp {
+		ts, err := verifyDocTimestamp(doc.data, br, contents)
+		if err != nil {
+			s.IntegrityErr = err
+			return s
+		}
+		s.Signer, s.Certs, s.SigningTime, s.Timestamp = ts.Signer, ts.Certs, ts.Time, ts
 		return s
 	}
 	info, err := verifyCMS(doc.data, br, contents)

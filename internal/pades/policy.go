@@ -80,6 +80,7 @@ func PolicyFor(p int) Policy {
 		{"xfa", prefixRule("/Root/AcroForm/XFA", denied, ReasonXFAAdded)},
 		{"dss", prefixRule("/Root/DSS", allowed, "")},
 		{"extensions", prefixRule("/Root/Extensions", allowed, "")},
+		{"version", versionDeclared},
 		{"sigflags", prefixRule("/Root/AcroForm/SigFlags", allowed, "")},
 		{"form_restated", restatedContainer},
 		{"acroform_added", acroFormAdded},
@@ -120,6 +121,18 @@ func prefixRule(prefix string, v verdict, why string) func(*judgement, *Change) 
 		}
 		return pass, ""
 	}
+}
+
+// versionDeclared allows the catalog to declare a PDF version (signing
+// software such as digitorus/pdfsign does), a name from 1.0 to 2.0.
+func versionDeclared(_ *judgement, c *Change) (verdict, string) {
+	if c.Path != "/Root/Version" {
+		return pass, ""
+	}
+	if v, ok := c.cur.(Name); ok && len(v) == 3 && v[1] == '.' && (v[0] == '1' && v[2] >= '0' && v[2] <= '7' || v == "2.0") {
+		return allowed, ""
+	}
+	return denied, ReasonDocMDPViolation
 }
 
 // restatedContainer allows writing again the catalog, the AcroForm, its
