@@ -42,9 +42,26 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 		_, _ = Revisions(data)
+		if a, err := Analyse(data); err == nil && a.OK() && len(a.Signed) > 0 && bytes.HasPrefix(data, signed) && len(data) > len(signed) {
+			// anything appended to the sealed letter that the analysis
+			// allows must also be allowed at intake
+			for _, p := range mustRefusals(CheckCountersigned(signed, data)) {
+				if p.Reason == ReasonDocMDPViolation || p.Params != nil {
+					t.Fatalf("the analysis allows what intake refuses: %+v", p)
+				}
+			}
+		}
 		_, _ = CheckCountersigned(signed, data)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("took %v on %d bytes", d, len(data))
 		}
 	})
+}
+
+// mustRefusals returns the problems of a CheckCountersigned outcome.
+func mustRefusals(r *CounterReport, _ error) []Problem {
+	if r == nil {
+		return nil
+	}
+	return r.Problems
 }

@@ -148,6 +148,10 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget, re
 			break
 		}
 	}
+	if end <= s.RevisionEnd && s.RevisionEnd <= int64(len(doc.data)) && len(bytes.TrimLeft(doc.data[end:s.RevisionEnd], "\x00\t\n\f\r ")) > 0 {
+		s.IntegrityErr = fmt.Errorf("the signature does not cover its whole revision: %d bytes of it are not signed", s.RevisionEnd-end)
+		return s
+	}
 	contents, _ := sd["Contents"].(String)
 	s.Contents = trimDER(contents)
 	switch s.SubFilter {
