@@ -102,6 +102,7 @@ func TestRenderingOracle(t *testing.T) {
 			same++
 			if valid {
 				validSame++
+				t.Logf("update %d (%s): rendered the same, valid", i, what)
 			}
 		}
 		if changed && valid {
