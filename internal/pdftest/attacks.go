@@ -251,6 +251,32 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		add("USF/"+v.name, u.Bytes(), true, "signature_restated", "signature_invalid", "docmdp_violation")
 	}
 
+	// The seal's field removed from the form and the page: a file whose
+	// signature a reader no longer lists.
+	{
+		u := l.NewUpdate()
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", "[]"))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Annots", "[]"))
+		add("USF/signature field removed", u.Bytes(), false, "docmdp_violation")
+	}
+
+	// Bytes changed in place inside the signed range: not an update at
+	// all. At /signed the file no longer begins with the sealed one.
+	{
+		b := bytes.Clone(sealed)
+		i := bytes.Index(b, []byte("stream\n")) + 40
+		b[i] ^= 0x01
+		add("Tampered/signed byte changed", b, true, "content_modified", "not_prefix")
+		b = bytes.Clone(sealed)
+		i = bytes.LastIndex(b, []byte("/Contents <")) + len("/Contents <") + 600
+		if b[i] == '0' {
+			b[i] = '1'
+		} else {
+			b[i] = '0'
+		}
+		add("Tampered/signature value changed", b, false, "content_modified", "signature_invalid", "not_prefix")
+	}
+
 	// Incremental Saving Attack: content changed in an update.
 	{
 		u := l.NewUpdate()
@@ -372,6 +398,12 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		add("Info/title changed", u.Bytes(), false, "info_changed")
 
 		u = l.NewUpdate()
+		info := u.New()
+		u.Set(info, "<< /Title (Approvazione di 1.000.000 EUR) >>")
+		u.Info = info
+		add("Info/new information dictionary", u.Bytes(), false, "info_changed")
+
+		u = l.NewUpdate()
 		m := u.New()
 		u.Set(m, Stream("/Type /Metadata /Subtype /XML", `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Approvazione di 1.000.000 EUR</dc:title></rdf:Description></rdf:RDF></x:xmpmeta>`))
 		u.Set(l.Root, ReplaceKey(l.CatalogBody, "Metadata", ref(m)))
@@ -475,3 +507,4 @@ func firstStartxref(pdf []byte) int {
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
 }
+
