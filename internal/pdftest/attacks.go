@@ -507,4 +507,3 @@ func firstStartxref(pdf []byte) int {
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
 }
-
