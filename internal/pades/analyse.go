@@ -82,7 +82,7 @@ func Analyse(pdf []byte) (*Analysis, error) {
 		}
 		doc := cur
 		if end != int64(len(pdf)) {
-			if doc, err = parseDocument(pdf[:end]); err != nil {
+			if doc, err = cur.parsePrefix(end); err != nil {
 				a.Findings = append(a.Findings, Finding{Reason: ReasonUnreadableRevision, Revision: k + 1, Offset: end, Detail: err.Error()})
 				continue
 			}

@@ -119,7 +119,7 @@ func (r *signedRevisions) at(end int64) *document {
 	}
 	var d *document
 	if len(r.docs) < maxAnalysedRevisions && end > 0 && end < int64(len(r.doc.data)) {
-		d, _ = parseDocument(r.doc.data[:end])
+		d, _ = r.doc.parsePrefix(end)
 	}
 	r.docs[end] = d
 	return d

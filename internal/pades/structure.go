@@ -114,7 +114,7 @@ func readHistory(data []byte, full *document) ([]section, []Finding) {
 			add(ReasonStartxref, rev, "", sx, "startxref %d points outside its revision [%d, %d)", sx, s.start, end)
 			continue
 		}
-		secEnd, err := readSection(data, s)
+		secEnd, err := readSection(data, full, s)
 		if err != nil {
 			add(ReasonUnreadableRevision, rev, "", sx, "cross-reference section: %v", err)
 			continue
@@ -132,7 +132,7 @@ func readHistory(data []byte, full *document) ([]section, []Finding) {
 		if xs, ok := s.trailer.int("XRefStm"); ok {
 			if xs < s.start || xs >= end {
 				add(ReasonHybridMismatch, rev, "", xs, "/XRefStm %d points outside its revision", xs)
-			} else if err := hybrid(data, s, xs, func(n int, format string, args ...any) {
+			} else if err := hybrid(data, full, s, xs, func(n int, format string, args ...any) {
 				add(ReasonHybridMismatch, rev, ref(n), xs, format, args...)
 			}); err != nil {
 				add(ReasonUnreadableRevision, rev, "", xs, "/XRefStm: %v", err)
@@ -197,8 +197,8 @@ func startxrefBefore(data []byte, end int64) (int64, bool) {
 // readSection reads the cross-reference section of s into s.entries and
 // returns the offset just after it (after its trailer, or after the
 // stream object's data).
-func readSection(data []byte, s *section) (int, error) {
-	d := &document{data: data, xref: map[int]xrefEntry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, dups: []int{}}
+func readSection(data []byte, full *document, s *section) (int, error) {
+	d := &document{data: data, xref: map[int]xrefEntry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, dups: []int{}, cost: full.cost}
 	l := &lexer{b: data, pos: int(s.startxref)}
 	if l.peekKeyword("xref") {
 		table, trailer, end, err := d.readXrefTable(s.startxref)
@@ -233,8 +233,8 @@ func readSection(data []byte, s *section) (int, error) {
 // object the table lists in use must not be placed elsewhere by the
 // stream, and the stream may only add objects the table leaves free or
 // unlisted, in object streams.
-func hybrid(data []byte, s *section, xs int64, bad func(n int, format string, args ...any)) error {
-	d := &document{data: data, xref: map[int]xrefEntry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, dups: []int{}}
+func hybrid(data []byte, full *document, s *section, xs int64, bad func(n int, format string, args ...any)) error {
+	d := &document{data: data, xref: map[int]xrefEntry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, dups: []int{}, cost: full.cost}
 	if _, err := d.readXrefStream(xs); err != nil {
 		return err
 	}

@@ -39,9 +39,16 @@ type document struct {
 	cache      map[int]any
 	objstm     map[int]*objStream
 	busy       map[int]bool
-	decoded    int
-	resolves   int
+	cost       *costs
 	dups       []int // numbers listed twice, recorded when non-nil
+}
+
+// costs is what reading a file has spent, shared by the documents made of
+// its revisions, so that reading each revision again cannot multiply the
+// limits.
+type costs struct {
+	decoded  int // bytes decoded from streams
+	resolves int // object look-ups
 }
 
 type objStream struct {
@@ -52,6 +59,16 @@ type objStream struct {
 // parseDocument reads the cross-reference chain starting at the last
 // startxref of data.
 func parseDocument(data []byte) (*document, error) {
+	return parseWithin(data, &costs{})
+}
+
+// parsePrefix parses the first end bytes of d's file (an earlier
+// revision), within what reading d has left to spend.
+func (d *document) parsePrefix(end int64) (*document, error) {
+	return parseWithin(d.data[:end], d.cost)
+}
+
+func parseWithin(data []byte, cost *costs) (*document, error) {
 	if !bytes.HasPrefix(data, []byte("%PDF-")) {
 		if i := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-")); i < 0 {
 			return nil, ErrNotPDF
@@ -68,7 +85,7 @@ func parseDocument(data []byte) (*document, error) {
 	}
 	d := &document{
 		data: data, xref: map[int]xrefEntry{}, startxref: off,
-		cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{},
+		cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, cost: cost,
 	}
 	if err := d.readXrefChain(off); err != nil {
 		return nil, fmt.Errorf("read xref: %w", err)
@@ -332,8 +349,8 @@ func (d *document) get(num int) (any, error) {
 	if d.busy[num] {
 		return nil, fmt.Errorf("%w: reference loop at object %d", errSyntax, num)
 	}
-	d.resolves++
-	if d.resolves > maxResolves {
+	d.cost.resolves++
+	if d.cost.resolves > maxResolves {
 		return nil, fmt.Errorf("%w: too many object look-ups", errSyntax)
 	}
 	d.busy[num] = true
@@ -458,14 +475,14 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	left := int64(maxDecoded - d.decoded)
+	left := int64(maxDecoded - d.cost.decoded)
 	n, err := io.Copy(io.Discard, io.LimitReader(zr, left+1))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		d.decoded += int(min(n, left)) // what a broken stream inflated counts too
+		d.cost.decoded += int(min(n, left)) // what a broken stream inflated counts too
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
 	if n > left {
-		d.decoded = maxDecoded // spent: a stream opened again fails at once
+		d.cost.decoded = maxDecoded // spent: a stream opened again fails at once
 		return nil, fmt.Errorf("%w: decoded streams too large", errSyntax)
 	}
 	if zr, err = zlib.NewReader(bytes.NewReader(s.Raw)); err != nil {
@@ -475,7 +492,7 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	if _, err := io.ReadFull(zr, out); err != nil {
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	d.decoded += len(out)
+	d.cost.decoded += len(out)
 	parms := d.dict(s.Dict["DecodeParms"])
 	if a, ok := d.resolve(s.Dict["DecodeParms"]).(Array); ok && len(a) == 1 {
 		parms = d.dict(a[0])
