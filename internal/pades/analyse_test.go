@@ -13,6 +13,7 @@ import (
 
 	"github.com/digitorus/pdfsign/sign"
 
+	"faldone/internal/pdftest"
 	"faldone/internal/testenv"
 )
 
@@ -110,4 +111,90 @@ func haveTools(names ...string) bool {
 		}
 	}
 	return true
+}
+
+// judgeAt judges what pdf appends to sealed under DocMDP level p.
+func judgeAt(t *testing.T, sealed, pdf []byte, p int) []Change {
+	t.Helper()
+	old, err := parseDocument(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := parseDocument(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := maxDiffVisits
+	var out []Change
+	for _, c := range judgeChanges(old, cur, restatedAfter(pdf, old, int64(len(sealed))), p, int64(len(sealed)), &budget) {
+		if !c.Allowed {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TestPolicyLevels: the same additions judged at DocMDP /P 1, 2 and 3.
+func TestPolicyLevels(t *testing.T) {
+	sealed, _ := sealLetter(t)
+	tsa, _ := testenv.StartTSA(t)
+	approver := newPKI(t, "ecdsa", "Segretario comunale")
+	approved, _, err := Sign(context.Background(), sealed, Options{Signer: approver.key, Chain: approver.chain(), FieldName: "Segretario"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacks := map[string][]byte{}
+	for _, a := range pdftest.Attacks(t, sealed) {
+		attacks[a.Name] = a.PDF
+	}
+	for _, tc := range []struct {
+		name string
+		pdf  []byte
+		p    int
+		want string // the reason of the first forbidden change, "" when all are allowed
+	}{
+		{"time-stamp at P 1", pdfsignAppend(t, sealed, nil, tsa, sign.TimeStampSignature), 1, ""},
+		{"signature at P 1", approved, 1, ReasonDocMDPViolation},
+		{"signature at P 2", approved, 2, ""},
+		{"signature at P 3", approved, 3, ""},
+		{"free text at P 2", attacks["EAA/free text"], 2, ReasonAnnotationAdded},
+		{"free text at P 3", attacks["EAA/free text"], 3, ""},
+		{"stamp claiming /FT /Sig at P 3", attacks["EAA/stamp claiming /FT /Sig"], 3, ReasonSigNotWidget},
+		{"visible unsigned field at P 3", attacks["SSA/unsigned visible signature field"], 3, ReasonUnsignedAppearance},
+		{"content at P 3", attacks["ISA/page content replaced"], 3, ReasonDocMDPViolation},
+		{"info at P 3", attacks["Info/title changed"], 3, ReasonInfoChanged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := judgeAt(t, sealed, tc.pdf, tc.p)
+			switch {
+			case tc.want == "" && len(got) > 0:
+				t.Errorf("forbidden: %v", got)
+			case tc.want != "" && (len(got) == 0 || got[0].Rule != tc.want):
+				t.Errorf("got %v, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVisible: which widgets show something, on screen or on paper.
+func TestVisible(t *testing.T) {
+	x := &judgement{cur: &document{cache: map[int]any{}, busy: map[int]bool{}, cost: &costs{}, xref: map[int]xrefEntry{}}}
+	for _, tc := range []struct {
+		w    Dict
+		want bool
+	}{
+		{Dict{"Rect": Array{int64(0), int64(0), int64(0), int64(0)}}, false},
+		{Dict{"Rect": Array{int64(10), int64(10), int64(10), int64(200)}}, false},
+		{Dict{"Rect": Array{int64(10), int64(10), int64(100), int64(50)}}, true},
+		{Dict{"Rect": Array{int64(100), int64(50), int64(10), int64(10)}}, true},
+		{Dict{"Rect": Array{int64(10), int64(10), 100.5, 50.0}, "F": int64(2)}, false},
+		{Dict{"Rect": Array{int64(10), int64(10), int64(100), int64(50)}, "F": int64(32)}, false},
+		{Dict{"Rect": Array{int64(10), int64(10), int64(100), int64(50)}, "F": int64(36)}, true},
+		{Dict{"Rect": Array{Name("x"), int64(10), int64(100), int64(50)}}, true},
+		{Dict{}, false},
+	} {
+		if got := x.visible(tc.w); got != tc.want {
+			t.Errorf("visible(%v) = %v", tc.w, got)
+		}
+	}
 }

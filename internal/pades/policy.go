@@ -260,10 +260,12 @@ func (x *judgement) inOld(num int) bool {
 	return ok && e.typ != 0
 }
 
-// visible reports whether a widget shows anything: a non-empty rectangle
-// and neither the Hidden nor the NoView flag.
+// visible reports whether a widget shows anything, on screen or on
+// paper: a non-empty rectangle, not Hidden, and not NoView unless it is
+// printed.
 func (x *judgement) visible(w Dict) bool {
-	if f, _ := w.int("F"); f&(2|32) != 0 {
+	f, _ := w.int("F")
+	if f&2 != 0 || (f&32 != 0 && f&4 == 0) {
 		return false
 	}
 	r := x.cur.array(w["Rect"])
