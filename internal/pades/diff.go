@@ -32,20 +32,19 @@ type Change struct {
 	// forbidden (ReasonDocMDPViolation or a more precise Reason).
 	Rule string
 
-	key         Name // the last step of Path, when it is a dictionary key
-	index       int  // the last step of Path, when it is an array index; else -1
-	old, cur    any  // the values, resolved (nil when absent)
-	curRaw      any  // the value in the file before resolving
-	oldParent   Dict // the dictionaries holding key (or the array), when any
-	curParent   Dict
-	parentKey   Name  // the key of the array holding index
-	at          *step // where the change is, with its ancestors
-	curRef      Ref   // the indirect object of cur, when it is one
-	oldRef      Ref
-	parentPaths string // Path without its last step
+	key       Name // the last step of Path, when it is a dictionary key
+	index     int  // the last step of Path, when it is an array index; else -1
+	old, cur  any  // the values, resolved (nil when absent)
+	curRaw    any  // the value in the file before resolving
+	oldParent Dict // the dictionaries holding key (or the array), when any
+	curParent Dict
+	parentKey Name  // the key of the array holding index
+	at        *step // where the change is, with its ancestors
+	curRef    Ref   // the indirect object of the file holding the value
 }
 
-// maxDiffVisits bounds the values compared by one diff.
+// maxDiffVisits bounds the values compared by one analysis, all its
+// signed revisions together.
 const maxDiffVisits = 1 << 18
 
 // differ compares the object graphs of a signed revision (old) and of
@@ -85,25 +84,11 @@ func (df *differ) add(kind, path string, st step, ov, nv any) {
 	if obj != (Ref{}) {
 		name = fmt.Sprintf("%d %d R", obj.Num, obj.Gen)
 	}
-	parent := path
-	if i := lastStep(path); i >= 0 {
-		parent = path[:i]
-	}
 	df.changes = append(df.changes, Change{
 		Path: path, Object: name, Kind: kind, key: st.key, index: st.index,
 		old: df.old.resolve(ov), cur: df.cur.resolve(nv), curRaw: nv, oldParent: st.oldParent, curParent: st.curParent, parentKey: st.parentKey,
-		curRef: st.curObj, oldRef: st.oldObj, parentPaths: parent, at: &st,
+		curRef: st.curObj, at: &st,
 	})
-}
-
-// lastStep returns where the last step of path starts.
-func lastStep(path string) int {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' || path[i] == '[' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (df *differ) walk(ov, nv any, path string, st step, depth int) {
