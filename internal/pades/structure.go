@@ -277,6 +277,9 @@ func scanBody(data []byte, full *document, s *section, first bool, secEnd int, b
 			return
 		}
 		r, v, end, err := full.indirect(pos)
+		if err == nil && end > len(l.b) {
+			err = fmt.Errorf("%w: it runs past the end of the revision", errSyntax)
+		}
 		if err != nil {
 			bad(ReasonUnreadableRevision, -1, pos, "no object at offset %d: %v", pos, err)
 			return
@@ -308,6 +311,10 @@ func scanBody(data []byte, full *document, s *section, first bool, secEnd int, b
 			bad(ReasonDuplicateObject, r.Num, pos, "object %d is defined twice in one revision", r.Num)
 		}
 		s.objects[r.Num] = pos
+	}
+	if secEnd > len(l.b) {
+		bad(ReasonUnreadableRevision, -1, s.startxref, "the cross-reference section runs past the end of the revision")
+		return
 	}
 	l.pos = secEnd
 	if s.isStream {
