@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"faldone/internal/pdftest"
 )
 
 func FuzzInspect(f *testing.F) {
@@ -21,6 +23,9 @@ func FuzzInspect(f *testing.F) {
 	}
 	f.Add(signed)
 	f.Add(letter)
+	for _, a := range pdftest.Attacks(f, signed) {
+		f.Add(a.PDF)
+	}
 	f.Add([]byte("garbage"))
 	f.Add([]byte("%PDF-1.7\n" + strings.Repeat("[", 100000)))
 	f.Add([]byte("%PDF-1.4\n1 0 obj << /Length 99999999999 >> stream\nabc\nendstream endobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer << /Root 1 0 R /Size 2 >>\nstartxref\n61\n%%EOF"))
