@@ -133,13 +133,28 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 		fail(f.Reason, "%s", f)
 		r.Problems[len(r.Problems)-1].Params = map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset}
 	}
-	var changes []Change
+	// The changes after the sealed revision, and after every signature
+	// added since, as verification judges them.
+	type judged struct {
+		Change
+		revision int // the signed revision the change follows
+	}
+	var changes []judged
+	sealedSigned := false
+	listed := map[string]bool{}
 	for _, s := range a.Signed {
-		if s.End == r.SealedSize {
-			changes = s.Changes
+		if s.End < r.SealedSize {
+			continue
+		}
+		sealedSigned = sealedSigned || s.End == r.SealedSize
+		for _, c := range s.Changes {
+			if key := c.Path + " " + c.Kind + " " + c.Rule; !c.Allowed && !listed[key] {
+				listed[key] = true
+				changes = append(changes, judged{c, s.Revision})
+			}
 		}
 	}
-	if changes == nil {
+	if !sealedSigned {
 		// The sealed file's own revision holds no signature the analysis
 		// found: judge what was appended to it all the same.
 		cur, err := parseDocument(returned)
@@ -154,7 +169,9 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 			}
 		}
 		budget := maxDiffVisits
-		changes = judgeChanges(sealedDoc, cur, restatedAfter(returned, sealedDoc, r.SealedSize), level, r.SealedSize, &budget)
+		for _, c := range judgeChanges(sealedDoc, cur, restatedAfter(returned, sealedDoc, r.SealedSize), level, r.SealedSize, &budget) {
+			changes = append(changes, judged{c, revisionOf(returned, r.SealedSize)})
+		}
 	}
 	n := 0
 	for _, c := range changes {
@@ -165,8 +182,8 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 			fail(ReasonDocMDPViolation, "more changes not listed")
 			break
 		}
-		fail(c.Rule, "%s", c)
-		r.Problems[len(r.Problems)-1].Params = map[string]any{"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "Revision": revisionOf(returned, r.SealedSize)}
+		fail(c.Rule, "%s", c.Change)
+		r.Problems[len(r.Problems)-1].Params = map[string]any{"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "Revision": c.revision}
 	}
 	return done()
 }
