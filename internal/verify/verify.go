@@ -268,14 +268,19 @@ func (v *Verifier) checkChanges(r *Report, pdf []byte, sigs []pades.Signature) b
 			rep := &r.Signatures[si]
 			idx = &rep.Index
 			if len(sr.Changes) > 0 || rep.Appended.Bytes > 0 {
-				allowed := len(forbidden) == 0
+				// an ambiguous file allows nothing: what it appends
+				// depends on the reader
+				allowed := len(forbidden) == 0 && len(a.Findings) == 0
 				rep.Appended.Allowed = &allowed
+				for _, f := range a.Findings {
+					rep.Appended.Changes = append(rep.Appended.Changes, f.String())
+				}
 			}
 			for _, c := range forbidden {
 				rep.Appended.Changes = append(rep.Appended.Changes, c.String())
 				rep.Appended.Found = append(rep.Appended.Found, ChangeReport{Object: c.Object, Path: c.Path, Change: c.Kind, Reason: c.Rule})
 			}
-			if len(forbidden) == 0 && len(sr.Changes) > 0 && sigs[si].DocMDP > 0 {
+			if len(forbidden) == 0 && len(a.Findings) == 0 && len(sr.Changes) > 0 && sigs[si].DocMDP > 0 {
 				r.add(SeverityInfo, CodeAppendedAllowed, idx, "", map[string]any{"P": sr.DocMDP})
 			}
 		}
