@@ -33,6 +33,9 @@ func TestHostileCorpusOnThePage(t *testing.T) {
 			if !slices.ContainsFunc(a.Reasons, func(code string) bool { return strings.Contains(p.Body, fragment(code)) }) {
 				t.Errorf("the page names none of %v:\n%s", a.Reasons, p.Body)
 			}
+			if strings.Contains(p.Body, "modifiche consentite dal sigillo") {
+				t.Error("the page calls the changes allowed")
+			}
 			for _, w := range english {
 				if strings.Contains(strings.ToLower(p.Body), w) {
 					t.Errorf("the Italian page shows %q", w)
