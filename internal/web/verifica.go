@@ -140,8 +140,10 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 	default:
 		s := r.Signatures[seal]
 		switch {
-		case !s.Intact:
+		case !s.Intact && s.IntegrityReason != verify.CodeSignatureRestated:
 			out.Changes = t("changes.seal_broken")
+		case !s.Intact: // its dictionary written again by an update
+			out.Changes = t("changes.forbidden", "bytes", s.Appended.Bytes)
 		case s.Appended.Bytes == 0:
 			out.Changes = t("changes.none")
 		case s.Appended.Allowed != nil && *s.Appended.Allowed:
