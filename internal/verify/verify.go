@@ -99,12 +99,13 @@ func (v *Verifier) Verify(ctx context.Context, pdf []byte, lang string) (*Report
 	prefixes := prefixHashes(pdf, r.Revisions)
 	r.SHA256 = prefixes[r.Size]
 
+	if len(sigs) == 0 {
+		r.add(SeverityError, CodeNotSigned, nil, "", nil)
+	}
 	for i := range sigs {
 		r.Signatures = append(r.Signatures, v.signature(r, sigs, i))
 	}
-	if !v.checkChanges(r, pdf, sigs) {
-		r.add(SeverityError, CodeNotSigned, nil, "", nil)
-	}
+	v.checkDocMDP(r, pdf, sigs)
 	if err := v.checkArchive(ctx, r, sigs, prefixes); err != nil {
 		return nil, err
 	}
@@ -239,11 +240,12 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) Signature
 // maxChangeReasons bounds the forbidden changes listed as reasons.
 const maxChangeReasons = 12
 
-// checkChanges judges, with the analysis every door of the service shares
+// checkDocMDP judges, with the analysis every door of the service shares
 // (pades.Analyse), the file's structure and what changed after each of
-// its signatures; it flags bytes no signature covers. It reports whether
-// any revision of the file holds a signature.
-func (v *Verifier) checkChanges(r *Report, pdf []byte, sigs []pades.Signature) bool {
+// its signatures, against the DocMDP permissions in force; it flags bytes
+// no signature covers. A file whose signatures an update removed is
+// judged by the changes that removed them, not reported as not signed.
+func (v *Verifier) checkDocMDP(r *Report, pdf []byte, sigs []pades.Signature) {
 	if len(sigs) > 0 {
 		last := sigs[len(sigs)-1]
 		if last.IntegrityErr == nil && last.RevisionEnd > 0 && last.RevisionEnd < r.Size {
@@ -253,7 +255,10 @@ func (v *Verifier) checkChanges(r *Report, pdf []byte, sigs []pades.Signature) b
 	a, err := pades.Analyse(pdf)
 	if err != nil {
 		r.add(SeverityError, pades.ReasonUnreadableRevision, nil, err.Error(), map[string]any{"Revision": 0, "Object": "", "Offset": int64(0)})
-		return len(sigs) > 0
+		return
+	}
+	if len(a.Signed) > 0 {
+		r.Reasons = slices.DeleteFunc(r.Reasons, func(x Reason) bool { return x.Code == CodeNotSigned })
 	}
 	for _, f := range a.Findings {
 		r.add(SeverityError, f.Reason, nil, f.String(), map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset})
@@ -304,7 +309,6 @@ func (v *Verifier) checkChanges(r *Report, pdf []byte, sigs []pades.Signature) b
 	if n > maxChangeReasons {
 		r.add(SeverityError, CodeMoreChanges, nil, "", map[string]any{"Count": n - maxChangeReasons})
 	}
-	return len(a.Signed) > 0 || len(sigs) > 0
 }
 
 // checkArchive looks the file, then its revisions from the newest, up in
