@@ -22,7 +22,8 @@ type Change struct {
 	// Path leads from the trailer to the value: "/Root/Pages/Kids[0]/Contents".
 	Path string
 	// Object is the indirect object holding the value ("12 0 R"), in the
-	// file when it is there, else in the signed revision.
+	// file when it is there, else in the signed revision; for an object
+	// added or removed by reference, that object.
 	Object string
 	// Kind is one of the Change constants.
 	Kind string
@@ -79,6 +80,9 @@ func (df *differ) add(kind, path string, st step, ov, nv any) {
 	}
 	if r, ok := nv.(Ref); ok && kind == ChangeAdded {
 		obj = r // name what was added, not where
+	}
+	if r, ok := ov.(Ref); ok && kind == ChangeRemoved {
+		obj = r // name what was removed
 	}
 	name := "trailer"
 	if obj != (Ref{}) {
