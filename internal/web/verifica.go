@@ -130,7 +130,8 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 		if s.DocMDP > 0 && seal < 0 {
 			seal = i
 		}
-		out.Signatures = append(out.Signatures, p.describeSignature(lang, s, r.Reasons))
+		s.IntegrityError = integrityWords(s, r.Reasons)
+		out.Signatures = append(out.Signatures, p.describeSignature(lang, s))
 	}
 	switch {
 	case len(r.Signatures) == 0:
@@ -174,7 +175,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 		case in.Verified:
 			v.Inclusion = t("archive.proved", "leaf", in.LeafIndex+1, "size", in.TreeSize, "date", longTime(lang, in.Time))
 		default:
-			v.Inclusion = t("archive.not_proved")
+			v.Inclusion = t("archive.not_proved", "error", in.Error)
 		}
 		out.Archived = append(out.Archived, v)
 	}
@@ -184,7 +185,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 	return out
 }
 
-func (p *Pages) describeSignature(lang string, s verify.SignatureReport, reasons []verify.Reason) signatureView {
+func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatureView {
 	t := func(id string, args ...any) string { return p.msgs.T(lang, id, args...) }
 	who := t("signature.unknown")
 	if s.Signer != nil {
@@ -204,19 +205,12 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport, reasons
 	case ts.Valid:
 		v.Lines = append(v.Lines, t("signature.timestamp", "date", longTime(lang, ts.Time), "authority", commonName(ts.Authority)))
 	default:
-		v.Lines = append(v.Lines, t("signature.timestamp_invalid"))
+		v.Lines = append(v.Lines, t("signature.timestamp_invalid", "error", ts.Error))
 	}
 	if s.Intact {
 		v.Lines = append(v.Lines, t("signature.intact"))
 	} else {
-		// the report's localised reason, never the library's English
-		why := ""
-		for _, x := range reasons {
-			if x.Code == s.IntegrityReason && x.Signature != nil && *x.Signature == s.Index {
-				why = x.Message
-			}
-		}
-		v.Lines = append(v.Lines, t("signature.broken", "error", why))
+		v.Lines = append(v.Lines, t("signature.broken", "error", s.IntegrityError))
 	}
 	switch {
 	case s.Trusted && len(s.Chain) > 0:
@@ -230,6 +224,19 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport, reasons
 		v.Lines = append(v.Lines, t("signature.level", "level", s.Level))
 	}
 	return v
+}
+
+// integrityWords returns the report's localised reason why signature s
+// is not intact, never the library's English of IntegrityError (the
+// page's texts for time-stamps and proofs leave their English error out
+// too).
+func integrityWords(s verify.SignatureReport, reasons []verify.Reason) string {
+	for _, x := range reasons {
+		if s.IntegrityReason != "" && x.Code == s.IntegrityReason && x.Signature != nil && *x.Signature == s.Index {
+			return x.Message
+		}
+	}
+	return ""
 }
 
 // commonName returns the CN of an RFC 2253 subject, else the subject.
