@@ -115,10 +115,15 @@ func (df *differ) walk(ov, nv any, path string, st step, depth int) {
 			st.curObj = nr
 			nv, _ = df.cur.get(nr.Num)
 		}
-		if df.seen[pair] {
-			return
+		// Only a pair of indirect objects is compared once: a direct
+		// value has no identity, and two of them may meet the same object
+		// (two pages' inline resources replaced by one shared object).
+		if oIsRef && nIsRef {
+			if df.seen[pair] {
+				return
+			}
+			df.seen[pair] = true
 		}
-		df.seen[pair] = true
 		if oIsRef && nIsRef && or.Num == nr.Num && df.restated[nr.Num] && ov != nil && shallowEqual(ov, nv) {
 			df.add(ChangeRestated, path, st, ov, nv)
 		}
