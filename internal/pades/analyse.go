@@ -122,7 +122,7 @@ func Analyse(pdf []byte) (*Analysis, error) {
 // judgeChanges compares old with cur and judges the changes with the
 // policy of DocMDP level.
 func judgeChanges(old, cur *document, restated map[int]bool, level int, signedSize int64, budget *int) []Change {
-	df := &differ{old: old, cur: cur, restated: restated, seen: map[[2]int]bool{}, visits: maxDiffVisits - *budget}
+	df := &differ{old: old, cur: cur, restated: restated, seen: map[[3]int]bool{}, visits: maxDiffVisits - *budget}
 	for _, k := range []Name{"Root", "Info", "Encrypt"} {
 		df.walk(old.trailer[k], cur.trailer[k], "/"+string(k), step{key: k, index: -1, oldParent: old.trailer, curParent: cur.trailer}, 0)
 	}

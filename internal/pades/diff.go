@@ -53,7 +53,7 @@ const maxDiffVisits = 1 << 18
 type differ struct {
 	old, cur *document
 	restated map[int]bool // numbers of old objects written again by later updates
-	seen     map[[2]int]bool
+	seen     map[[3]int]bool
 	visits   int
 	changes  []Change
 	overflow bool
@@ -104,7 +104,7 @@ func (df *differ) walk(ov, nv any, path string, st step, depth int) {
 	or, oIsRef := ov.(Ref)
 	nr, nIsRef := nv.(Ref)
 	if oIsRef || nIsRef {
-		pair := [2]int{-1, -1}
+		pair := [3]int{-1, -1, zone(path)}
 		if oIsRef {
 			pair[0] = or.Num
 			st.oldObj = or
@@ -115,9 +115,12 @@ func (df *differ) walk(ov, nv any, path string, st step, depth int) {
 			st.curObj = nr
 			nv, _ = df.cur.get(nr.Num)
 		}
-		// Only a pair of indirect objects is compared once: a direct
-		// value has no identity, and two of them may meet the same object
-		// (two pages' inline resources replaced by one shared object).
+		// Only a pair of indirect objects is compared once, within one
+		// zone of the policy: a direct value has no identity, and two of
+		// them may meet the same object (two pages' inline resources
+		// replaced by one shared object); and an object reached first
+		// where changes are allowed (the /DSS) is compared again where
+		// they are not (a page).
 		if oIsRef && nIsRef {
 			if df.seen[pair] {
 				return
@@ -218,12 +221,28 @@ func (df *differ) walkDict(o, n Dict, path string, st step, depth int) {
 	}
 }
 
+// zone returns which part of the policy path falls in: where the rules
+// allow any change (validation data, form resources, extensions), or
+// anywhere else.
+func zone(path string) int {
+	for i, p := range []string{"/Root/DSS", "/Root/AcroForm/DR", "/Root/Extensions"} {
+		if path == p || strings.HasPrefix(path, p+"/") || strings.HasPrefix(path, p+"[") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// keyRankFirst is the key walked first, the page tree ("Pages"); tests
+// change it to show the judgement does not depend on the order.
+var keyRankFirst Name = "Pages"
+
 // keyRank orders the keys of a dictionary for the walk, so that paths
 // name objects the way a reader reaches them: the page tree first, back
 // references (a widget's page, a node's parent) last.
 func keyRank(k Name) int {
 	switch k {
-	case "Pages", "Kids":
+	case keyRankFirst, "Kids":
 		return 0
 	case "P", "Parent":
 		return 2
