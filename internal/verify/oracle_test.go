@@ -186,7 +186,16 @@ func randomUpdate(t *testing.T, rng *rand.Rand, l *pdftest.Letter) ([]byte, stri
 	if page != l.PageBody {
 		u.Set(l.Page, page)
 	}
-	return append(u.Bytes(), trailing...), strings.Join(what, ", ")
+	pdf := append(u.Bytes(), trailing...)
+	if rng.IntN(5) == 0 {
+		// a byte of the update changed: offsets, keywords, lengths, that
+		// a repairing reader may read past
+		i := len(l.PDF) + rng.IntN(len(pdf)-len(l.PDF))
+		c := " 0123456789<>[]/obj"[rng.IntN(19)]
+		pdf[i] = c
+		what = append(what, fmt.Sprintf("byte %d of the update set to %q", i-len(l.PDF), c))
+	}
+	return pdf, strings.Join(what, ", ")
 }
 
 var (
