@@ -1,10 +1,16 @@
 package http_test
 
 import (
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/digitorus/pdfsign/sign"
 
 	fhttp "faldone/internal/http"
 	"faldone/internal/pdftest"
@@ -57,5 +63,41 @@ func TestHostileCorpusAtTheAPI(t *testing.T) {
 	}
 	if resp, b := do(t, e.srv, "POST", d.Links["signed"], "application/pdf", signed); resp.StatusCode != 201 {
 		t.Fatalf("genuine countersignature: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestPdfsignCountersignatureAccepted: digitorus/pdfsign writes the
+// catalog again as a new object with the same content, and declares a
+// /Version; /signed accepts its countersignature, and /v1/verify finds no
+// forbidden change in it.
+func TestPdfsignCountersignatureAccepted(t *testing.T) {
+	e := newVerifyEnv(t, "", nil, func(cfg *fhttp.Config) { cfg.BodyLimit = 0 })
+	d, sealed := e.sealed(t, "loiano", "adesione")
+	pki := pdftest.NewPKI(t, "Comune di Loiano")
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")
+	if err := os.WriteFile(in, sealed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := sign.SignFile(in, out, sign.SignData{
+		Signature: sign.SignDataSignature{CertType: sign.ApprovalSignature, Info: sign.SignDataSignatureInfo{Name: "Comune di Loiano", Reason: "Approvato"}},
+		Signer:    pki.Key, Certificate: pki.Leaf, CertificateChains: [][]*x509.Certificate{{pki.Leaf, pki.CA}},
+		DigestAlgorithm: crypto.SHA256,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.report(t, "application/pdf", signed)
+	for _, x := range r.Reasons {
+		if x.Params["Path"] != nil || x.Code == "signature_invalid" || x.Code == "signature_restated" {
+			t.Errorf("/v1/verify: %s %s", x.Code, x.Detail)
+		}
+	}
+	if resp, b := do(t, e.srv, "POST", d.Links["signed"], "application/pdf", signed); resp.StatusCode != 201 {
+		t.Fatalf("/signed: %d %s", resp.StatusCode, b)
 	}
 }
