@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -244,7 +245,17 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		var fields []faldone.FieldError
 		for _, p := range report.Problems {
 			reasons = append(reasons, p.Reason)
-			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: p.Detail})
+			msg := p.Detail
+			if p.Params != nil {
+				// A change or an ambiguity the shared analysis found: the
+				// verification report's message, in the caller's language.
+				params := maps.Clone(p.Params)
+				if k, ok := params["Kind"].(string); ok {
+					params["Change"] = s.Renderer.Templates.Localize(lang, "verify.change_"+k, nil)
+				}
+				msg = s.Renderer.Templates.Localize(lang, "verify."+p.Reason, params)
+			}
+			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: msg})
 		}
 		msg := s.Renderer.Templates.Localize(lang, "error.signature_refused", map[string]any{"Reasons": strings.Join(reasons, ", ")})
 		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.signature_refused", Params: map[string]any{"Reasons": strings.Join(reasons, ", ")}, Message: msg, Fields: fields}
