@@ -168,7 +168,7 @@ func TestChainRefusals(t *testing.T) {
 	}
 	resp, b = do(t, s, "GET", "/v1/comuni/065027/dossier", "", nil)
 	var dossier fhttp.DossierResponse
-	if err := json.Unmarshal(b, &dossier); err != nil || dossier.ClosedBy != ids["chiusura"] || len(dossier.Documents) != 5 || dossier.Documents[4].Kind != "chiusura" {
+	if err := json.Unmarshal(b, &dossier); err != nil || dossier.ClosedBy != ids["chiusura"] || dossier.Package != "/v1/comuni/065027/dossier/package" || len(dossier.Documents) != 5 || dossier.Documents[4].Kind != "chiusura" {
 		t.Fatalf("dossier: %d %s", resp.StatusCode, b)
 	}
 	// A microproject the assessment did not propose, with its reason, passes.
