@@ -51,6 +51,7 @@ Usage:
   faldone keys     create | list | revoke      manage API keys
   faldone health   [--addr A]   ask a running serve for /healthz (the image's HEALTHCHECK)
   faldone openapi  [--templates DIR]   print the OpenAPI 3.1 document of the API
+  faldone dossier  export --comune ISTAT | verify FILE.zip   a comune's conservation package
   faldone version
   faldone help     [COMMAND]
 
@@ -92,6 +93,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = healthCmd(rest, stdout)
 	case "openapi":
 		err = openapiCmd(rest, stdout)
+	case "dossier":
+		err = dossierCmd(rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "faldone", faldone.Version)
 	case "help", "-h", "--help":

@@ -78,6 +78,9 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/templates/{kind}", id: "getTemplate", tag: "templates", summary: "One document kind with the JSON Schema of its input", params: []param{pKind, qLang}, ok: 200, okType: TemplateInfo{}, problems: []int{404}},
 		{method: "GET", path: "/v1/comuni", id: "searchComuni", tag: "comuni", summary: "Search the registry of comuni by name, ISTAT code or codice catastale", params: []param{qQuery, qLimit}, ok: 200, okType: ComuneList{}, problems: []int{422}},
 		{method: "GET", path: "/v1/comuni/{istat}", id: "getComune", tag: "comuni", summary: "One comune by ISTAT code", params: []param{pISTAT}, ok: 200, okType: ComuneResponse{}, problems: []int{404}},
+		{method: "GET", path: "/v1/comuni/{istat}/dossier/package", id: "getDossierPackage", tag: "comuni", summary: "The conservation package of a comune's dossier (ZIP)",
+			description: "A ZIP with every version's PDF, Allegato 5 metadata, archive record and inclusion proof, the signed checkpoint, and a UNI 11386 (SInCRO 2.0) index; faldone dossier verify checks it offline.",
+			params:      []param{pISTAT}, ok: 200, media: "application/zip", problems: []int{404, 503}},
 		{method: "GET", path: "/v1/comuni/{istat}/dossier", id: "getDossier", tag: "comuni", summary: "The documents of a comune in workflow order, each version with its state", params: []param{pISTAT}, ok: 200, okType: DossierResponse{}, problems: []int{404}},
 
 		{method: "GET", path: "/v1/documents/{id}", id: "getDocument", tag: "documents", summary: "The newest version of a document", params: []param{pID}, ok: 200, okType: DocumentResponse{}, problems: []int{404}},
@@ -245,8 +248,8 @@ func (s *Server) operation(g *schemaGen, o op) map[string]any {
 		if o.okType != nil {
 			content["application/json"] = map[string]any{"schema": g.ref(o.okType)}
 		}
-	case "application/pdf":
-		content[o.media] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": "application/pdf"}}
+	case "application/pdf", "application/zip":
+		content[o.media] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": o.media}}
 	default:
 		content[o.media] = map[string]any{"schema": map[string]any{"type": "string"}}
 	}

@@ -245,6 +245,8 @@ func TestOpenAPIValidatesResponses(t *testing.T) {
 	call("GET", "/v1/documents/"+id+"/proof", "", nil)
 	call("GET", "/v1/documents/"+noSuchID+"/proof", "", nil)
 	call("GET", "/v1/comuni/090007/dossier", "", nil)
+	call("GET", "/v1/comuni/090007/dossier/package", "", nil)
+	call("GET", "/v1/comuni/999999/dossier/package", "", nil)
 
 	// Verification, and the signed copy of the comune.
 	call("POST", "/v1/verify?lang=en", "application/pdf", pdf, "Authorization", "")
