@@ -51,8 +51,9 @@ func isDelim(c byte) bool {
 
 // lexer reads PDF tokens from a byte slice.
 type lexer struct {
-	b   []byte
-	pos int
+	b    []byte
+	pos  int
+	skim bool // hex strings are skipped, not decoded (they read as empty)
 }
 
 func (l *lexer) skipSpace() {
@@ -142,6 +143,9 @@ func (l *lexer) object(depth int) (any, error) {
 		return false, nil
 	case "null":
 		return nil, nil
+	}
+	if c := tok[0]; c != '+' && c != '-' && c != '.' && (c < '0' || c > '9') {
+		return nil, fmt.Errorf("%w: unexpected token %q", errSyntax, truncate(tok))
 	}
 	if n, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
 		// Look ahead for "G R".
@@ -269,6 +273,9 @@ func (l *lexer) hex() (String, error) {
 	}
 	raw := l.b[l.pos : l.pos+end]
 	l.pos += end + 1
+	if l.skim {
+		return String{}, nil
+	}
 	out := make([]byte, 0, len(raw)/2+1)
 	var hi byte
 	half := false
