@@ -158,7 +158,7 @@ func manyRevisions(sealed []byte, n int) []byte {
 		return sealed
 	}
 	num := string(root[len(root)-1][1])
-	cat := regexp.MustCompile(`(?s)\n` + num + ` 0 obj\n(.*?)\nendobj`).FindAllSubmatch(sealed, -1)
+	cat := regexp.MustCompile(`(?s)\n`+num+` 0 obj\n(.*?)\nendobj`).FindAllSubmatch(sealed, -1)
 	if cat == nil {
 		return sealed
 	}
