@@ -42,6 +42,9 @@ type Config struct {
 	RateAuthFailures   int           // failed authentications per client IP and window; negative: no limit
 	ProxyHeader        string        // header naming the client IP, set by the reverse proxy
 	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
+	MaxConnsPerIP      int           // open connections per client address; -1: no cap
+	SecureCookies      bool          // session cookies only over HTTPS; on by default in production
+	MinFreeSpace       int64         // bytes the data directory keeps free; under it writes get 507
 }
 
 // bind registers the flags of c on fs, with defaults taken from the

@@ -21,6 +21,7 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.IntVar(&c.RateVerify, "rate-verify", envInt("rate-verify", fhttp.DefaultVerifyRate), "POST /v1/verify per client IP and window; -1: no limit (FALDONE_RATE_VERIFY)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("proxy-header", ""), "header in which the reverse proxy names the client IP, e.g. X-Real-IP; believed only from --trusted-proxies (FALDONE_PROXY_HEADER)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt("max-conns-per-ip", fhttp.DefaultMaxConnsPerIP), "open connections per client address, the trusted proxies excepted; -1: no cap (FALDONE_MAX_CONNS_PER_IP)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
@@ -39,6 +40,9 @@ func (c *Config) validateHardening() []string {
 	}
 	if c.RateWindow < time.Second {
 		errs = append(errs, "rate-window must be at least 1s")
+	}
+	if c.MaxConnsPerIP == 0 {
+		errs = append(errs, "max-conns-per-ip must be positive, or -1 for no cap")
 	}
 	if c.RateVerify == 0 || c.RateAuthFailures == 0 {
 		errs = append(errs, "rate-verify and rate-auth-failures must be positive, or -1 for no limit")

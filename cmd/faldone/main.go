@@ -223,6 +223,7 @@ func serve(args []string) error {
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
+		MaxConnsPerIP: cfg.MaxConnsPerIP,
 		Ready: func(ctx context.Context) error {
 			_, err := archive.Latest(ctx, "readinessprobe00")
 			if faldone.ErrorCode(err) == faldone.ENOTFOUND {

@@ -20,7 +20,8 @@ const (
 	EUNAVAILABLE  = "unavailable" // a dependency (TSA, database) is down (503)
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
-	ETOOMANY      = "too_many_requests" // rate limited (429)
+	ETOOMANY      = "too_many_requests"    // rate limited (429)
+	ESTORAGE      = "insufficient_storage" // the disk of the archive is full (507)
 	EINTERNAL     = "internal"
 )
 

@@ -223,12 +223,20 @@ func credentials(c *fiber.Ctx) (secret string, present bool) {
 	return secret, true
 }
 
+// probe reports whether path is a health probe: answered to anyone,
+// without looking at a key, so that no dependency of authentication (the
+// database of the keys) can fail it.
+func probe(path string) bool {
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	return p == "/healthz" || p == "/readyz"
+}
+
 // authenticate checks the key a request presents, if any, and records the
 // key, or the failure, for authorize. A failure is left for authorize to
 // answer, so that the limiter of failed attempts between the two sees it.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	secret, present := credentials(c)
-	if !present {
+	if !present || probe(c.Path()) {
 		return c.Next()
 	}
 	log := faldone.Logger(c.UserContext(), s.cfg.Logger)
@@ -275,15 +283,8 @@ func (s *Server) authorize(c *fiber.Ctx) error {
 	case !a.allows(k.Role):
 		return errForbidden
 	}
-	limit := a.body
-	switch {
-	case limit == 0:
-		limit = s.cfg.BodyLimit
-	case limit < 0:
-		limit = 0
-	}
-	if len(c.Request().Body()) > limit {
-		return errBodyRefuse
+	if err := s.readBody(c, s.bodyLimitOf(c.Method(), c.Path())); err != nil {
+		return err
 	}
 	return c.Next()
 }
