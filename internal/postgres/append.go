@@ -63,6 +63,15 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 	if err := archive.Next(r, latest); err != nil {
 		return 0, err
 	}
+	if size > 0 {
+		var last []byte
+		if err := tx.QueryRow(ctx, `SELECT body FROM records WHERE leaf_index = $1`, size-1).Scan(&last); err != nil {
+			return 0, fmt.Errorf("read the newest record: %w", err)
+		}
+		if err := archive.NotBefore(r, last); err != nil {
+			return 0, err
+		}
+	}
 	body, leafHash := archive.Encode(r)
 	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
 	if err != nil {

@@ -70,6 +70,15 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 	if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
 		return fail(fmt.Errorf("read log size: %w", err))
 	}
+	if size > 0 {
+		var last []byte
+		if err := tx.QueryRowContext(ctx, `SELECT body FROM records WHERE leaf_index = ?`, size-1).Scan(&last); err != nil {
+			return fail(fmt.Errorf("read the newest record: %w", err))
+		}
+		if err := archive.NotBefore(r, last); err != nil {
+			return fail(err)
+		}
+	}
 	body, leafHash := archive.Encode(r)
 	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
 	if err != nil {
