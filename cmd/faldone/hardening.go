@@ -22,6 +22,7 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("proxy-header", ""), "header in which the reverse proxy names the client IP, e.g. X-Real-IP; believed only from --trusted-proxies (FALDONE_PROXY_HEADER)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt("max-conns-per-ip", fhttp.DefaultMaxConnsPerIP), "open connections per client address, the trusted proxies excepted; -1: no cap (FALDONE_MAX_CONNS_PER_IP)")
+	fs.Int64Var(&c.MinFreeSpace, "min-free-space", envInt64("min-free-space", 64<<20), "bytes the data directory keeps free (SQLite archive): a write that would go under it gets 507, and /readyz says not ready (FALDONE_MIN_FREE_SPACE)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
@@ -40,6 +41,9 @@ func (c *Config) validateHardening() []string {
 	}
 	if c.RateWindow < time.Second {
 		errs = append(errs, "rate-window must be at least 1s")
+	}
+	if c.MinFreeSpace < 0 {
+		errs = append(errs, "min-free-space must not be negative")
 	}
 	if c.MaxConnsPerIP == 0 {
 		errs = append(errs, "max-conns-per-ip must be positive, or -1 for no cap")
@@ -78,3 +82,5 @@ func keyService(ctx context.Context, archive faldone.Archive, set *tmpl.Set, log
 	}
 	return ks
 }
+
+func envInt64(name string, def int64) int64 { return int64(envInt(name, int(def))) }

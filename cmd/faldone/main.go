@@ -101,7 +101,12 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		return sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		a, err := sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		a.MinFree = cfg.MinFreeSpace
+		return a, nil
 	}
 	return postgres.Open(ctx, cfg.Store)
 }
@@ -224,13 +229,7 @@ func serve(args []string) error {
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
 		MaxConnsPerIP: cfg.MaxConnsPerIP,
-		Ready: func(ctx context.Context) error {
-			_, err := archive.Latest(ctx, "readinessprobe00")
-			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-				return nil
-			}
-			return err
-		},
+		Ready: readiness(&cfg, archive),
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -192,7 +192,8 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "not ready: " + err.Error()}
+			faldone.Logger(c.UserContext(), s.cfg.Logger).WarnContext(c.UserContext(), "not ready", "error", err.Error())
+			return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "not ready: " + faldone.ErrorMessage(err), Err: err}
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ready"})

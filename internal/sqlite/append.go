@@ -26,8 +26,11 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := archive.Prepare(&r, pdf, a.now); err != nil {
 		return err
 	}
+	if err := a.checkSpace(int64(len(pdf))); err != nil {
+		return err
+	}
 	if err := a.blobs.put(r.SHA256, pdf); err != nil {
-		return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	leaf, err := a.insert(ctx, &r)
 	if err != nil {
@@ -44,7 +47,7 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err
 		}
-		return 0, fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+		return 0, classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	tx, err := a.w.BeginTx(ctx, nil)
 	if err != nil {

@@ -41,6 +41,11 @@ type Archive struct {
 	// Now returns the time given to records appended without one.
 	// Optional: if nil, time.Now is used.
 	Now func() time.Time
+	// MinFree is the free space, in bytes, that appends leave on the blob
+	// directory's file system: an append that would go under it is
+	// refused with ESTORAGE before anything is written. Optional: 0 lets
+	// appends fill the disk (and get ESTORAGE when it is full).
+	MinFree int64
 
 	path  string
 	w     *sql.DB // one connection, BEGIN IMMEDIATE
