@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt("max-conns-per-ip", fhttp.DefaultMaxConnsPerIP), "open connections per client address, the trusted proxies excepted; -1: no cap (FALDONE_MAX_CONNS_PER_IP)")
 	fs.Int64Var(&c.MinFreeSpace, "min-free-space", envInt64("min-free-space", 64<<20), "bytes the data directory keeps free (SQLite archive): a write that would go under it gets 507, and /readyz says not ready (FALDONE_MIN_FREE_SPACE)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("secure-cookies", envBool("production", false)), "mark the web pages' cookies Secure even when the request does not say it came over HTTPS (behind a TLS proxy); on by default with --production (FALDONE_SECURE_COOKIES)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
@@ -84,3 +86,13 @@ func keyService(ctx context.Context, archive faldone.Archive, set *tmpl.Set, log
 }
 
 func envInt64(name string, def int64) int64 { return int64(envInt(name, int(def))) }
+
+// secureCookiesDefault turns --secure-cookies on under --production when
+// neither the flag nor its environment variable says otherwise.
+func (c *Config) secureCookiesDefault(fs *flag.FlagSet) {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "secure-cookies" })
+	if _, env := os.LookupEnv(envName("secure-cookies")); c.Production && !set && !env {
+		c.SecureCookies = true
+	}
+}

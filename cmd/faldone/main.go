@@ -182,6 +182,7 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.secureCookiesDefault(fs)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	fhttp "faldone/internal/http"
+	"faldone/internal/postgres"
+	"faldone/internal/testenv"
+	"faldone/internal/web"
+)
+
+// second returns another instance of e's service, as after a restart or
+// beside it behind a load balancer: new pages, same database, a store of
+// web state given by store.
+func (e *env) second(t *testing.T, store web.Store) *env {
+	t.Helper()
+	pages, err := web.New(web.Config{
+		Documents: e.svc, Archive: e.archive, Comuni: e.set.Registry(), Now: e.clock.Now,
+		Authenticate: e.authenticate, AuthenticateHash: e.authenticateHash, Store: store,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := *e
+	f.server = fhttp.New(fhttp.Config{Templates: e.set, Documents: e.svc, Version: "test", BodyLimit: 8 << 20,
+		Mount: []func(fiber.Router){pages.Mount}})
+	return &f
+}
+
+// TestSessionsInTheDatabase signs a comune in on one instance and goes on
+// on another that shares the database (a restart, or a second instance
+// without sticky sessions): the session and its CSRF token hold; the
+// store keeps the hash of the session id and of the key, not them.
+func TestSessionsInTheDatabase(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t)
+			var store web.Store = e.archive
+			if engine == "postgres" {
+				pg, err := postgres.Open(context.Background(), testenv.Postgres(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { pg.Close() })
+				store = pg
+			}
+			a, b := e.second(t, store), e.second(t, store)
+			rec, _ := e.create(t, "loiano", "adesione")
+			ca := a.client(t)
+			p := ca.signIn(e.keyOf(loiano))
+			if !strings.Contains(p.Body, rec.ID) {
+				t.Fatalf("dossier on instance a: %s", p.Body)
+			}
+			cb := b.client(t)
+			cb.jar = ca.jar // the same browser, sent to instance b
+			p = cb.get("/comune")
+			if !strings.Contains(p.Body, rec.ID) {
+				t.Fatalf("instance b does not know the session: %s", p.Body)
+			}
+			// A form of instance a posted to instance b: the CSRF secret is shared.
+			token := csrf(t, ca.get("/comune"))
+			if p := cb.postForm("/comune/uscita", map[string][]string{"csrf": {token}}); p.StatusCode != 303 {
+				t.Fatalf("sign-out on b with a's token: %d %s", p.StatusCode, p.Body)
+			}
+			if p := ca.get("/comune"); strings.Contains(p.Body, rec.ID) {
+				t.Fatal("signed out on b, still signed in on a")
+			}
+			// Neither the session id nor the key is stored.
+			var sid string
+			for _, ck := range ca.jar.Cookies(base) {
+				if ck.Name == "faldone_session" {
+					sid = ck.Value
+				}
+			}
+			ca.signIn(e.keyOf(loiano))
+			for _, ck := range ca.jar.Cookies(base) {
+				if ck.Name == "faldone_session" {
+					sid = ck.Value
+				}
+			}
+			if sid == "" {
+				t.Fatal("no session cookie")
+			}
+			for _, k := range []string{"session:" + sid, sid} {
+				if v, _ := store.WebGet(context.Background(), k); v != nil {
+					t.Fatalf("the store holds the session id %q in the clear", k)
+				}
+			}
+			h := sha256.Sum256([]byte(sid))
+			v, err := store.WebGet(context.Background(), "session:"+hex.EncodeToString(h[:]))
+			if err != nil || v == nil {
+				t.Fatalf("no session under the hash of its id: %v", err)
+			}
+			if bytes.Contains(v, []byte(e.keyOf(loiano))) || bytes.Contains(v, []byte(sid)) {
+				t.Fatalf("the stored session holds the key or its id: %s", v)
+			}
+		})
+	}
+}
