@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -102,5 +103,39 @@ func TestSessionsInTheDatabase(t *testing.T) {
 				t.Fatalf("the stored session holds the key or its id: %s", v)
 			}
 		})
+	}
+}
+
+// TestOneVerificationLimit checks that the page and the API share one
+// verification limit per client: after the API's share is used, the page
+// is refused too.
+func TestOneVerificationLimit(t *testing.T) {
+	e := newEnv(t)
+	pages, err := web.New(web.Config{Documents: e.svc, Archive: e.archive, Now: e.clock.Now, Verifier: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fhttp.New(fhttp.Config{Templates: e.set, Documents: e.svc, Version: "test", BodyLimit: 8 << 20,
+		VerifyRate: 3, Mount: []func(fiber.Router){pages.Mount}})
+	f := *e
+	f.server = srv
+	c := f.client(t)
+	for i := range 2 {
+		req := httptest.NewRequest("POST", "/v1/verify", strings.NewReader("%PDF-not really"))
+		req.Header.Set("Content-Type", "application/pdf")
+		if p := c.do(req); p.StatusCode == 429 {
+			t.Fatalf("API call %d refused", i+1)
+		}
+	}
+	if p := c.postFile("/verifica", csrf(t, c.get("/verifica")), []byte("%PDF-not really")); p.StatusCode == 429 {
+		t.Fatalf("third verification refused: %d", p.StatusCode)
+	}
+	if p := c.postFile("/verifica", csrf(t, c.get("/verifica")), []byte("%PDF-not really")); p.StatusCode != 429 {
+		t.Fatalf("fourth verification, on the page: %d, want 429", p.StatusCode)
+	}
+	req := httptest.NewRequest("POST", "/v1/verify", strings.NewReader("%PDF-not really"))
+	req.Header.Set("Content-Type", "application/pdf")
+	if p := c.do(req); p.StatusCode != 429 {
+		t.Fatalf("fifth, on the API: %d, want 429", p.StatusCode)
 	}
 }
