@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -317,6 +318,24 @@ func documentNotFound(id string) error {
 // exist. Every handler that serves a document, its PDF, its proofs or
 // anything derived from it MUST get the document through here first.
 func (s *Server) documentFor(c *fiber.Ctx, id string) (*faldone.Record, error) {
+	k := keyOf(c)
+	if k == nil {
+		return nil, documentNotFound(id)
+	}
+	if k.Role == auth.RoleComune {
+		// The comune check comes first, on the one column it needs, so
+		// that another comune's document is refused as fast as a
+		// missing one, before its record or PDF is read.
+		if co, ok := s.cfg.Documents.Archive.(ComuneOfer); ok {
+			comune, err := co.ComuneOf(c.UserContext(), id)
+			if faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && comune != k.Comune {
+				return nil, documentNotFound(id)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
 	rec, err := s.cfg.Documents.Latest(c.UserContext(), id)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
 		return nil, documentNotFound(id)
@@ -324,10 +343,17 @@ func (s *Server) documentFor(c *fiber.Ctx, id string) (*faldone.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k := keyOf(c); k == nil || (k.Role == auth.RoleComune && k.Comune != rec.Comune) {
+	if k.Role == auth.RoleComune && k.Comune != rec.Comune {
 		return nil, documentNotFound(id)
 	}
 	return rec, nil
+}
+
+// ComuneOfer is implemented by archives that can name a document's comune
+// without reading its record (sqlite.Archive, postgres.Archive).
+type ComuneOfer interface {
+	// ComuneOf returns the ISTAT code of document id's comune, or ENOTFOUND.
+	ComuneOf(ctx context.Context, id string) (string, error)
 }
 
 // checkComune answers ENOTFOUND, as for a comune that does not exist, when

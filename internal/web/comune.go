@@ -196,6 +196,9 @@ func (p *Pages) logout(c *fiber.Ctx) error {
 // document returns a version (0: the newest) of the comune's document id
 // and its PDF; ENOTFOUND when it does not exist or is another comune's.
 func (p *Pages) document(ctx context.Context, s *session, id string, version int) (*faldone.Record, []byte, error) {
+	if err := p.ownDocument(ctx, s, id); err != nil {
+		return nil, nil, err
+	}
 	rec, pdf, err := p.cfg.Documents.PDF(ctx, id, version)
 	if err != nil {
 		return nil, nil, err
@@ -243,6 +246,12 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	}
 	lang := p.pageLang(c)
 	id := strings.Clone(c.Params("id"))
+	if err := p.ownDocument(c.UserContext(), s, id); faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
+	} else if err != nil {
+		p.cfg.Logger.Error("web upload", "err", err)
+		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
+	}
 	if rec, err := p.cfg.Documents.Latest(c.UserContext(), id); faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && rec.Comune != s.Comune {
 		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
 	} else if err != nil {
@@ -283,4 +292,22 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	p.sessions.setFlash(c.UserContext(), c.Cookies(sessionCookie), &flash{ID: rec.ID, Version: rec.Version})
 	p.cfg.Logger.Info("web signed copy", "comune", s.Comune, "id", rec.ID, "version", rec.Version)
 	return c.Redirect("/comune", fiber.StatusSeeOther)
+}
+
+// ownDocument returns ENOTFOUND when document id is not the session's
+// comune's, from the one column it needs when the archive can tell
+// (before any record or PDF is read), so that another comune's document
+// is refused as fast as a missing one.
+func (p *Pages) ownDocument(ctx context.Context, s *session, id string) error {
+	co, ok := p.cfg.Archive.(interface {
+		ComuneOf(ctx context.Context, id string) (string, error)
+	})
+	if !ok {
+		return nil
+	}
+	comune, err := co.ComuneOf(ctx, id)
+	if err == nil && comune != s.Comune {
+		return faldone.Errorf(faldone.ENOTFOUND, "no document %s", id)
+	}
+	return err
 }
