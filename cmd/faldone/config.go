@@ -45,6 +45,8 @@ type Config struct {
 	MaxConnsPerIP      int           // open connections per client address; -1: no cap
 	SecureCookies      bool          // session cookies only over HTTPS; on by default in production
 	MinFreeSpace       int64         // bytes the data directory keeps free; under it writes get 507
+	GCInterval         time.Duration // how often orphan PDF files are collected (SQLite); 0: never
+	GCGrace            time.Duration // age under which an orphan is left alone
 }
 
 // bind registers the flags of c on fs, with defaults taken from the

@@ -45,7 +45,7 @@ Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
-  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
+  faldone audit   verify | rerender --id X | gc   check the archive, collect orphan PDFs (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone version
 `
@@ -230,11 +230,14 @@ func serve(args []string) error {
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
 		MaxConnsPerIP: cfg.MaxConnsPerIP,
-		Ready: readiness(&cfg, archive),
+		Ready:         readiness(&cfg, archive),
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go auditLog.Run(ctx, cfg.CheckpointInterval)
+	if a, ok := archive.(*sqlite.Archive); ok && cfg.GCInterval > 0 {
+		go a.RunGC(ctx, cfg.GCInterval, cfg.GCGrace, func(msg string, args ...any) { log.Warn(msg, args...) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"faldone/internal/archive"
 	"faldone/internal/audit"
@@ -32,7 +34,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := a.blobs.put(r.SHA256, pdf); err != nil {
 		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
-	leaf, err := a.insert(ctx, &r)
+	leaf, err := a.insert(ctx, &r, pdf)
 	if err != nil {
 		return err
 	}
@@ -42,7 +44,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 }
 
 // insert runs the append transaction and returns the leaf index.
-func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) {
+func (a *Archive) insert(ctx context.Context, r *faldone.Record, pdf []byte) (int64, error) {
 	fail := func(err error) (int64, error) {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err
@@ -103,6 +105,16 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET size = ? WHERE id = 1`, size+1); err != nil {
 		return fail(fmt.Errorf("grow log: %w", err))
+	}
+	// The garbage collector removes blobs only under the write lock this
+	// transaction holds: if it removed this one before the lock was
+	// taken, write it again before the record that names it commits.
+	if _, err := os.Stat(a.blobs.path(r.SHA256)); errors.Is(err, fs.ErrNotExist) {
+		if err := a.blobs.put(r.SHA256, pdf); err != nil {
+			return fail(err)
+		}
+	} else if err != nil {
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(busyHint(err))
