@@ -136,7 +136,7 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 		}
 		key = k
 	}
-	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Logger: log}
+	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
 	}

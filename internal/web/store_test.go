@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -137,5 +140,48 @@ func TestOneVerificationLimit(t *testing.T) {
 	req.Header.Set("Content-Type", "application/pdf")
 	if p := c.do(req); p.StatusCode != 429 {
 		t.Fatalf("fifth, on the API: %d, want 429", p.StatusCode)
+	}
+}
+
+// TestSecureCookies: with SecureCookies every cookie is Secure although
+// the request came over plain HTTP (a TLS proxy that is not trusted);
+// without it, not.
+func TestSecureCookies(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		e := newEnv(t, func(c *web.Config) { c.SecureCookies = secure })
+		app := e.server.App()
+		resp, err := app.Test(httptest.NewRequest("GET", "/comune", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+		var cookies []string
+		for _, ck := range resp.Cookies() {
+			cookies = append(cookies, ck.Name+"="+ck.Value)
+			if ck.Secure != secure {
+				t.Errorf("SecureCookies %v: cookie %s Secure=%v", secure, ck.Name, ck.Secure)
+			}
+		}
+		if m == nil || len(cookies) == 0 {
+			t.Fatalf("no token or cookie: %s", body)
+		}
+		req := httptest.NewRequest("POST", "/comune/accesso", strings.NewReader(url.Values{"csrf": {string(m[1])}, "key": {e.keyOf(loiano)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", strings.Join(cookies, "; "))
+		resp, err = app.Test(req)
+		if err != nil || resp.StatusCode != 303 {
+			t.Fatalf("sign in: %v %v", resp.StatusCode, err)
+		}
+		n := 0
+		for _, ck := range resp.Cookies() {
+			n++
+			if ck.Secure != secure {
+				t.Errorf("SecureCookies %v: cookie %s Secure=%v", secure, ck.Name, ck.Secure)
+			}
+		}
+		if n == 0 {
+			t.Fatal("no session cookie set")
+		}
 	}
 }
