@@ -10,12 +10,15 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 
+	"faldone/internal/faldone"
 	fhttp "faldone/internal/http"
 	"faldone/internal/postgres"
+	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
 	"faldone/internal/web"
 )
@@ -183,5 +186,50 @@ func TestSecureCookies(t *testing.T) {
 		if n == 0 {
 			t.Fatal("no session cookie set")
 		}
+	}
+}
+
+// countingArchive counts the reads of records and PDFs.
+type countingArchive struct {
+	*sqlite.Archive
+	reads atomic.Int64
+}
+
+func (a *countingArchive) Latest(ctx context.Context, id string) (*faldone.Record, error) {
+	a.reads.Add(1)
+	return a.Archive.Latest(ctx, id)
+}
+
+func (a *countingArchive) Version(ctx context.Context, id string, v int) (*faldone.Record, error) {
+	a.reads.Add(1)
+	return a.Archive.Version(ctx, id, v)
+}
+
+func (a *countingArchive) PDF(ctx context.Context, sum string) ([]byte, error) {
+	a.reads.Add(1)
+	return a.Archive.PDF(ctx, sum)
+}
+
+// TestDownloadComuneCheckFirst: a comune asking the pages for another
+// comune's PDF gets the answer of a missing document, and neither the
+// record nor the PDF was read to give it.
+func TestDownloadComuneCheckFirst(t *testing.T) {
+	e := newEnv(t)
+	rec, _ := e.create(t, "loiano", "adesione")
+	counted := &countingArchive{Archive: e.archive}
+	e.svc.Archive = counted
+	c := e.client(t)
+	c.signIn(e.keyOf(banari))
+	counted.reads.Store(0)
+	p := c.get("/comune/documenti/" + rec.ID + "/pdf")
+	if p.StatusCode != 404 || strings.HasPrefix(p.Body, "%PDF") {
+		t.Fatalf("another comune's PDF: %d", p.StatusCode)
+	}
+	if n := counted.reads.Load(); n != 0 {
+		t.Fatalf("%d records or PDFs read before refusing another comune's document", n)
+	}
+	missing := c.get("/comune/documenti/zzzzzzzzzzzzzzzzzzzzzzzzzz/pdf")
+	if missing.StatusCode != p.StatusCode {
+		t.Fatalf("a missing document answers %d, another comune's %d", missing.StatusCode, p.StatusCode)
 	}
 }
