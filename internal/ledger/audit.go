@@ -176,9 +176,9 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 			continue // the log's verification reports it
 		}
 		if cp.Time.Before(last) {
-			findings = append(findings, audit.Finding{Kind: KindTimeBackwards, Index: cp.Size,
-				Detail: fmt.Sprintf("checkpoint #%d (size %d) is dated %s, before the checkpoint stored ahead of it (%s): the clock went backwards",
-					i+1, cp.Size, cp.Time.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))})
+			findings = append(findings, audit.Finding{Kind: KindTimeBackwards, Index: uint64(i + 1), Note: n,
+				Detail: fmt.Sprintf("size %d: dated %s, before the checkpoint stored ahead of it (%s): the clock went backwards",
+					cp.Size, cp.Time.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))})
 		}
 		if cp.Time.After(last) {
 			last = cp.Time
