@@ -47,7 +47,7 @@ Usage:
   faldone demo     [flags]   fill a fresh development instance with the samples
   faldone render   --kind K --in input.json --out out.pdf [flags]
   faldone verify   FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
-  faldone audit    verify | rerender --id X   check the archive and the audit log
+  faldone audit    verify | rerender --id X | gc   check the archive and the audit log, collect orphan PDFs
   faldone keys     create | list | revoke      manage API keys
   faldone health   [--addr A]   ask a running serve for /healthz (the image's HEALTHCHECK)
   faldone openapi  [--templates DIR]   print the OpenAPI 3.1 document of the API
@@ -123,7 +123,12 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		return sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		a, err := sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		a.MinFree = cfg.MinFreeSpace
+		return a, nil
 	}
 	return postgres.Open(ctx, cfg.Store)
 }
@@ -153,7 +158,7 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 		}
 		key = k
 	}
-	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Logger: log}
+	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
 	}
@@ -210,6 +215,7 @@ func serve(args []string, stdout io.Writer) error {
 	} else if len(pos) > 0 {
 		return usagef("no_args", "serve", pos)
 	}
+	cfg.secureCookiesDefault(fs)
 	if err := cfg.Validate(); err != nil {
 		return usageWrap("settings", err)
 	}
@@ -265,17 +271,15 @@ func serve(args []string, stdout io.Writer) error {
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
-		Ready: func(ctx context.Context) error {
-			_, err := archive.Latest(ctx, "readinessprobe00")
-			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-				return nil
-			}
-			return err
-		},
+		MaxConnsPerIP: cfg.MaxConnsPerIP,
+		Ready:         readiness(&cfg, archive),
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go auditLog.Run(ctx, cfg.CheckpointInterval)
+	if a, ok := archive.(*sqlite.Archive); ok && cfg.GCInterval > 0 {
+		go a.RunGC(ctx, cfg.GCInterval, cfg.GCGrace, func(msg string, args ...any) { log.Warn(msg, args...) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

@@ -86,8 +86,8 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}", id: "getDocument", tag: "documents", summary: "The newest version of a document", params: []param{pID}, ok: 200, okType: DocumentResponse{}, problems: []int{404}},
 		{method: "GET", path: "/v1/documents/{id}/pdf", id: "getDocumentPDF", tag: "documents", summary: "The PDF of a version (the newest, or ?version=N)", params: []param{pID, qVer}, ok: 200, media: "application/pdf", headers: []string{"ETag", "X-Document-Version"}, problems: []int{404, 422}},
 		{method: "POST", path: "/v1/documents/{id}/signed", id: "returnSignedDocument", tag: "documents", summary: "Return the copy the comune signed; it becomes the next version",
-			description: "Accepted only when it begins with exactly the archived file's bytes, adds at least one valid signature, and changes nothing the seal's DocMDP permissions forbid; otherwise a 422 names which check failed (not_prefix, no_new_signature, invalid_signature, docmdp_violation). The signer is judged as verification judges it and recorded; in production a signer that is not trusted is refused (422 untrusted_signer).",
-			params:      []param{pID, qLang}, body: "pdf", ok: 201, okType: DocumentResponse{}, headers: []string{"Location"}, problems: []int{404, 422}},
+			description: "Accepted only while the document awaits the comune's signature (else 409), and only when it begins with exactly the archived file's bytes, adds at least one valid signature, and changes nothing the seal's DocMDP permissions forbid; otherwise a 422 names which check failed (not_prefix, no_new_signature, invalid_signature, docmdp_violation). The signer is judged as verification judges it and recorded; in production a signer that is not trusted is refused (422 untrusted_signer).",
+			params:      []param{pID, qLang}, body: "pdf", ok: 201, okType: DocumentResponse{}, headers: []string{"Location"}, problems: []int{404, 409, 422}},
 		{method: "GET", path: "/v1/documents/{id}/metadata", id: "getDocumentMetadata", tag: "documents", summary: "AgID metadata of a version (Allegato 5 element names)", params: []param{pID, qVer}, ok: 200, okType: Metadata{}, problems: []int{404, 422}},
 		{method: "GET", path: "/v1/documents/{id}/evidence", id: "getEvidence", tag: "verification", summary: "Evidence bundle of a version for offline verification (faldone verify --bundle)", params: []param{pID, qVer}, ok: 200, okType: verify.Bundle{}, problems: []int{404, 422, 503}},
 		{method: "GET", path: "/v1/documents/{id}/proof", id: "getInclusionProof", tag: "audit", summary: "Inclusion proof of a version in the audit log, against a signed checkpoint", params: []param{pID, qVer}, ok: 200, okType: ProofResponse{}, problems: []int{404, 422, 503}},
@@ -309,6 +309,7 @@ func (s *Server) problemStatuses(o op, acc access) []int {
 var problemText = map[int]string{
 	400: "Malformed request (bad JSON or form)", 401: "No API key, or a malformed, unknown or revoked one",
 	403: "The key's role may not call this operation", 404: "Not found (an unknown id, kind or comune, or another comune's document)",
+	409: "Conflict: the document is not in a state that allows this (a signed copy of a document that does not await the comune's signature)",
 	413: "The body is over this route's limit", 415: "Unsupported media type or Content-Encoding",
 	422: "The data sent are not valid: errors names each offending field", 429: "Too many requests: see Retry-After",
 	500: "Internal error", 503: "A dependency is unavailable (archive, time-stamp authority, audit log, key store)",
