@@ -247,11 +247,13 @@ func auditGC(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("audit gc", flag.ContinueOnError)
 	cfg.bindStore(fs)
 	grace := fs.Duration("grace", envDuration("gc-grace", time.Hour), "leave files modified within this long (FALDONE_GC_GRACE)")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseFlags(fs, args, auditUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "audit gc", pos)
 	}
 	if *grace < 0 {
-		return fmt.Errorf("grace must not be negative")
+		return usagef("bad_setting", "--grace must not be negative")
 	}
 	ctx := context.Background()
 	if err := storeExists(&cfg); err != nil {
