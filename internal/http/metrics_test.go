@@ -122,3 +122,23 @@ func TestOperatorMetrics(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// TestMetricsArchiveKeepsComuneOf: the archive the metrics wrap still
+// names a document's comune without reading its record, so a comune key
+// asking for another comune's document is refused by that check first.
+func TestMetricsArchiveKeepsComuneOf(t *testing.T) {
+	s := MustServer(t)
+	a := fmetrics.New(nil).Archive(serverOf(t, s).archive)
+	co, ok := a.(fhttp.ComuneOfer)
+	if !ok {
+		t.Fatal("the wrapped archive is no ComuneOfer")
+	}
+	resp, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "loiano", "adesione"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	d := decode[fhttp.DocumentResponse](t, b)
+	if got, err := co.ComuneOf(t.Context(), d.ID); err != nil || got != "037034" {
+		t.Errorf("ComuneOf = %q, %v", got, err)
+	}
+}
