@@ -252,7 +252,9 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		var fields []faldone.FieldError
 		for _, p := range report.Problems {
 			reasons = append(reasons, p.Reason)
-			msg := p.Detail
+			// The library's evidence (English, "pkcs7: ...") is
+			// not a message: the reason's, in the caller's language.
+			msg := s.Renderer.Templates.Localize(lang, "error.signed_"+p.Reason, nil)
 			if p.Params != nil {
 				// A change or an ambiguity the shared analysis found: the
 				// verification report's message, in the caller's language.

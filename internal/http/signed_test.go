@@ -189,3 +189,40 @@ func TestReturnBrokenCountersignature(t *testing.T) {
 		t.Errorf("detail %q lacks not_prefix", p.Detail)
 	}
 }
+
+// TestReturnBrokenCountersignatureInItalian: every message of the
+// problem refusing a broken countersignature is in the caller's
+// language, never the library's English ("pkcs7: ...").
+func TestReturnBrokenCountersignatureInItalian(t *testing.T) {
+	e := newSignedEnv(t)
+	d, sealed := e.create(t, "loiano")
+	signed := pdftest.Countersign(t, sealed, pdftest.NewPKI(t, "Comune di Loiano"))
+	broken := bytes.Clone(signed)
+	broken[len(sealed)+10] ^= 0x01
+	for _, tc := range []struct {
+		name string
+		pdf  []byte
+		code string
+	}{
+		{"broken signature", broken, "invalid_signature"},
+		{"unchanged copy", sealed, "no_new_signature"},
+		{"not the sealed file", append([]byte("%PDF-1.7\n"), sealed[9:]...), "not_prefix"},
+	} {
+		resp, b := do(t, e.s, "POST", d.Links["signed"], "application/pdf", tc.pdf, "Accept-Language", "it")
+		p := problem(t, resp, b)
+		if resp.StatusCode != 422 || len(p.Errors) == 0 {
+			t.Fatalf("%s: %d %s", tc.name, resp.StatusCode, b)
+		}
+		found := false
+		for _, f := range p.Errors {
+			found = found || f.Code == tc.code
+			low := strings.ToLower(f.Message)
+			if f.Message == "" || strings.Contains(low, "pkcs7") || strings.Contains(low, "signature") || strings.Contains(low, "differs") || strings.Contains(low, "mismatch") {
+				t.Errorf("%s: error %+v is not a message in Italian", tc.name, f)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no error %s in %s", tc.name, tc.code, b)
+		}
+	}
+}

@@ -116,6 +116,12 @@ func Analyse(pdf []byte) (*Analysis, error) {
 		}
 		a.Signed = append(a.Signed, sr)
 	}
+	if cur.cost.resolves > maxResolves || cur.cost.decoded >= maxDecoded {
+		// Look-ups that failed for want of budget read as missing
+		// objects: signatures not found, changes not seen.
+		a.Findings = append(a.Findings, Finding{Reason: ReasonTooCostly,
+			Detail: fmt.Sprintf("reading the file took more than %d object look-ups or %d decoded bytes", maxResolves, maxDecoded)})
+	}
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,5 +197,32 @@ func TestVisible(t *testing.T) {
 		if got := x.visible(tc.w); got != tc.want {
 			t.Errorf("visible(%v) = %v", tc.w, got)
 		}
+	}
+}
+
+// TestAnalyseRefusesWhenBudgetRunsOut: a file whose update spends the
+// analysis's object look-ups (stream lengths referring to a free object,
+// read again by every pass over the update) before the object graphs are
+// compared must not come out unambiguous with nothing changed: the page
+// content it replaces would go unseen, and the seal's revision would not
+// even be found signed.
+func TestAnalyseRefusesWhenBudgetRunsOut(t *testing.T) {
+	sealed, _ := sealLetter(t)
+	defer func(n int) { maxResolves = n }(maxResolves)
+	maxResolves = 4000
+	l := pdftest.ReadLetter(t, sealed)
+	u := l.NewUpdate()
+	c := u.New()
+	u.Set(c, pdftest.Stream("", "0 0 1 rg 0 0 600 800 re f"))
+	u.Set(l.Page, pdftest.ReplaceKey(l.PageBody, "Contents", fmt.Sprintf("%d 0 R", c)))
+	for range maxResolves/2 + 10 {
+		u.Set(u.New(), "<< /Length 0 0 R >>\nstream\nx\nendstream")
+	}
+	a, err := Analyse(u.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.OK() || !slices.ContainsFunc(a.Findings, func(f Finding) bool { return f.Reason == ReasonTooCostly }) {
+		t.Fatalf("OK %v, findings %v, want %s", a.OK(), a.Findings, ReasonTooCostly)
 	}
 }

@@ -65,6 +65,7 @@ type judgement struct {
 	old, cur   *document
 	signedSize int64 // the end of the signed revision
 	level      int
+	checked    map[Ref]bool // the values of the fields verification inspects, once read
 }
 
 // PolicyFor returns the policy of DocMDP level p (1, 2 or 3); any other
@@ -227,6 +228,14 @@ func (x *judgement) fieldValue(field Dict, widgets []Dict) (verdict, string) {
 		return allowed, ""
 	}
 	if !x.newSignature(v) {
+		if r, ok := v.(Ref); ok && !x.inspected(r) {
+			// a value no verifier reads: the field is unsigned
+			for _, w := range widgets {
+				if x.visible(w) {
+					return denied, ReasonUnsignedAppearance
+				}
+			}
+		}
 		return denied, ReasonSignatureReused
 	}
 	if x.level < 2 && x.cur.dict(v).name("Type") != "DocTimeStamp" {
@@ -252,7 +261,24 @@ func (x *judgement) newSignature(v any) bool {
 	default:
 		return false
 	}
-	return br[2]+br[3] > x.signedSize
+	return br[2]+br[3] > x.signedSize && x.inspected(r)
+}
+
+// inspected reports whether r is the value of a signature field that
+// verification inspects (a terminal field reached from the AcroForm's
+// /Fields), so that its integrity and signer are checked: a value that
+// no verifier reads (a widget outside the form, a parent field's /V that
+// its terminal widget does not carry) signs nothing.
+func (x *judgement) inspected(r Ref) bool {
+	if x.checked == nil {
+		x.checked = map[Ref]bool{}
+		for _, f := range sigFields(x.cur, x.cur.dict(x.cur.trailer["Root"])) {
+			if v, ok := f.dict["V"].(Ref); ok {
+				x.checked[v] = true
+			}
+		}
+	}
+	return x.checked[r]
 }
 
 func (x *judgement) inOld(num int) bool {

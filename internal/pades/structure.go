@@ -40,6 +40,9 @@ const (
 	ReasonUnreadableRevision = "revision_unreadable"
 	// ReasonTooManyRevisions: more revisions than the analysis reads.
 	ReasonTooManyRevisions = "too_many_revisions"
+	// ReasonTooCostly: reading the file spent the analysis's bounds on
+	// object look-ups or decoded streams, so what changed cannot be told.
+	ReasonTooCostly = "analysis_too_costly"
 )
 
 // maxAnalysedRevisions bounds the revisions Analyse reads one by one.

@@ -14,8 +14,11 @@ const (
 	maxXrefSections = 1024
 	maxObjects      = 1 << 20
 	maxDecoded      = 32 << 20 // bytes decoded from all streams of one document
-	maxResolves     = 1 << 18  // object look-ups per document
 )
+
+// maxResolves bounds the object look-ups of one document and of the
+// documents made of its revisions; tests lower it.
+var maxResolves = 1 << 18
 
 // ErrNotPDF is returned when the input does not look like a PDF file at all.
 var ErrNotPDF = errors.New("not a PDF file")

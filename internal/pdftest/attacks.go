@@ -382,6 +382,32 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 		annots(u, a)
 		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, a)))
 		add("SSA/unsigned visible signature field", u.Bytes(), true, "unsigned_signature_appearance")
+
+		// The same visible field with a value that looks like a new
+		// signature but that no verifier checks: a widget only in the
+		// page's /Annots, outside the form; and a field whose value sits
+		// on a parent that its widget, the terminal field, does not carry.
+		forged := func(u *Update) (ap, sd int) {
+			ap, sd = u.New(), u.New()
+			u.Set(ap, Stream("/Type /XObject /Subtype /Form /BBox [0 0 500 100] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>", "BT /F1 24 Tf 10 40 Td (Firmato: Il Sindaco) Tj ET"))
+			u.Set(sd, "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [0 10 20 99999999] /Contents <00> >>")
+			return ap, sd
+		}
+		u = l.NewUpdate()
+		a = u.New()
+		ap, sd := forged(u)
+		u.Set(a, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sindaco) /V %d 0 R /Rect [50 380 550 480] /AP << /N %d 0 R >> /P %d 0 R /F 4 >>", sd, ap, l.Page))
+		annots(u, a)
+		add("SSA/signature widget outside the form", u.Bytes(), true, "unsigned_signature_appearance")
+
+		u = l.NewUpdate()
+		a, f := u.New(), u.New()
+		ap, sd = forged(u)
+		u.Set(f, fmt.Sprintf("<< /FT /Sig /T (Sindaco) /V %d 0 R /Kids [%d 0 R] >>", sd, a))
+		u.Set(a, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /Parent %d 0 R /Rect [50 380 550 480] /AP << /N %d 0 R >> /P %d 0 R /F 4 >>", f, ap, l.Page))
+		annots(u, a)
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, f)))
+		add("SSA/signature value on a parent field", u.Bytes(), true, "unsigned_signature_appearance")
 	}
 
 	// Changes that are not on the page but change what readers show or

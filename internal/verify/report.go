@@ -41,7 +41,8 @@ const (
 	// ambiguities of structure (pades.Reason* of a Finding: trailing_data,
 	// startxref_mismatch, prev_chain_broken, xref_hybrid_mismatch,
 	// duplicate_object, unlisted_object, xref_offset_invalid,
-	// objstm_redefines_signed, revision_unreadable, too_many_revisions)
+	// objstm_redefines_signed, revision_unreadable, too_many_revisions,
+	// analysis_too_costly)
 	// and the forbidden changes more precise than docmdp_violation
 	// (info_changed, metadata_changed, xfa_added,
 	// sig_annotation_not_widget, unsigned_signature_appearance,

@@ -141,7 +141,8 @@ func newEnv(tb testing.TB, opts ...func(*web.Config)) *env {
 	}
 	e.server = fhttp.New(fhttp.Config{
 		Templates: e.set, Documents: e.svc, Version: "test", BodyLimit: 8 << 20, Logger: quiet,
-		Mount: []func(fiber.Router){pages.Mount},
+		VerifyRate: 200, // the hostile corpus is verified from one address
+		Mount:      []func(fiber.Router){pages.Mount},
 	})
 	return e
 }
