@@ -285,7 +285,11 @@ func renderCmd(args []string) error {
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang)
+	var opts []docs.Option
+	if *unsigned {
+		opts = append(opts, docs.Draft())
+	}
+	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang, opts...)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,13 @@ func Cited(rec *faldone.Record) Option {
 	}
 }
 
+// Draft renders an unsealed draft: "BOZZA - documento non firmato" (in the
+// document's language) on every page and a footer that claims no signature.
+// Every output that will not be sealed must be rendered with it.
+func Draft() Option {
+	return func(in *tmpl.Input) { in.Draft = true }
+}
+
 // RenderData is Render for an input already decoded with tmpl.Decode.
 func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string, opts ...Option) (*faldone.Rendered, error) {
 	in, err := r.Templates.Validate(string(kind), data, lang)

@@ -59,7 +59,11 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 			return nil, err
 		}
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited))
+	opts := []Option{Cited(cited)}
+	if s.Sealer == nil {
+		opts = append(opts, Draft()) // what is not sealed says so on every page
+	}
+	res, err := s.Renderer.RenderInput(ctx, kind, in, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -233,10 +233,16 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 		for _, c := range b.Columns {
 			add(msg(c.Label, top, true))
 			add(expr(c.Value, sc, true))
+			if c.Below {
+				if c.Width != 0 {
+					return fmt.Errorf("column %q is set below the row and takes no width", c.Label)
+				}
+				continue
+			}
 			width += c.Width
 		}
 		if len(b.Columns) == 0 || width != 12 {
-			return fmt.Errorf("columns must be given and their widths must add up to 12 (got %d)", width)
+			return fmt.Errorf("columns must be given and the widths of those not set below must add up to 12 (got %d)", width)
 		}
 	case "chart":
 		add(msg(b.Title, top, false))

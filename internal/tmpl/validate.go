@@ -36,6 +36,7 @@ type Input struct {
 	Data      map[string]any // the input, as decoded JSON values
 	Canonical []byte         // canonical JSON of the input (sorted keys, no spaces)
 	Cited     map[string]any // the archived document the input cites, if any
+	Draft     bool           // render as an unsealed draft: marked on every page, a footer that claims no signature
 }
 
 // Decode parses a JSON request body. A body that is not one JSON object
