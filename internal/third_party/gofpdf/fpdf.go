@@ -969,7 +969,8 @@ func (f *Fpdf) GetStringSymbolWidth(s string) int {
 		unicode := []rune(s)
 		for _, char := range unicode {
 			intChar := int(char)
-			if len(f.currentFont.Cw) >= intChar && f.currentFont.Cw[intChar] > 0 {
+			// faldone patch: ">" where upstream has ">=", which indexed one past the table.
+			if len(f.currentFont.Cw) > intChar && f.currentFont.Cw[intChar] > 0 {
 				if f.currentFont.Cw[intChar] != 65535 {
 					w += f.currentFont.Cw[intChar]
 				}
@@ -4205,6 +4206,11 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 	interval := false
 	startCid := 1
 	cwLen := LastRune + 1
+	// faldone patch: a rune beyond the width table (above U+FFFF) has no
+	// width to write; stop at the table's end instead of indexing past it.
+	if cwLen > len(font.Cw) {
+		cwLen = len(font.Cw)
+	}
 
 	// for each character
 	for cid := startCid; cid < cwLen; cid++ {
