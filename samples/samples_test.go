@@ -1,8 +1,10 @@
 // Package samples holds a realistic input of each document kind for each of
 // the five comuni of the seed documents (<comune>/<kind>.json, the request
 // body of POST /v1/documents/<kind>) and the PDF each one renders to
-// (<comune>/<kind>.pdf, unsealed). Regenerate the PDFs after a template or
-// layout change with:
+// (<comune>/<kind>.pdf). The PDFs are unsealed drafts, and say so: every
+// page carries "BOZZA – documento non firmato" and a footer that claims no
+// signature (a sealed copy comes from the service or `faldone render`
+// without --unsigned). Regenerate them after a template or layout change with:
 //
 //	go test ./samples -update
 package samples
@@ -51,7 +53,7 @@ func TestSamplesAreCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := r.Render(context.Background(), faldone.Kind(kind), body, "")
+		res, err := r.Render(context.Background(), faldone.Kind(kind), body, "", docs.Draft())
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}

@@ -114,9 +114,46 @@ func (m *measurer) paragraph(b faldone.Block) {
 		st.align = align.Left
 	}
 	for _, t := range b.Text {
+		if marker, rest, ok := bulleted(t); ok && st.align == align.Justify {
+			m.item(marker, rest)
+			continue
+		}
 		m.lines(m.set(t, st, contentW, true), false)
 	}
 	m.glue(2.5)
+}
+
+// bulleted splits a paragraph that opens with a bullet ("• ", "– ", "- ")
+// into its marker and its text, to be set with a hanging indent.
+func bulleted(t string) (marker, rest string, ok bool) {
+	for _, mk := range []string{"•", "–", "-", "·"} {
+		if r, found := strings.CutPrefix(t, mk+" "); found {
+			return mk, strings.TrimSpace(r), true
+		}
+	}
+	return "", "", false
+}
+
+// item adds one list item with a hanging indent: the marker in the margin,
+// every line of the text aligned after it.
+func (m *measurer) item(marker, s string) {
+	const indent = 5.0
+	lh := body.lineH()
+	r := m.set(s, body, contentW-indent, true)
+	fam := m.familyFor(marker)
+	n := len(r.lines)
+	m.add(box{
+		Box: paginate.Box{H: float64(n) * lh, Lines: n, Unit: lh, MinLines: 2},
+		draw: func(from, to int) []rowH {
+			h := float64(to-from) * lh
+			c := col.New(grid)
+			if from == 0 {
+				c.Add(textAt(marker, fam, body, 1, 0, indent-1, align.Left))
+			}
+			linesAt(c, r, from, to, indent, 0, contentW-indent)
+			return []rowH{{row.New(h).Add(c), h}}
+		},
+	})
 }
 
 // caption adds a table's, list's or chart's title, kept with what follows.
@@ -265,23 +302,8 @@ func (m *measurer) table(b faldone.Block) {
 // text's lines aligned after it.
 func (m *measurer) list(b faldone.Block) {
 	m.caption(b.Title)
-	const indent = 5.0
-	lh := body.lineH()
-	for _, item := range b.Text {
-		r := m.set(item, body, contentW-indent, true)
-		n := len(r.lines)
-		m.add(box{
-			Box: paginate.Box{H: float64(n) * lh, Lines: n, Unit: lh, MinLines: 2},
-			draw: func(from, to int) []rowH {
-				h := float64(to-from) * lh
-				c := col.New(grid)
-				if from == 0 {
-					c.Add(textAt("•", m.familyFor("•"), body, 1, 0, indent-1, align.Left))
-				}
-				linesAt(c, r, from, to, indent, 0, contentW-indent)
-				return []rowH{{row.New(h).Add(c), h}}
-			},
-		})
+	for _, it := range b.Text {
+		m.item("•", it)
 		m.glue(0.8)
 	}
 	m.glue(2)

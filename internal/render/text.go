@@ -192,10 +192,11 @@ func breakWord(fc *face, hy *hyphen.Hyphenator, w string, size, room float64) (h
 	if hy != nil {
 		// Hyphenate the letters between leading and trailing punctuation.
 		start, end := 0, len(runes)
-		for start < end && !unicode.IsLetter(runes[start]) {
+		word := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+		for start < end && !word(runes[start]) {
 			start++
 		}
-		for end > start && !unicode.IsLetter(runes[end-1]) {
+		for end > start && !word(runes[end-1]) {
 			end--
 		}
 		core := string(runes[start:end])

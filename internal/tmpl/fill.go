@@ -124,7 +124,7 @@ func (f *filler) data(in *Input) map[string]any {
 		if c, ok := f.s.reg.Lookup(code); ok {
 			data[fl.Name] = map[string]any{
 				"name": c.Name, "istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
-				"region": c.Region, "population": c.Population, "catastale": c.Catastale,
+				"region": c.Region, "population": Number{int64(c.Population), in.Lang}, "catastale": c.Catastale,
 				"ipa": c.IPA(), "cap": strings.Join(c.CAP, ", "),
 			}
 		}
