@@ -57,7 +57,7 @@ const (
 	contentH    = pageHeight - marginTop - marginBot
 	bodySize    = 10.0
 	smallSize   = 8.0
-	lineFactor  = 1.45 // line height as a multiple of the font size
+	lineFactor  = 1.55 // line height as a multiple of the font size: more than Titillium Web's ascent and descent (1.52)
 	ptToMM      = 25.4 / 72
 	cellPadding = 1.2 // mm
 	footerGap   = 3.0 // mm between the body and the footer rule
@@ -99,6 +99,11 @@ var (
 )
 
 func (s style) lineH() float64 { return s.size * ptToMM * lineFactor }
+
+// shift lowers a line's baseline so that the glyphs' box (Titillium Web's
+// ascent 1.133 em and descent 0.388 em) sits inside the line's own height:
+// maroto puts the baseline one em below the top.
+func (s style) shift() float64 { return (0.133 + (lineFactor-1.521)/2) * s.size * ptToMM }
 
 // box is a measured piece of the page: its height and keep rules for the
 // paginator, and how to draw it (or the lines [from, to) of it) as maroto
@@ -167,7 +172,7 @@ func spacer(h float64) rowH { return rowH{row.New(h).Add(col.New(grid)), h} }
 // of a full-width column, in a box w wide.
 func textAt(s string, family string, st style, x, y, w float64, al align.Type) core.Component {
 	return text.New(s, props.Text{
-		Top: y, Left: x, Right: math.Max(0, contentW-x-w),
+		Top: y + st.shift(), Left: x, Right: math.Max(0, contentW-x-w),
 		Family: family, Style: st.font, Size: st.size, Color: st.color, Align: al,
 	})
 }
@@ -179,7 +184,7 @@ func textComponent(s string, r run, pad, y float64) core.Component {
 		al = align.Left
 	}
 	return text.New(s, props.Text{
-		Top: y, Left: pad, Right: pad,
+		Top: y + r.st.shift(), Left: pad, Right: pad,
 		Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: al,
 	})
 }
