@@ -310,15 +310,13 @@ func (m *measurer) list(b faldone.Block) {
 }
 
 // chart draws a horizontal bar chart - label (and what the bar covers), bar
-// on a track, value - as one box kept with its caption.
+// on a track, value - one box per bar, the caption kept with the first.
 func (m *measurer) chart(b faldone.Block) {
 	m.caption(b.Title)
 	const labelCols, barCols, valueCols = 40, 62, 18
 	lw := contentW * labelCols / grid
 	st := tcell
 	note := small
-	var rows []func() []rowH
-	h := 0.0
 	for _, bar := range b.Bars {
 		lr := m.set(bar.Label, st, lw-2*cellPadding, false)
 		var nr run
@@ -332,8 +330,7 @@ func (m *measurer) chart(b faldone.Block) {
 			vs = style{fontstyle.Normal, 9, secondary, align.Right}
 		}
 		vr := m.set(bar.Text, vs, contentW*valueCols/grid-2*cellPadding, false)
-		bar := bar
-		rows = append(rows, func() []rowH {
+		m.block(rh+1.2, false, func() []rowH {
 			label := col.New(labelCols)
 			for i, ln := range lr.lines {
 				label.Add(textComponent(ln.s, lr, cellPadding, cellPadding+float64(i)*st.lineH()))
@@ -364,15 +361,7 @@ func (m *measurer) chart(b faldone.Block) {
 			cols = append(cols, val)
 			return []rowH{{row.New(rh).Add(cols...), rh}, spacer(1.2)}
 		})
-		h += rh + 1.2
 	}
-	m.block(h, false, func() []rowH {
-		var out []rowH
-		for _, r := range rows {
-			out = append(out, r()...)
-		}
-		return out
-	})
 	m.glue(2)
 }
 
