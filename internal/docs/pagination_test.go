@@ -297,3 +297,30 @@ func TestPaginationProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplesReadWell reads every sample in every language page by page,
+// as drafts and as finals: the German piano and the approvazione used to
+// lose their footers and gain a blank page.
+func TestSamplesReadWell(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	r := MustRenderer(t)
+	for _, c := range []string{"loiano", "suvereto", "banari", "san-calogero", "casaletto-spartano"} {
+		for _, kind := range r.Templates.Kinds() {
+			for i, lang := range []string{"it", "en", "de"} {
+				var opts []docs.Option
+				if i == 0 {
+					opts = append(opts, docs.Draft())
+				}
+				res, err := r.Render(context.Background(), faldone.Kind(kind), sample(t, c, kind), lang, opts...)
+				if err != nil {
+					t.Fatalf("%s %s %s: %v", c, kind, lang, err)
+				}
+				if bad := checkPages(t, res.PDF, lang); len(bad) > 0 {
+					t.Errorf("%s %s %s: %s", c, kind, lang, strings.Join(bad[:min(len(bad), 5)], "; "))
+				}
+			}
+		}
+	}
+}
