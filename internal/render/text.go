@@ -101,6 +101,11 @@ func (m *measurer) set(s string, st style, width float64, hyphenate bool) run {
 		hyphenate = false
 	}
 	fc := m.face(fam, st)
+	if fam == fonts.MonoFamily && strings.Count(s, " ") == 7 && fc.Width(s, st.size) > width*0.985 {
+		// Two lines of four groups rather than a ragged break.
+		g := strings.Fields(s)
+		s = strings.Join(g[:4], " ") + "\n" + strings.Join(g[4:], " ")
+	}
 	var hy *hyphen.Hyphenator
 	if hyphenate && fam != fonts.MonoFamily {
 		hy = m.hy
