@@ -75,14 +75,14 @@ func (m *measurer) letterhead(b faldone.Block) {
 		h += float64(len(r.lines)) * st.lineH()
 	}
 	m.block(h, false, func() []rowH {
-		out := []rowH{{row.New(1.2).Add(col.New(grid).Add(line.New(props.Line{Color: primary, Thickness: 1.2}))), 1.2}, spacer(2)}
+		out := []rowH{{row.New(1.2).Add(col.New(grid).Add(line.New(props.Line{Color: primary, Thickness: 1.2, SizePercent: 100, OffsetPercent: 50}))), 1.2}, spacer(2)}
 		for _, r := range runs {
 			rh := float64(len(r.lines)) * r.st.lineH()
 			c := col.New(grid)
 			linesAt(c, r, 0, len(r.lines), 0, 0, contentW)
 			out = append(out, rowH{row.New(rh).Add(c), rh})
 		}
-		return append(out, spacer(1.5), rowH{row.New(0.6).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.3}))), 0.6})
+		return append(out, spacer(1.5), rowH{row.New(0.6).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.3, SizePercent: 100, OffsetPercent: 50}))), 0.6})
 	})
 	m.glue(5)
 }

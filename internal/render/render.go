@@ -345,7 +345,7 @@ func (m *measurer) footer(b *faldone.Block, label string) footerSet {
 			lbl := strings.NewReplacer("{current}", strconv.Itoa(n), "{total}", strconv.Itoa(total)).Replace(label)
 			c.Add(textAt(lbl, labelFam, small, contentW-labelW, 0, labelW, align.Right))
 			return []rowH{
-				{row.New(0.5).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.2}))), 0.5},
+				{row.New(0.5).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.2, SizePercent: 100, OffsetPercent: 50}))), 0.5},
 				spacer(1.5),
 				{row.New(textH).Add(c), textH},
 			}
