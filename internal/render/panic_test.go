@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"faldone/internal/faldone"
@@ -19,5 +21,30 @@ func TestBeyondTheBMPNeverPanics(t *testing.T) {
 		if _, err := Render(context.Background(), l); err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
+	}
+}
+
+// TestBlockPlugsIn: a new block type is one measuring function; its boxes
+// are paginated like any other's.
+func TestBlockPlugsIn(t *testing.T) {
+	const stamp faldone.BlockType = "test-stamp"
+	registerBlock(stamp, func(m *measurer, b faldone.Block) {
+		m.caption(b.Title)
+		m.lines(m.set(b.Text[0], body, contentW, true), false)
+	})
+	defer delete(blockFuncs, stamp)
+	var blocks []faldone.Block
+	for range 40 {
+		blocks = append(blocks, faldone.Block{Type: stamp, Title: "Timbro", Text: []string{strings.Repeat("parola ", 60)}})
+	}
+	pdf, err := Render(context.Background(), faldone.Layout{Meta: faldone.Meta{PageLabel: "Pagina {current} di {total}"}, Blocks: blocks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatal("not a PDF")
+	}
+	if _, err := Render(context.Background(), faldone.Layout{Blocks: []faldone.Block{{Type: "unknown"}}}); err == nil {
+		t.Fatal("an unknown block type was drawn")
 	}
 }
