@@ -44,7 +44,7 @@ func registerBlock(t faldone.BlockType, f blockFunc) { blockFuncs[t] = f }
 // lines adds a run set across the full width as one box of lines, split
 // between lines with at least two on either side.
 func (m *measurer) lines(r run, keep bool) {
-	lh := r.st.lineH()
+	lh := r.lh
 	n := len(r.lines)
 	m.add(box{
 		Box: paginate.Box{H: float64(n) * lh, Lines: n, Unit: lh, MinLines: 2, Keep: keep},
@@ -77,7 +77,7 @@ func (m *measurer) letterhead(b faldone.Block) {
 	m.block(h, false, func() []rowH {
 		out := []rowH{{row.New(1.2).Add(col.New(grid).Add(line.New(props.Line{Color: primary, Thickness: 1.2, SizePercent: 100, OffsetPercent: 50}))), 1.2}, spacer(2)}
 		for _, r := range runs {
-			rh := float64(len(r.lines)) * r.st.lineH()
+			rh := float64(len(r.lines)) * r.lh
 			c := col.New(grid)
 			linesAt(c, r, 0, len(r.lines), 0, 0, contentW)
 			out = append(out, rowH{row.New(rh).Add(c), rh})
@@ -373,7 +373,7 @@ func (m *measurer) qr(b faldone.Block) {
 	for _, t := range b.Text {
 		r := m.set(t, style{fontstyle.Normal, bodySize, dark, align.Left}, tw, true)
 		runs = append(runs, r)
-		th += float64(len(r.lines)) * r.st.lineH()
+		th += float64(len(r.lines)) * r.lh
 	}
 	h := math.Max(36, th+2)
 	m.block(h, false, func() []rowH {
@@ -381,9 +381,9 @@ func (m *measurer) qr(b faldone.Block) {
 		y := 2.0
 		for _, r := range runs {
 			for i, ln := range r.lines {
-				txt.Add(textComponent(ln.s, r, 2, y+float64(i)*r.st.lineH()))
+				txt.Add(textComponent(ln.s, r, 2, y+float64(i)*r.lh))
 			}
-			y += float64(len(r.lines)) * r.st.lineH()
+			y += float64(len(r.lines)) * r.lh
 		}
 		return []rowH{{row.New(h).Add(code.NewQrCol(qrCols, b.QR, props.Rect{Percent: 95, Center: true}), txt), h}}
 	})
@@ -413,7 +413,7 @@ func (m *measurer) signature(b faldone.Block) {
 		h += float64(len(place.lines))*body.lineH() + 4
 	}
 	for _, r := range runs {
-		h += float64(len(r.lines)) * r.st.lineH()
+		h += float64(len(r.lines)) * r.lh
 	}
 	h += 4
 	m.keepLast()
@@ -429,7 +429,7 @@ func (m *measurer) signature(b faldone.Block) {
 			if len(r.lines) == 0 {
 				continue
 			}
-			rh := float64(len(r.lines)) * r.st.lineH()
+			rh := float64(len(r.lines)) * r.lh
 			c := col.New(grid)
 			linesAt(c, r, 0, len(r.lines), contentW-sw, 0, sw)
 			out = append(out, rowH{row.New(rh).Add(c), rh})

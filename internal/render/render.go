@@ -184,7 +184,7 @@ func textComponent(s string, r run, pad, y float64) core.Component {
 		al = align.Left
 	}
 	return text.New(s, props.Text{
-		Top: y + r.st.shift(), Left: pad, Right: pad,
+		Top: y + r.shift, Left: pad, Right: pad,
 		Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: al,
 	})
 }
@@ -193,7 +193,7 @@ func textComponent(s string, r run, pad, y float64) core.Component {
 // at x that is w wide. Justified text keeps the last line of each paragraph
 // flush left.
 func linesAt(c core.Col, r run, from, to int, x, y, w float64) {
-	lh := r.st.lineH()
+	lh := r.lh
 	for i := from; i < to && i < len(r.lines); i++ {
 		ln := r.lines[i]
 		if ln.s == "" {
@@ -203,7 +203,10 @@ func linesAt(c core.Col, r run, from, to int, x, y, w float64) {
 		if al == align.Justify && ln.last {
 			al = align.Left
 		}
-		c.Add(textAt(ln.s, r.family, r.st, x, y+float64(i-from)*lh, w, al))
+		c.Add(text.New(ln.s, props.Text{
+			Top: y + float64(i-from)*lh + r.shift, Left: x, Right: math.Max(0, contentW-x-w),
+			Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: al,
+		}))
 	}
 }
 

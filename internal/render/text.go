@@ -21,7 +21,19 @@ type textLine struct {
 type run struct {
 	lines  []textLine
 	family string
-	st     style
+	st     style   // the style the lines are set in (the fallback's size is scaled)
+	lh     float64 // line pitch, mm: the requested style's, whatever the face
+	shift  float64 // how far to lower the baseline to centre the glyphs in the line
+}
+
+// fallbackScale matches DejaVu Sans's x-height (0.55 em) to Titillium Web's (0.50 em).
+const fallbackScale = 0.91
+
+// faceBox is the ascent and descent, in em, of each family's glyphs.
+var faceBox = map[string][2]float64{
+	fonts.Family:         {1.133, 0.388},
+	fonts.FallbackFamily: {0.928, 0.236},
+	fonts.MonoFamily:     {1.048, 0.271},
 }
 
 const nbsp = "\u00a0"
@@ -110,8 +122,18 @@ func (m *measurer) set(s string, st style, width float64, hyphenate bool) run {
 	if hyphenate && fam != fonts.MonoFamily {
 		hy = m.hy
 	}
+	lh := st.lineH()
+	if fam == fonts.FallbackFamily {
+		st.size *= fallbackScale
+		fc = m.face(fam, st)
+	}
+	// maroto sets the baseline one em below the top of the line; lower it so
+	// that the glyphs' box sits in the middle of the line's pitch.
+	em := st.size * ptToMM
+	box := faceBox[fam]
+	shift := (lh-(box[0]+box[1])*em)/2 + box[0]*em - em
 	// A small safety margin keeps the PDF writer from re-wrapping a line.
-	return run{lines: wrap(fc, hy, s, st.size, width*0.985), family: fam, st: st}
+	return run{lines: wrap(fc, hy, s, st.size, width*0.985), family: fam, st: st, lh: lh, shift: shift}
 }
 
 // wrap breaks s into lines no wider than width millimetres. Explicit
