@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -46,5 +47,37 @@ func TestBlockPlugsIn(t *testing.T) {
 	}
 	if _, err := Render(context.Background(), faldone.Layout{Blocks: []faldone.Block{{Type: "unknown"}}}); err == nil {
 		t.Fatal("an unknown block type was drawn")
+	}
+}
+
+// TestAnyRuneNeverPanics renders texts of random code points from the whole
+// Unicode range, invalid UTF-8 included.
+func TestAnyRuneNeverPanics(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 60 {
+		var b strings.Builder
+		for range r.IntN(80) + 1 {
+			switch r.IntN(4) {
+			case 0:
+				b.WriteRune(rune(r.IntN(0x110000)))
+			case 1:
+				b.WriteByte(byte(r.IntN(256)))
+			case 2:
+				b.WriteByte(' ')
+			default:
+				b.WriteRune(rune(r.IntN(0x3000)))
+			}
+		}
+		s := b.String()
+		l := faldone.Layout{Blocks: []faldone.Block{
+			{Type: faldone.BlockHeading, Text: []string{s}},
+			{Type: faldone.BlockParagraph, Text: []string{s}},
+			{Type: faldone.BlockKV, Rows: [][2]string{{s, s}}},
+			{Type: faldone.BlockSignature, Sign: &faldone.SignatureBlock{PlaceDate: s, Role: s, Name: s}},
+			{Type: faldone.BlockFooter, Text: []string{s}},
+		}}
+		if _, err := Render(context.Background(), l); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
 	}
 }

@@ -127,8 +127,10 @@ func (p *paginator) minHead(i, from int) float64 {
 	b := p.boxes[i]
 	rest := p.rest(i, from)
 	switch {
+	case b.Lines > 0 && b.MinLines > 0 && b.Lines-from >= 2*b.MinLines:
+		return float64(b.MinLines)*b.Unit + b.Pad // the rest may follow on the next page
 	case b.Lines > 0 && b.MinLines > 0:
-		return float64(min(b.MinLines, b.Lines-from))*b.Unit + b.Pad
+		return rest // too short to split without an orphan or a widow
 	case b.Lines > 0 && rest > p.pageH-p.headerH(i)+eps:
 		return b.Unit + b.Pad
 	}

@@ -221,6 +221,26 @@ func TestRandomInvariants(t *testing.T) {
 			if !content {
 				t.Fatalf("case %d page %d has no content", n, pn)
 			}
+			// A page ends on a box that keeps with the next only when that
+			// chain could not fit an empty page.
+			if pn < len(pages)-1 {
+				last := -1
+				for _, pc := range p.Pieces {
+					if !pc.Repeat && !boxes[pc.Box].Glue {
+						last = pc.Box
+						if boxes[pc.Box].Lines > 0 && pc.To < boxes[pc.Box].Lines {
+							last = -1 // split: its last lines go on with the chain
+						}
+					}
+				}
+				if last >= 0 && boxes[last].Keep && chainHeight(boxes, last) <= 100-7-eps {
+					for k := max(0, last-2); k < min(len(boxes), last+4); k++ {
+						t.Logf("box %d: %+v", k, boxes[k])
+					}
+					t.Logf("page: %+v used %.2f; next: %+v", p.Pieces, p.Used, pages[pn+1].Pieces[:min(3, len(pages[pn+1].Pieces))])
+					t.Fatalf("case %d page %d ends on box %d, which keeps with the next (chain %.1f mm)", n, pn, last, chainHeight(boxes, last))
+				}
+			}
 		}
 		for next < len(boxes) && boxes[next].Glue {
 			next++
@@ -229,4 +249,23 @@ func TestRandomInvariants(t *testing.T) {
 			t.Fatalf("case %d: %d of %d boxes placed", n, next, len(boxes))
 		}
 	}
+}
+
+// chainHeight is the least height box i needs with what it keeps with: the
+// whole of every kept box and glue, and the first lines of the last.
+func chainHeight(boxes []Box, i int) float64 {
+	h := 0.0
+	j := i
+	for ; j < len(boxes) && (boxes[j].Keep || boxes[j].Glue); j++ {
+		h += boxes[j].H
+	}
+	if j < len(boxes) {
+		b := boxes[j]
+		if b.Lines > 0 && b.MinLines > 0 && b.Lines >= 2*b.MinLines {
+			h += float64(b.MinLines)*b.Unit + b.Pad
+		} else {
+			h += b.H
+		}
+	}
+	return h
 }
