@@ -52,6 +52,19 @@ func (s *Set) check(t *Template) error {
 			return fmt.Errorf("title and oggetto must name messages (got %q)", id)
 		}
 	}
+	// Messages every document uses: the author, the page label, and a
+	// draft's mark and footer; a chart says how many items each bar covers.
+	need := []string{"common.author", "common.page", "draft.mark", "draft.footer"}
+	for _, b := range t.Body {
+		if b.Type == "chart" {
+			need = append(need, "chart.applicabili", "rating.non_applicabile")
+		}
+	}
+	for _, id := range need {
+		if !s.msgs.has(id) {
+			return fmt.Errorf("message %q is missing", id)
+		}
+	}
 	for _, name := range []struct{ key, val, typ string }{{"date", t.Date, "date"}, {"comune", t.Comune, "comune"}, {"cites", t.Cites, "docref"}} {
 		if name.val == "" && name.key == "cites" {
 			continue
