@@ -16,6 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 py=/usr/bin/python3
+# A fixed time in the fonts' head tables makes the build repeatable.
+export SOURCE_DATE_EPOCH=1700000000
 (cd "$tmp" && npm pack --silent @fontsource/titillium-web@5.3.0 @fontsource/roboto-mono@5.3.0 >/dev/null)
 for p in "$tmp"/*.tgz; do d="${p%.tgz}"; mkdir -p "$d"; tar xzf "$p" -C "$d"; done
 tw="$tmp/fontsource-titillium-web-5.3.0/package/files/titillium-web"
@@ -29,7 +31,7 @@ from fontTools.merge import Merger
 tmp, out, tw, rm = sys.argv[1:5]
 
 def ttf(src, dst):
-    f = TTFont(src)
+    f = TTFont(src, recalcTimestamp=False)
     f.flavor = None
     f.save(dst)
     return dst
@@ -39,6 +41,8 @@ for weight, style, name in [("400", "normal", "Regular"), ("700", "normal", "Bol
     parts = [ttf(f"{tw}-{sub}-{weight}-{style}.woff", f"{tmp}/{sub}-{weight}-{style}.ttf")
              for sub in ("latin", "latin-ext")]
     merged = Merger().merge(parts)
+    merged.recalcTimestamp = False
+    merged["head"].modified = merged["head"].created
     merged.save(f"{out}/TitilliumWeb-{name}.ttf")
 
 ttf(f"{rm}-latin-400-normal.woff", f"{out}/RobotoMono-Regular.ttf")
