@@ -203,10 +203,14 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	logAnchors(log, &cfg, verifier)
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
 		Archive:  archive,
+		// The comune's signature is judged as verification judges it;
+		// production refuses a signer that is not trusted.
+		Trust: verifier.Policy(), RequireTrusted: cfg.Production,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
 	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log)

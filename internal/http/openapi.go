@@ -37,7 +37,7 @@ func (s *Server) operations() []op {
 			responses: std(map[string]string{"201": "json", "400": "problem", "404": "problem", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}", summary: "A document's description", params: []string{"id"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF: the newest version, or ?version=N", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
-		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version", params: []string{"id"}, body: "application/pdf",
+		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version, its signer judged and recorded (422 untrusted_signer in production when not trusted)", params: []string{"id"}, body: "application/pdf",
 			responses: std(map[string]string{"201": "json", "404": "problem", "413": "problem", "415": "problem", "422": "problem"})},
 		{method: "POST", path: "/v1/verify", summary: "Verify a PDF: signatures, trust, DocMDP, archive and audit-log inclusion; 200 with valid=false when a check fails", query: []string{"lang"}, body: "application/pdf",
 			responses: std(map[string]string{"200": "json", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
