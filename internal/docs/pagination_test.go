@@ -24,7 +24,8 @@ import (
 // The property test of pagination renders generated inputs of every kind
 // and reads each PDF back as a person would, page by page: the right page
 // label on every page, body text on every page, no two words on top of each
-// other, nothing outside the margins. The normal run renders a small
+// other, nothing outside the margins, no page ending on a heading, a
+// caption or a table's header row. The normal run renders a small
 // sample; FALDONE_PAGINATION_N=2000 renders that many inputs per kind and
 // language (e.g. go test ./internal/docs -run TestPaginationProperty -timeout 2h).
 
@@ -280,7 +281,7 @@ func TestPaginationProperty(t *testing.T) {
 					}
 					t.Fatalf("%s %s #%d: %v", kind, lang, i, err)
 				}
-				if bad := checkPages(t, res.PDF, lang); len(bad) > 0 {
+				if bad := append(checkPages(t, res.PDF, lang), checkKeeps(t, res.PDF)...); len(bad) > 0 {
 					failures++
 					in, _ := json.Marshal(data)
 					dir := filepath.Join(os.TempDir(), "faldone-pagination")
@@ -317,10 +318,65 @@ func TestSamplesReadWell(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", c, kind, lang, err)
 				}
-				if bad := checkPages(t, res.PDF, lang); len(bad) > 0 {
+				if bad := append(checkPages(t, res.PDF, lang), checkKeeps(t, res.PDF)...); len(bad) > 0 {
 					t.Errorf("%s %s %s: %s", c, kind, lang, strings.Join(bad[:min(len(bad), 5)], "; "))
 				}
 			}
 		}
 	}
+}
+
+var (
+	reStextLine = regexp.MustCompile(`(?s)<line bbox="[-\d.]+ ([-\d.]+) [-\d.]+ ([-\d.]+)"[^>]*>\s*<font name="([^"]*)" size="([\d.]+)">\s*<char [^>]*color="(#[0-9a-f]+)"`)
+)
+
+// checkKeeps reads the lines of every page with mupdf and objects to a page
+// whose last line of body text is a heading, a caption or a table's header
+// row: what introduces a block must stand on the page of the block.
+func checkKeeps(tb testing.TB, pdf []byte) []string {
+	tb.Helper()
+	if _, err := exec.LookPath("mutool"); err != nil {
+		return nil
+	}
+	f, err := os.CreateTemp(tb.TempDir(), "*.pdf")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.Write(pdf)
+	f.Close()
+	out, err := exec.Command("mutool", "draw", "-q", "-F", "stext", "-o", "-", f.Name()).Output()
+	if err != nil {
+		tb.Fatalf("mutool draw -F stext: %v", err)
+	}
+	pages := strings.Split(string(out), "</page>")
+	var bad []string
+	footTop := (297 - 12 - 12) * mm
+	for n, page := range pages {
+		if n >= len(pages)-2 { // the last page (and the empty tail) end the document
+			break
+		}
+		var last []string
+		lastY := -1.0
+		for _, m := range reStextLine.FindAllStringSubmatch(page, -1) {
+			y0, _ := strconv.ParseFloat(m[1], 64)
+			if y0 > footTop {
+				continue
+			}
+			if y0 > lastY {
+				lastY, last = y0, m
+			}
+		}
+		if last == nil {
+			continue
+		}
+		size, _ := strconv.ParseFloat(last[4], 64)
+		boldFace := strings.HasSuffix(last[3], "B")
+		switch {
+		case boldFace && size >= 10.5:
+			bad = append(bad, fmt.Sprintf("page %d ends on a heading or caption", n+1))
+		case last[5] == "#ffffff":
+			bad = append(bad, fmt.Sprintf("page %d ends on a table's header row", n+1))
+		}
+	}
+	return bad
 }
