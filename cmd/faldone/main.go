@@ -47,6 +47,7 @@ Usage:
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
   faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
+  faldone dossier export --comune ISTAT | verify FILE.zip   conservation package (see faldone dossier -h)
   faldone version
 `
 
@@ -67,6 +68,8 @@ func main() {
 		err = auditCmd(os.Args[2:], os.Stdout)
 	case "keys":
 		err = keysCmd(os.Args[2:])
+	case "dossier":
+		err = dossierCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -68,13 +69,29 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckConsistency(s.Renderer.Templates, in.Lang, kind, in.Data); err != nil {
+		return nil, err
+	}
 	var cited *faldone.Record
+	var dossier []*faldone.Record
 	if t.Cites != "" {
 		if cited, err = s.cited(ctx, t, in.Data, in.Lang); err != nil {
 			return nil, err
 		}
+		chain, err := s.Chain(ctx, cited)
+		if err != nil {
+			return nil, err
+		}
+		if err := CheckChain(s.Renderer.Templates, in.Lang, kind, in.Data, chain); err != nil {
+			return nil, err
+		}
+		if kind == faldone.KindChiusura {
+			if dossier, err = s.closing(ctx, cited, chain, t.Cites, in.Lang); err != nil {
+				return nil, err
+			}
+		}
 	}
-	opts := []Option{Cited(cited)}
+	opts := []Option{Cited(cited), Dossier(dossier)}
 	if s.Sealer == nil {
 		opts = append(opts, Draft()) // what is not sealed says so on every page
 	}
@@ -112,7 +129,7 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 // cited checks the document a new one cites and returns its newest version.
 func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]any, lang string) (*faldone.Record, error) {
 	id, _ := data[t.Cites].(string)
-	want := map[string]faldone.Kind{"piano": faldone.KindAssessment, "approvazione": faldone.KindPiano}[t.ID]
+	want := citing[faldone.Kind(t.ID)]
 	fail := func(code string, params map[string]any) error {
 		return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + t.Cites, Code: code, Params: params})
 	}
@@ -133,6 +150,56 @@ func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]a
 		return nil, fail("cited_comune", map[string]any{"ID": id})
 	}
 	return rec, nil
+}
+
+// Chain returns rec and the documents it cites up the chain (an
+// approvazione, its piano, the piano's assessment), each as its newest
+// version with its decoded input.
+func (s *Service) Chain(ctx context.Context, rec *faldone.Record) ([]Link, error) {
+	var chain []Link
+	for rec != nil && len(chain) < len(citing)+1 {
+		l, err := NewLink(rec)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, l)
+		if rec.Cites == "" {
+			break
+		}
+		if rec, err = s.Archive.Latest(ctx, rec.Cites); err != nil {
+			return nil, fmt.Errorf("chain of %s: %w", chain[0].Rec.ID, err)
+		}
+	}
+	return chain, nil
+}
+
+// closing refuses a second chiusura of the same approvazione (the first
+// closed the dossier) and returns the documents a chiusura lists, oldest
+// first: the comune's newest adesione, then the chain it closes
+// (assessment, piano, approvazione), each as its newest version.
+func (s *Service) closing(ctx context.Context, approvazione *faldone.Record, chain []Link, field, lang string) ([]*faldone.Record, error) {
+	recs, err := s.Archive.Dossier(ctx, approvazione.Comune)
+	if err != nil {
+		return nil, err
+	}
+	var adesione *faldone.Record
+	for _, r := range recs {
+		if r.Kind == faldone.KindChiusura && r.Cites == approvazione.ID {
+			return nil, s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + field, Code: "chain_closed",
+				Params: map[string]any{"ID": r.ID, "Date": tmpl.FormatDate(lang, r.Date, false)}})
+		}
+		if r.Kind == faldone.KindAdesione {
+			adesione = r // oldest first: the last one is the newest version of the newest adesione
+		}
+	}
+	var out []*faldone.Record
+	if adesione != nil {
+		out = append(out, adesione)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, chain[i].Rec)
+	}
+	return out, nil
 }
 
 // Latest returns the newest version of a document.
@@ -182,7 +249,17 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		var fields []faldone.FieldError
 		for _, p := range report.Problems {
 			reasons = append(reasons, p.Reason)
-			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: p.Detail})
+			msg := p.Detail
+			if p.Params != nil {
+				// A change or an ambiguity the shared analysis found: the
+				// verification report's message, in the caller's language.
+				params := maps.Clone(p.Params)
+				if k, ok := params["Kind"].(string); ok {
+					params["Change"] = s.Renderer.Templates.Localize(lang, "verify.change_"+k, nil)
+				}
+				msg = s.Renderer.Templates.Localize(lang, "verify."+p.Reason, params)
+			}
+			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: msg})
 		}
 		msg := s.Renderer.Templates.Localize(lang, "error.signature_refused", map[string]any{"Reasons": strings.Join(reasons, ", ")})
 		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.signature_refused", Params: map[string]any{"Reasons": strings.Join(reasons, ", ")}, Message: msg, Fields: fields}

@@ -214,7 +214,7 @@ func State(r *Record) string {
 	switch {
 	case r.Seal.ComuneSigned:
 		return StateSignedComune
-	case r.Kind == KindAssessment:
+	case r.Kind == KindAssessment, r.Kind == KindChiusura: // reports of the task force: the comune does not sign them
 		return StateSealed
 	}
 	return StateAwaitComune

@@ -48,6 +48,7 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/proof", summary: "Inclusion proof of a version (newest, or ?version=N) in the audit log against a signed checkpoint", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/metadata", summary: "AgID metadata (Allegato 5 element names) of a version (newest, or ?version=N)", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
 		{method: "GET", path: "/v1/comuni/{istat}/dossier", summary: "The documents of a comune in workflow order with their versions and state", params: []string{"istat"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "GET", path: "/v1/comuni/{istat}/dossier/package", summary: "The conservation package of a comune's dossier: a ZIP with every version's PDF, Allegato 5 metadata, archive record and inclusion proof, the signed checkpoint, and a UNI 11386 (SInCRO 2.0) index", params: []string{"istat"}, responses: std(map[string]string{"200": "zip", "404": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/keys", summary: "API keys, revoked ones included (admin)", responses: std(map[string]string{"200": "json", "401": "problem", "403": "problem"})},
 		{method: "POST", path: "/v1/keys", summary: "Create an API key; the key is in this answer only (admin)", body: "application/json", schema: keyRequestSchema,
 			responses: std(map[string]string{"201": "json", "400": "problem", "401": "problem", "403": "problem", "415": "problem", "422": "problem"})},
@@ -128,6 +129,8 @@ func response(kind string) map[string]any {
 			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	case "pdf":
 		return map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	case "zip":
+		return map[string]any{"description": "ZIP", "content": map[string]any{"application/zip": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 	case "empty":
 		return map[string]any{"description": "No content"}
 	case "text":

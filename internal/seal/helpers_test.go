@@ -30,9 +30,9 @@ import (
 	"faldone/templates"
 )
 
-// kinds and sampleComuni name the 20 inputs under samples/.
+// kinds and sampleComuni name the 25 inputs under samples/.
 var (
-	kinds        = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+	kinds        = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura}
 	sampleComuni = []string{"banari", "casaletto-spartano", "loiano", "san-calogero", "suvereto"}
 )
 

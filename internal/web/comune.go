@@ -45,7 +45,7 @@ type versionView struct {
 }
 
 // workflow is the order of the kinds in a dossier.
-var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura}
 
 // current returns the live session of the request, without checking its
 // key again; nil when there is none.
@@ -269,9 +269,17 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 		if report == nil || len(report.Problems) == 0 {
 			return refuse(fiber.StatusUnprocessableEntity, p.msgs.T(lang, "upload.not_pdf"))
 		}
+		var fe *faldone.Error
+		errors.As(err, &fe)
 		var reasons []string
-		for _, pr := range report.Problems {
-			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason, "detail", pr.Detail))
+		for i, pr := range report.Problems {
+			if pr.Params != nil && fe != nil && i < len(fe.Fields) {
+				// a forged or ambiguous file: the analysis's reason,
+				// localised, naming the object changed
+				reasons = append(reasons, fe.Fields[i].Message)
+				continue
+			}
+			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason))
 		}
 		return refuse(fiber.StatusUnprocessableEntity, reasons...)
 	case faldone.EUNTRUSTED:
