@@ -114,9 +114,18 @@ func (m *measurer) set(s string, st style, width float64, hyphenate bool) run {
 	}
 	fc := m.face(fam, st)
 	if fam == fonts.MonoFamily && strings.Count(s, " ") == 7 && fc.Width(s, st.size) > width*0.985 {
-		// Two lines of four groups rather than a ragged break.
+		// Lines of four groups, or of two in a narrow column, rather than
+		// a ragged break.
 		g := strings.Fields(s)
-		s = strings.Join(g[:4], " ") + "\n" + strings.Join(g[4:], " ")
+		per := 4
+		if fc.Width(strings.Join(g[:4], " "), st.size) > width*0.985 {
+			per = 2
+		}
+		var ls []string
+		for i := 0; i < len(g); i += per {
+			ls = append(ls, strings.Join(g[i:i+per], " "))
+		}
+		s = strings.Join(ls, "\n")
 	}
 	var hy *hyphen.Hyphenator
 	if hyphenate && fam != fonts.MonoFamily {

@@ -88,3 +88,33 @@ func TestBulleted(t *testing.T) {
 		t.Fatal("a minus sign taken for a bullet")
 	}
 }
+
+// TestCodesAreNotHyphenated: an archive id in a narrow column is cut, not
+// hyphenated, so that its lines joined give back the id; a digest in a
+// column too narrow for four groups is set two groups a line.
+func TestCodesAreNotHyphenated(t *testing.T) {
+	fc := testFace(t)
+	id := "zvh2c3ftm4xivaquvtnq6pbia6"
+	for width := 8.0; width < 60; width += 0.5 {
+		lines := wrap(fc, hyphen.For("it"), id+" – v1", 9, width)
+		var b strings.Builder
+		for _, ln := range lines {
+			b.WriteString(ln.s)
+		}
+		if !strings.Contains(b.String(), id) {
+			t.Fatalf("width %.1f: the id reads %q", width, b.String())
+		}
+	}
+	fcs, _ := loadFaces()
+	m := &measurer{faces: fcs}
+	d := "0f3fc0e35c08f08fe74df8710a69f4e0fc48e9eb83fd128f2103833364a05c56"
+	r := m.set(d, tcell, 35, true)
+	if len(r.lines) != 4 {
+		t.Fatalf("digest in 35 mm set as %+v", r.lines)
+	}
+	for _, ln := range r.lines {
+		if strings.Count(ln.s, " ") != 1 {
+			t.Fatalf("digest in 35 mm set as %+v", r.lines)
+		}
+	}
+}
