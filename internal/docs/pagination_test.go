@@ -269,9 +269,23 @@ func TestPaginationProperty(t *testing.T) {
 						data[f.Name] = g.fill(f, v)
 					}
 				}
+				g.agree(data)
 				var opts []docs.Option
 				if g.r.IntN(2) == 0 {
 					opts = append(opts, docs.Draft())
+				}
+				var dossier []*faldone.Record
+				if tp.Cites != "" && g.r.IntN(2) == 0 {
+					// As the archive prints it: the cited document and, in
+					// a chiusura, the whole dossier with ids and digests.
+					dossier = g.dossier(r.Templates.Kinds(), kind)
+					data[tp.Cites] = dossier[len(dossier)-1].ID
+					opts = append(opts, docs.Cited(dossier[len(dossier)-1]))
+					if kind == string(faldone.KindChiusura) {
+						opts = append(opts, docs.Dossier(dossier))
+					} else {
+						dossier = dossier[len(dossier)-1:]
+					}
 				}
 				res, err := r.RenderData(context.Background(), faldone.Kind(kind), data, lang, opts...)
 				if err != nil {
@@ -281,7 +295,9 @@ func TestPaginationProperty(t *testing.T) {
 					}
 					t.Fatalf("%s %s #%d: %v", kind, lang, i, err)
 				}
-				if bad := append(checkPages(t, res.PDF, lang), checkKeeps(t, res.PDF)...); len(bad) > 0 {
+				bad := append(checkPages(t, res.PDF, lang), checkKeeps(t, res.PDF)...)
+				bad = append(bad, checkIDs(t, res.PDF, dossier)...)
+				if len(bad) > 0 {
 					failures++
 					in, _ := json.Marshal(data)
 					dir := filepath.Join(os.TempDir(), "faldone-pagination")
@@ -297,6 +313,79 @@ func TestPaginationProperty(t *testing.T) {
 			}
 		}
 	}
+}
+
+// agree sets the outcome of an approvazione or a chiusura to what the
+// states of its (generated) outputs say, with a reason when it is not
+// positive, as the service demands.
+func (g *gen) agree(data map[string]any) {
+	outs, ok := data["output"].([]any)
+	if _, has := data["esito"]; !ok || !has {
+		return
+	}
+	done := 0
+	for _, o := range outs {
+		if m, _ := o.(map[string]any); m["stato"] == "consegnato" {
+			done++
+		}
+	}
+	switch {
+	case done == len(outs):
+		data["esito"] = "positivo"
+	case done == 0:
+		data["esito"] = "negativo"
+	default:
+		data["esito"] = "parziale"
+	}
+	if v, _ := data["valutazione"].(string); data["esito"] != "positivo" && v == "" {
+		data["valutazione"] = g.text(20, 400)
+	}
+}
+
+// dossier makes archive records of the kinds before kind, oldest first,
+// with random ids, protocols and digests.
+func (g *gen) dossier(kinds []string, kind string) []*faldone.Record {
+	const b32, hex = "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdef"
+	rnd := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[g.r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	var recs []*faldone.Record
+	for _, k := range kinds {
+		if k == kind {
+			break
+		}
+		recs = append(recs, &faldone.Record{
+			ID: rnd(b32, 26), Version: 1 + g.r.IntN(3), Kind: faldone.Kind(k), Oggetto: g.text(20, 300),
+			Protocol: faldone.Protocol{Number: strconv.Itoa(g.r.IntN(10000000)), Date: "2026-05-06"},
+			Date:     "2026-05-06", SHA256: rnd(hex, 64),
+		})
+	}
+	return recs
+}
+
+// checkIDs objects to an archive id of recs that a reader cannot copy
+// whole from one line of the PDF.
+func checkIDs(tb testing.TB, pdf []byte, recs []*faldone.Record) []string {
+	if len(recs) == 0 {
+		return nil
+	}
+	words := map[string]bool{}
+	for _, ws := range bboxPages(tb, pdf) {
+		for _, w := range ws {
+			words[w.s] = true
+		}
+	}
+	var bad []string
+	for _, rec := range recs {
+		if !words[rec.ID] {
+			bad = append(bad, fmt.Sprintf("the id %s of the %s is not printed whole", rec.ID, rec.Kind))
+		}
+	}
+	return bad
 }
 
 // TestSamplesReadWell reads every sample in every language page by page,
