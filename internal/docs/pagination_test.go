@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,8 @@ import (
 // label on every page, body text on every page, no two words on top of each
 // other, nothing outside the margins, no page ending on a heading, a
 // caption or a table's header row. The normal run renders a small
-// sample; FALDONE_PAGINATION_N=2000 renders that many inputs per kind and
+// sample (2 inputs per kind and language, 1 under the race detector);
+// FALDONE_PAGINATION_N=2000 renders that many inputs per kind and
 // language (e.g. go test ./internal/docs -run TestPaginationProperty -timeout 2h).
 
 var vocabulary = strings.Fields(`il la dei delle comune amministrazione digitale trasformazione sicurezza
@@ -222,10 +224,16 @@ func checkPages(tb testing.TB, pdf []byte, lang string) []string {
 		if body < 3 {
 			bad = append(bad, fmt.Sprintf("page %d has no body text", n))
 		}
-		for a := range ws {
-			for b := a + 1; b < len(ws); b++ {
-				p, q := ws[a], ws[b]
-				const eps = 0.3 // pt: boxes touching at a justified space or a line's edge
+		// Sweep the words top to bottom: only words that start above the
+		// bottom of a word can overlap it.
+		byTop := append([]word(nil), ws...)
+		sort.Slice(byTop, func(i, j int) bool { return byTop[i].y0 < byTop[j].y0 })
+		const eps = 0.3 // pt: boxes touching at a justified space or a line's edge
+		for a, p := range byTop {
+			for _, q := range byTop[a+1:] {
+				if q.y0+eps >= p.y1 {
+					break
+				}
 				if p.x0+eps < q.x1 && q.x0+eps < p.x1 && p.y0+eps < q.y1 && q.y0+eps < p.y1 {
 					bad = append(bad, fmt.Sprintf("page %d: %q and %q overlap", n, p.s, q.s))
 				}
@@ -241,6 +249,9 @@ func TestPaginationProperty(t *testing.T) {
 		t.Skip("pdftotext (poppler-utils) is not installed")
 	}
 	n := 2 // per kind and language in the normal run
+	if raceEnabled {
+		n = 1
+	}
 	if s := os.Getenv("FALDONE_PAGINATION_N"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil {
@@ -399,6 +410,9 @@ func TestSamplesReadWell(t *testing.T) {
 	for _, c := range []string{"loiano", "suvereto", "banari", "san-calogero", "casaletto-spartano"} {
 		for _, kind := range r.Templates.Kinds() {
 			for i, lang := range []string{"it", "en", "de"} {
+				if raceEnabled && lang == "en" {
+					continue // de and it under the race detector, every language without it
+				}
 				var opts []docs.Option
 				if i == 0 {
 					opts = append(opts, docs.Draft())
