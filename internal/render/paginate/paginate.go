@@ -138,20 +138,37 @@ func (p *paginator) minHead(i, from int) float64 {
 }
 
 // chainAfter is the height that must follow box i on its page: the boxes it
-// keeps with (glue included), the last of them only by its minimal head.
-func (p *paginator) chainAfter(i int) float64 {
+// keeps with (glue included), the last of them only by its minimal head -
+// or, when that chain could not fit in room (what an empty page leaves
+// after box i), as much of its start as does: a heading or a table's header
+// row still goes with the block it introduces when that block, kept in turn
+// with what follows it, is too tall to take the rest along. 0 when not even
+// the next box's head fits: the keep is void.
+func (p *paginator) chainAfter(i int, room float64) float64 {
 	if !p.boxes[i].Keep {
 		return 0
 	}
-	total := 0.0
-	j := i + 1
-	for ; j < len(p.boxes) && (p.boxes[j].Keep || p.boxes[j].Glue); j++ {
-		total += p.boxes[j].H
+	best, total := 0.0, 0.0
+	for j := i + 1; j < len(p.boxes); j++ {
+		b := p.boxes[j]
+		if b.Glue {
+			total += b.H
+			continue
+		}
+		head := p.minHead(j, 0)
+		if total+head > room+eps {
+			return best
+		}
+		best = total + head
+		if !b.Keep {
+			return best
+		}
+		total += b.H
+		if total <= room+eps {
+			best = total
+		}
 	}
-	if j < len(p.boxes) {
-		total += p.minHead(j, 0)
-	}
-	return total
+	return best
 }
 
 func (p *paginator) emptyish() bool { return p.empty() || p.onlyRepeat() }
@@ -178,10 +195,7 @@ func (p *paginator) run() {
 			avail := p.pageH - p.used()
 			fresh := p.pageH - p.headerH(i)
 			rest := p.rest(i, from)
-			chain := p.chainAfter(i)
-			if p.minHead(i, from)+chain > fresh+eps {
-				chain = 0 // the chain fits no page: the keep is void
-			}
+			chain := p.chainAfter(i, fresh-p.minHead(i, from))
 			if rest+chain <= avail+eps || (b.Lines == 0 && p.emptyish()) {
 				to := 0
 				if b.Lines > 0 {

@@ -269,3 +269,28 @@ func chainHeight(boxes []Box, i int) float64 {
 	}
 	return h
 }
+
+// TestHeaderGoesWithATallFirstRow: a table's header keeps with its first
+// row even when that row, kept with a signature, is too tall to take the
+// signature along; the header is never left alone at the foot of a page.
+func TestHeaderGoesWithATallFirstRow(t *testing.T) {
+	boxes := []Box{
+		{H: 40}, // 0: content
+		{H: 7, Keep: true, Group: 1, Header: true},        // 1: header
+		{H: 80, Keep: true, Lines: 16, Unit: 5, Group: 1}, // 2: first row, kept with the signature
+		{H: 30}, // 3: signature
+	}
+	pages, err := Paginate(boxes, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pagesOf(pages)
+	for _, pg := range got {
+		if pg[len(pg)-1] == 1 {
+			t.Fatalf("pages %v: the header ends a page", got)
+		}
+	}
+	if len(got) != 3 || got[1][0] != 1 || got[1][1] != 2 {
+		t.Fatalf("pages %v, want the header and its row on page 2, the signature on page 3", got)
+	}
+}
