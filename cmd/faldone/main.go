@@ -257,7 +257,7 @@ func serve(args []string) error {
 
 func renderCmd(args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
+	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione, chiusura")
 	in := fs.String("in", "", "input JSON file (- for standard input)")
 	out := fs.String("out", "", "output PDF file")
 	lang := fs.String("lang", "", "language: it, en, de (default: the input's lang, else it)")

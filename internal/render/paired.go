@@ -24,7 +24,8 @@ var beforeC = &props.Color{Red: 150, Green: 163, Blue: 176}
 // bars on a common scale - before (grey) above after (blue) - each with its
 // value, under a legend naming the two series. The caption and the legend
 // stay with the first row; each row is one box that is never split, so a
-// page never separates the two bars of a pair.
+// page never separates the two bars of a pair, and no row is left alone on
+// a page.
 //
 // The bars are thick lines: a row is cut into columns at the ends of the two
 // bars, and each column draws the pieces of track and bar that fall in it.
@@ -66,7 +67,7 @@ func (m *measurer) paired(b faldone.Block) {
 	after.size = smallSize
 	after.align = align.Right
 	const thick, top, bottom = 3.6, 30.0, 72.0 // mm; offsets in % of the row
-	for _, p := range b.Pairs {
+	for k, p := range b.Pairs {
 		lr := m.set(p.Label, st, lw-2*cellPadding, false)
 		br := m.set(p.BeforeText, before, vw, false)
 		ar := m.set(p.AfterText, after, vw, false)
@@ -78,7 +79,10 @@ func (m *measurer) paired(b faldone.Block) {
 			return int(math.Round(math.Min(1, math.Max(0, v/p.Max)) * barCols))
 		}
 		ub, ua := units(p.Before), units(p.After)
-		m.block(h+1.5, false, func() []rowH {
+		// No pair stands alone on a page: the first goes with the second,
+		// the last with the one before.
+		keep := k == 0 || k == len(b.Pairs)-2
+		m.block(h+1.5, keep, func() []rowH {
 			label := col.New(labelCols)
 			y := (h - float64(len(lr.lines))*st.lineH()) / 2
 			for i, ln := range lr.lines {
