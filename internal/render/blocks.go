@@ -417,6 +417,10 @@ func (m *measurer) signature(b faldone.Block) {
 	}
 	h += 4
 	m.keepLast()
+	if h > maxSignatureH {
+		m.longSignature(s.PlaceDate != "", place, runs, sw)
+		return
+	}
 	m.block(h, false, func() []rowH {
 		out := []rowH{spacer(4)}
 		if s.PlaceDate != "" {
@@ -435,5 +439,46 @@ func (m *measurer) signature(b faldone.Block) {
 			out = append(out, rowH{row.New(rh).Add(c), rh})
 		}
 		return append(out, spacer(4))
+	})
+}
+
+// maxSignatureH is the tallest signature set as one box: less than any page
+// holds, whatever its footer and draft band.
+const maxSignatureH = 120.0
+
+// longSignature sets a signature too tall for one box (a long list of
+// signatories, say) as boxes of lines: each part keeps with the next and
+// splits between lines like a paragraph, so it never overflows a page.
+func (m *measurer) longSignature(hasPlace bool, place run, runs []run, sw float64) {
+	m.glue(4)
+	if hasPlace {
+		m.columnLines(place, 0, contentW, true)
+		m.glue(4)
+	}
+	last := len(runs) - 1
+	for last >= 0 && len(runs[last].lines) == 0 {
+		last--
+	}
+	for i, r := range runs {
+		if len(r.lines) > 0 {
+			m.columnLines(r, contentW-sw, sw, i < last)
+		}
+	}
+	m.glue(4)
+}
+
+// columnLines adds a run set in a column at x, w wide, as one box of lines,
+// split between lines with at least two on either side.
+func (m *measurer) columnLines(r run, x, w float64, keep bool) {
+	lh := r.lh
+	n := len(r.lines)
+	m.add(box{
+		Box: paginate.Box{H: float64(n) * lh, Lines: n, Unit: lh, MinLines: 2, Keep: keep},
+		draw: func(from, to int) []rowH {
+			h := float64(to-from) * lh
+			c := col.New(grid)
+			linesAt(c, r, from, to, x, 0, w)
+			return []rowH{{row.New(h).Add(c), h}}
+		},
 	})
 }
