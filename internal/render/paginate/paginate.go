@@ -50,7 +50,7 @@ const eps = 1e-6
 // Paginate places boxes on pages of height pageH. It fails only when a box
 // without lines is taller than a page, which measurement must prevent.
 func Paginate(boxes []Box, pageH float64) ([]Page, error) {
-	p := &paginator{boxes: boxes, pageH: pageH, headers: map[int]int{}}
+	p := &paginator{boxes: boxes, pageH: pageH, headers: map[int]int{}, limit: -1}
 	for i, b := range boxes {
 		if b.Lines == 0 && b.H > pageH+eps {
 			return nil, fmt.Errorf("paginate: box %d is %.1f mm tall, the page holds %.1f mm", i, b.H, pageH)
@@ -73,6 +73,7 @@ type paginator struct {
 	pageH   float64
 	headers map[int]int // group -> index of its header box
 	pages   []Page
+	limit   int // the last box of the keep chain being placed, -1 when none
 	cur     *Page
 	placed  map[int]bool // headers already placed once
 }
@@ -140,16 +141,20 @@ func (p *paginator) minHead(i, from int) float64 {
 // chainAfter is the height that must follow box i on its page: the boxes it
 // keeps with (glue included), the last of them only by its minimal head -
 // or, when that chain could not fit in room (what an empty page leaves
-// after box i), as much of its start as does: a heading or a table's header
-// row still goes with the block it introduces when that block, kept in turn
-// with what follows it, is too tall to take the rest along. 0 when not even
-// the next box's head fits: the keep is void.
-func (p *paginator) chainAfter(i int, room float64) float64 {
-	if !p.boxes[i].Keep {
-		return 0
+// after box i), as much of its start as does, ending after a box that
+// holds lines or keeps with nothing: a heading or a table's header row
+// still goes with the block it introduces when that block, kept in turn
+// with what follows it, is too tall to take the rest along. 0 when no such
+// start fits: the keep is void. It also returns the last box the chain
+// reaches: a chain placed binds the boxes inside it to end there too, and
+// the last one keeps with what follows it only if it can split.
+func (p *paginator) chainAfter(i int, room float64) (float64, int) {
+	if !p.boxes[i].Keep || (i == p.limit && p.minHead(i, 0) >= p.rest(i, 0)) {
+		return 0, i
 	}
-	best, total := 0.0, 0.0
-	for j := i + 1; j < len(p.boxes); j++ {
+	best, total, end := 0.0, 0.0, i
+	j := i + 1
+	for ; j < len(p.boxes) && (i >= p.limit || j <= p.limit); j++ {
 		b := p.boxes[j]
 		if b.Glue {
 			total += b.H
@@ -157,18 +162,24 @@ func (p *paginator) chainAfter(i int, room float64) float64 {
 		}
 		head := p.minHead(j, 0)
 		if total+head > room+eps {
-			return best
+			break
 		}
-		best = total + head
+		// The chain may end after a box that keeps with nothing or holds
+		// lines; never after a heading, a caption or a header row, which
+		// would then end the page.
+		cut := !b.Keep || b.Lines > 0
+		if cut {
+			best, end = total+head, j
+		}
 		if !b.Keep {
-			return best
+			break
 		}
 		total += b.H
-		if total <= room+eps {
-			best = total
-		}
 	}
-	return best
+	if j == len(p.boxes) && total <= room+eps {
+		best, end = total, j-1 // the chain runs to the end of the document
+	}
+	return best, end
 }
 
 func (p *paginator) emptyish() bool { return p.empty() || p.onlyRepeat() }
@@ -195,13 +206,16 @@ func (p *paginator) run() {
 			avail := p.pageH - p.used()
 			fresh := p.pageH - p.headerH(i)
 			rest := p.rest(i, from)
-			chain := p.chainAfter(i, fresh-p.minHead(i, from))
+			chain, end := p.chainAfter(i, fresh-p.minHead(i, from))
 			if rest+chain <= avail+eps || (b.Lines == 0 && p.emptyish()) {
 				to := 0
 				if b.Lines > 0 {
 					to = b.Lines
 				}
 				p.put(Piece{Box: i, From: from, To: to}, rest)
+				if chain > 0 && end > p.limit {
+					p.limit = end
+				}
 				if b.Header {
 					p.placed[i] = true
 				}
