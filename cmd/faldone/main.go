@@ -45,7 +45,7 @@ Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
-  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
+  faldone audit   verify | rerender --id X | gc   check the archive, collect orphan PDFs (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone dossier export --comune ISTAT | verify FILE.zip   conservation package (see faldone dossier -h)
   faldone version
@@ -104,7 +104,12 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		return sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		a, err := sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		a.MinFree = cfg.MinFreeSpace
+		return a, nil
 	}
 	return postgres.Open(ctx, cfg.Store)
 }
@@ -134,7 +139,7 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 		}
 		key = k
 	}
-	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Logger: log}
+	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
 	}
@@ -180,6 +185,7 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.secureCookiesDefault(fs)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -230,17 +236,15 @@ func serve(args []string) error {
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
-		Ready: func(ctx context.Context) error {
-			_, err := archive.Latest(ctx, "readinessprobe00")
-			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-				return nil
-			}
-			return err
-		},
+		MaxConnsPerIP: cfg.MaxConnsPerIP,
+		Ready:         readiness(&cfg, archive),
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go auditLog.Run(ctx, cfg.CheckpointInterval)
+	if a, ok := archive.(*sqlite.Archive); ok && cfg.GCInterval > 0 {
+		go a.RunGC(ctx, cfg.GCInterval, cfg.GCGrace, func(msg string, args ...any) { log.Warn(msg, args...) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

@@ -239,6 +239,13 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 	if err != nil {
 		return nil, nil, err
 	}
+	if st := faldone.State(prev); st != faldone.StateAwaitComune {
+		// One signature per request: a further signature by the comune
+		// is a new request of the task force (a new document).
+		return nil, nil, &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.signed_not_awaiting",
+			Params:  map[string]any{"Version": prev.Version, "State": st},
+			Message: fmt.Sprintf("document %s is not awaiting the comune's signature (version %d is %s)", id, prev.Version, st)}
+	}
 	if !bytes.HasPrefix(signed, []byte("%PDF-")) {
 		return nil, nil, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.not_pdf", Message: "the file is not a PDF"}
 	}

@@ -83,3 +83,27 @@ func TestDiffZones(t *testing.T) {
 	}
 	keyRankFirst = "Pages"
 }
+
+// TestSkipValue: skipping a value ends where parsing it does.
+func TestSkipValue(t *testing.T) {
+	for _, in := range []string{
+		"12 0 R /Next", "12 /Next", "-3.5 ]", "/Name#20x 1", "(a (nested) \\) string) x", "<48656C6C6F> x",
+		"<< /A [1 2 3 0 R [4]] /B << /C (x) /D <00> >> /E 5 0 R >> rest", "[1 0 R 2 0 R 3] z", "true false", "null x",
+		"<< /Length 7 0 R /Type /XObject /W [1 2 3] >>stream",
+	} {
+		a, b := &lexer{b: []byte(in)}, &lexer{b: []byte(in)}
+		_, err := a.object(0)
+		if err2 := b.skipValue(0); (err == nil) != (err2 == nil) || a.pos != b.pos {
+			t.Errorf("%q: object ends at %d (%v), skipValue at %d (%v)", in, a.pos, err, b.pos, err2)
+		}
+	}
+	l := &lexer{b: []byte("<< /Type /ObjStm /N 2 /Widths [1 2 3] /DecodeParms << /Predictor 12 /Columns 4 >> /Contents <00FF> >>"), skim: true}
+	v, err := l.object(0)
+	d, _ := v.(Dict)
+	if err != nil || len(d) != 3 || d.name("Type") != "ObjStm" || d["Widths"] != nil {
+		t.Fatalf("skimmed %v %v", v, err)
+	}
+	if p, _ := d["DecodeParms"].(Dict).int("Predictor"); p != 12 {
+		t.Errorf("skimmed DecodeParms %v", d["DecodeParms"])
+	}
+}

@@ -276,7 +276,7 @@ func scanBody(data []byte, full *document, s *section, first bool, secEnd int, b
 			bad(ReasonStartxref, -1, pos, "a cross-reference section at %d that startxref does not point at", pos)
 			return
 		}
-		r, v, end, err := full.indirect(pos)
+		r, v, end, err := full.skim(pos)
 		if err == nil && end > len(l.b) {
 			err = fmt.Errorf("%w: it runs past the end of the revision", errSyntax)
 		}
@@ -343,7 +343,7 @@ func scanBody(data []byte, full *document, s *section, first bool, secEnd int, b
 
 // objectType returns the /Type of the object at off.
 func (d *document) objectType(data []byte, off int64) (Name, error) {
-	_, v, _, err := d.indirect(off)
+	_, v, _, err := d.skim(off)
 	if err != nil {
 		return "", err
 	}
@@ -361,7 +361,7 @@ func (d *document) objectType(data []byte, off int64) (Name, error) {
 // revision uses.
 func checkObjStms(data []byte, full *document, s *section, used map[int]bool, bad func(n, stm int)) {
 	for num, off := range s.objects {
-		_, v, _, err := full.indirect(off)
+		_, v, _, err := full.skim(off)
 		st, ok := v.(*Stream)
 		if err != nil || !ok || st.Dict.name("Type") != "ObjStm" {
 			continue

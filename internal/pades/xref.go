@@ -292,10 +292,20 @@ func (d *document) parseIndirect(off int64) (Ref, any, error) {
 // indirect parses "N G obj ... endobj" at off and also returns the offset
 // just after the object's value or stream data, before any "endobj".
 func (d *document) indirect(off int64) (Ref, any, int, error) {
+	return d.indirectAt(off, false)
+}
+
+// skim is indirect for a reader that only needs where objects are and
+// what their dictionaries hold: hex strings are skipped, not decoded.
+func (d *document) skim(off int64) (Ref, any, int, error) {
+	return d.indirectAt(off, true)
+}
+
+func (d *document) indirectAt(off int64, skim bool) (Ref, any, int, error) {
 	if off < 0 || off >= int64(len(d.data)) {
 		return Ref{}, nil, 0, fmt.Errorf("%w: offset %d out of range", errSyntax, off)
 	}
-	l := &lexer{b: d.data, pos: int(off)}
+	l := &lexer{b: d.data, pos: int(off), skim: skim}
 	num, err1 := strconv.Atoi(string(l.keyword()))
 	gen, err2 := strconv.Atoi(string(l.keyword()))
 	if err1 != nil || err2 != nil || string(l.keyword()) != "obj" {
