@@ -261,7 +261,7 @@ func serve(args []string) error {
 
 func renderCmd(args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
+	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione, chiusura")
 	in := fs.String("in", "", "input JSON file (- for standard input)")
 	out := fs.String("out", "", "output PDF file")
 	lang := fs.String("lang", "", "language: it, en, de (default: the input's lang, else it)")
@@ -296,7 +296,11 @@ func renderCmd(args []string) error {
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang)
+	var opts []docs.Option
+	if *unsigned {
+		opts = append(opts, docs.Draft())
+	}
+	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang, opts...)
 	if err != nil {
 		return err
 	}

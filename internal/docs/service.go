@@ -91,7 +91,11 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 			}
 		}
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited), Dossier(dossier))
+	opts := []Option{Cited(cited), Dossier(dossier)}
+	if s.Sealer == nil {
+		opts = append(opts, Draft()) // what is not sealed says so on every page
+	}
+	res, err := s.Renderer.RenderInput(ctx, kind, in, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -99,9 +99,10 @@ func New(cfg Config) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
-	s.app.Use(recover.New())
+	s.app.Use(recover.New()) // the last resort, should observe itself fail
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.app.Use(s.recoverPanic)
 	s.app.Use(s.limitBody)
 	s.secure()
 	s.routes()
