@@ -29,6 +29,7 @@ var (
 	readers  = access{roles: []auth.Role{auth.RoleStaff, auth.RoleComune, auth.RoleAuditor}, body: -1}
 	auditors = access{roles: []auth.Role{auth.RoleStaff, auth.RoleAuditor}, body: -1}
 	admin    = access{roles: []auth.Role{auth.RoleAdmin}, body: -1}
+	staff    = access{roles: []auth.Role{auth.RoleStaff}, body: -1}
 )
 
 // policy is the access control of every route, in one place, keyed by
@@ -64,6 +65,14 @@ var policy = map[string]access{
 	"GET /v1/documents/:id/proof":    readers,
 	"GET /v1/documents/:id/metadata": readers,
 	"GET /v1/comuni/:istat/dossier":  readers,
+
+	// Batches.
+	"POST /v1/batches":                {roles: []auth.Role{auth.RoleStaff}, body: ownLimit}, // Config.BatchLimit
+	"GET /v1/batches/:id":             staff,
+	"GET /v1/batches/:id/events":      staff,
+	"GET /v1/batches/:id/zip":         staff,
+	"GET /v1/batches/:id/results.csv": staff,
+	"POST /v1/batches/:id/cancel":     staff,
 
 	// Key management.
 	"GET /v1/keys":        admin,

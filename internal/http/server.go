@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"faldone/internal/auth"
+	"faldone/internal/batch"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
@@ -32,6 +33,8 @@ type Config struct {
 	Verifier      *verify.Verifier                // Optional. Verifies PDFs (POST /v1/verify) and exports evidence; nil answers 503.
 	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
 	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
+	Batches       *batch.Service                  // Optional. Batches; nil answers their routes with 503.
+	BatchLimit    int                             // Optional. Maximum body of POST /v1/batches in bytes; default 32 MiB.
 
 	Keys            *auth.Service // API keys. Without it only public routes answer.
 	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
@@ -67,6 +70,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.VerifyLimit <= 0 {
 		cfg.VerifyLimit = 20 << 20
+	}
+	if cfg.BatchLimit <= 0 {
+		cfg.BatchLimit = BatchLimitDefault
 	}
 	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
 	s.limits = s.routeLimits()
@@ -121,6 +127,7 @@ func (s *Server) routes() {
 	v1.Post("/verify", s.verifyPDF)
 	v1.Get("/documents/:id/evidence", s.evidence)
 	s.auditRoutes(v1)
+	s.batchRoutes(v1)
 	v1.Get("/keys", s.listKeys)
 	v1.Post("/keys", s.createKey)
 	v1.Delete("/keys/:id", s.revokeKey)
