@@ -42,6 +42,8 @@ type Config struct {
 	RateAuthFailures   int           // failed authentications per client IP and window; negative: no limit
 	ProxyHeader        string        // header naming the client IP, set by the reverse proxy
 	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
+
+	Queue QueueConfig // the durable job queue: batches and deliveries
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -59,6 +61,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Trust, "trust", env("trust", ""), "PEM file of further trusted CAs for verification, e.g. the qualified CAs comuni sign with (FALDONE_TRUST)")
 	c.bindSeal(fs)
 	c.bindLog(fs)
+	c.bindQueue(fs)
 }
 
 // bindLog registers the audit log settings.
@@ -115,6 +118,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
 	}
 	errs = append(errs, c.validateHardening()...)
+	errs = append(errs, c.validateQueue()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

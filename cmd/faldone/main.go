@@ -47,6 +47,7 @@ Usage:
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
   faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
+  faldone batch   --kind K --in FILE [--out F.zip]   make many documents through a server (see faldone batch -h)
   faldone version
 `
 
@@ -67,6 +68,8 @@ func main() {
 		err = auditCmd(os.Args[2:], os.Stdout)
 	case "keys":
 		err = keysCmd(os.Args[2:])
+	case "batch":
+		err = batchCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -209,6 +212,10 @@ func serve(args []string) error {
 		Archive:  archive,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
+	wq, err := startQueue(context.Background(), &cfg, svc, set, log)
+	if err != nil {
+		return err
+	}
 	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log)
 	if err != nil {
 		return err
@@ -219,6 +226,7 @@ func serve(args []string) error {
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
 		Ledger:      auditLog,
+		Batches:     wq.batches,
 		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
@@ -245,7 +253,9 @@ func serve(args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	wq.stop(sctx)
+	return err
 }
 
 func renderCmd(args []string) error {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"faldone/internal/batch"
+	"faldone/internal/docs"
+	"faldone/internal/queue"
+	"faldone/internal/tmpl"
+)
+
+// QueueConfig is the settings of the durable job queue.
+type QueueConfig struct {
+	Workers     int           // jobs worked at once by this instance
+	RescueAfter time.Duration // a job running longer is taken for a dead instance's and run again
+	MaxItems    int           // largest batch
+}
+
+// bindQueue registers the queue's settings.
+func (c *Config) bindQueue(fs *flag.FlagSet) {
+	fs.IntVar(&c.Queue.Workers, "queue-workers", envInt("queue-workers", 8), "batch items and deliveries this instance works at once (FALDONE_QUEUE_WORKERS)")
+	fs.DurationVar(&c.Queue.RescueAfter, "queue-rescue-after", envDuration("queue-rescue-after", 0), "how long a job may run before it is taken for the work of an instance that died and run again; 0: render-timeout + 1m (FALDONE_QUEUE_RESCUE_AFTER)")
+	fs.IntVar(&c.Queue.MaxItems, "batch-max-items", envInt("batch-max-items", batch.MaxItemsDefault), "largest batch accepted (FALDONE_BATCH_MAX_ITEMS)")
+}
+
+func (c *Config) validateQueue() []string {
+	var errs []string
+	if c.Queue.Workers < 1 || c.Queue.Workers > 256 {
+		errs = append(errs, "queue-workers must be between 1 and 256")
+	}
+	if c.Queue.RescueAfter != 0 && c.Queue.RescueAfter <= c.jobTimeout() {
+		errs = append(errs, fmt.Sprintf("queue-rescue-after must be longer than a job's deadline (%s, from render-timeout)", c.jobTimeout()))
+	}
+	if c.Queue.MaxItems < 1 || c.Queue.MaxItems > 100000 {
+		errs = append(errs, "batch-max-items must be between 1 and 100000")
+	}
+	return errs
+}
+
+// jobTimeout is the deadline of one job: a render and seal, and the
+// archive's write.
+func (c *Config) jobTimeout() time.Duration { return c.RenderTimeout + 10*time.Second }
+
+// openQueue opens the queue in the archive's database.
+func openQueue(ctx context.Context, cfg *Config) (*queue.Queue, error) {
+	if path, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cfg.Data, path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		return queue.OpenSQLite(ctx, path)
+	}
+	return queue.OpenPostgres(ctx, cfg.Store)
+}
+
+// workQueue is the queue of a serving instance, with its workers.
+type workQueue struct {
+	q       *queue.Queue
+	batches *batch.Service
+}
+
+// startQueue opens the queue, registers the batch worker and starts
+// working.
+func startQueue(ctx context.Context, cfg *Config, svc *docs.Service, set *tmpl.Set, log *slog.Logger) (*workQueue, error) {
+	q, err := openQueue(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	bs := &batch.Service{Queue: q, Docs: svc, Templates: set, MaxItems: cfg.Queue.MaxItems}
+	bs.Register()
+	c, err := q.Client(queue.Config{Workers: cfg.Queue.Workers, JobTimeout: cfg.jobTimeout(), RescueAfter: cfg.Queue.RescueAfter, Logger: log})
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
+	if err := c.Start(ctx); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("start queue: %w", err)
+	}
+	return &workQueue{q: q, batches: bs}, nil
+}
+
+// stop lets the jobs in hand finish (until ctx ends) and closes the queue.
+func (w *workQueue) stop(ctx context.Context) {
+	if c := w.q.River(); c != nil {
+		c.Stop(ctx)
+	}
+	w.q.Close()
+}
