@@ -46,7 +46,7 @@ func (c *Config) validateQueue() []string {
 
 // jobTimeout is the deadline of one job: a render and seal, and the
 // archive's write.
-func (c *Config) jobTimeout() time.Duration { return c.RenderTimeout + 10*time.Second }
+func (c *Config) jobTimeout() time.Duration { return c.RenderTimeout + 5*time.Second }
 
 // openQueue opens the queue in the archive's database.
 func openQueue(ctx context.Context, cfg *Config) (*queue.Queue, error) {
