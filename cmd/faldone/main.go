@@ -48,6 +48,7 @@ Usage:
   faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone batch   --kind K --in FILE [--out F.zip]   make many documents through a server (see faldone batch -h)
+  faldone webhooks create|list|deliveries|redeliver|disable   manage event subscriptions (see faldone webhooks help)
   faldone version
 `
 
@@ -70,6 +71,8 @@ func main() {
 		err = keysCmd(os.Args[2:])
 	case "batch":
 		err = batchCmd(os.Args[2:], os.Stdout, os.Stderr)
+	case "webhooks":
+		err = webhooksCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -225,8 +228,8 @@ func serve(args []string) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
+		Batches: wq.batches, Webhooks: wq.webhooks, Events: wq.webhooks,
 		Ledger:      auditLog,
-		Batches:     wq.batches,
 		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,

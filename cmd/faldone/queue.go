@@ -14,6 +14,7 @@ import (
 	"faldone/internal/docs"
 	"faldone/internal/queue"
 	"faldone/internal/tmpl"
+	"faldone/internal/webhook"
 )
 
 // QueueConfig is the settings of the durable job queue.
@@ -21,6 +22,10 @@ type QueueConfig struct {
 	Workers     int           // jobs worked at once by this instance
 	RescueAfter time.Duration // a job running longer is taken for a dead instance's and run again
 	MaxItems    int           // largest batch
+
+	WebhookTimeout     time.Duration // deadline of one delivery attempt
+	WebhookRetryBase   time.Duration // wait after the first failed attempt, doubled each time
+	WebhookMaxAttempts int           // attempts before a delivery is failed
 }
 
 // bindQueue registers the queue's settings.
@@ -28,6 +33,9 @@ func (c *Config) bindQueue(fs *flag.FlagSet) {
 	fs.IntVar(&c.Queue.Workers, "queue-workers", envInt("queue-workers", 8), "batch items and deliveries this instance works at once (FALDONE_QUEUE_WORKERS)")
 	fs.DurationVar(&c.Queue.RescueAfter, "queue-rescue-after", envDuration("queue-rescue-after", 0), "how long a job may run before it is taken for the work of an instance that died and run again; 0: render-timeout + 1m (FALDONE_QUEUE_RESCUE_AFTER)")
 	fs.IntVar(&c.Queue.MaxItems, "batch-max-items", envInt("batch-max-items", batch.MaxItemsDefault), "largest batch accepted (FALDONE_BATCH_MAX_ITEMS)")
+	fs.DurationVar(&c.Queue.WebhookTimeout, "webhook-timeout", envDuration("webhook-timeout", webhook.TimeoutDefault), "deadline of one webhook delivery attempt (FALDONE_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&c.Queue.WebhookRetryBase, "webhook-retry-base", envDuration("webhook-retry-base", webhook.RetryBaseDefault), "wait after a failed webhook delivery, doubled after each further failure up to 6h (FALDONE_WEBHOOK_RETRY_BASE)")
+	fs.IntVar(&c.Queue.WebhookMaxAttempts, "webhook-max-attempts", envInt("webhook-max-attempts", webhook.MaxAttemptsDefault), "attempts of a webhook delivery before it is failed (FALDONE_WEBHOOK_MAX_ATTEMPTS)")
 }
 
 func (c *Config) validateQueue() []string {
@@ -41,12 +49,32 @@ func (c *Config) validateQueue() []string {
 	if c.Queue.MaxItems < 1 || c.Queue.MaxItems > 100000 {
 		errs = append(errs, "batch-max-items must be between 1 and 100000")
 	}
+	if c.Queue.WebhookTimeout < 100*time.Millisecond || c.Queue.WebhookTimeout > 5*time.Minute {
+		errs = append(errs, "webhook-timeout must be between 100ms and 5m")
+	}
+	if rescue := c.rescueAfter(); c.Queue.WebhookTimeout+webhook.JobSlack >= rescue {
+		errs = append(errs, fmt.Sprintf("webhook-timeout must be shorter than queue-rescue-after (%s) less %s", rescue, webhook.JobSlack))
+	}
+	if c.Queue.WebhookRetryBase < 10*time.Millisecond || c.Queue.WebhookRetryBase > time.Hour {
+		errs = append(errs, "webhook-retry-base must be between 10ms and 1h")
+	}
+	if c.Queue.WebhookMaxAttempts < 1 || c.Queue.WebhookMaxAttempts > 50 {
+		errs = append(errs, "webhook-max-attempts must be between 1 and 50")
+	}
 	return errs
 }
 
 // jobTimeout is the deadline of one job: a render and seal, and the
 // archive's write.
 func (c *Config) jobTimeout() time.Duration { return c.RenderTimeout + 5*time.Second }
+
+// rescueAfter is the effective queue-rescue-after.
+func (c *Config) rescueAfter() time.Duration {
+	if c.Queue.RescueAfter > 0 {
+		return c.Queue.RescueAfter
+	}
+	return c.jobTimeout() + time.Minute
+}
 
 // openQueue opens the queue in the archive's database.
 func openQueue(ctx context.Context, cfg *Config) (*queue.Queue, error) {
@@ -64,8 +92,15 @@ func openQueue(ctx context.Context, cfg *Config) (*queue.Queue, error) {
 
 // workQueue is the queue of a serving instance, with its workers.
 type workQueue struct {
-	q       *queue.Queue
-	batches *batch.Service
+	q        *queue.Queue
+	batches  *batch.Service
+	webhooks *webhook.Service
+}
+
+// newWebhooks is the webhook service of cfg on q.
+func newWebhooks(cfg *Config, q *queue.Queue, log *slog.Logger) *webhook.Service {
+	return &webhook.Service{Queue: q, Timeout: cfg.Queue.WebhookTimeout, RetryBase: cfg.Queue.WebhookRetryBase,
+		MaxAttempts: cfg.Queue.WebhookMaxAttempts, Logger: log}
 }
 
 // startQueue opens the queue, registers the batch worker and starts
@@ -75,9 +110,11 @@ func startQueue(ctx context.Context, cfg *Config, svc *docs.Service, set *tmpl.S
 	if err != nil {
 		return nil, err
 	}
-	bs := &batch.Service{Queue: q, Docs: svc, Templates: set, MaxItems: cfg.Queue.MaxItems}
+	ws := newWebhooks(cfg, q, log)
+	periodic := ws.Register()
+	bs := &batch.Service{Queue: q, Docs: svc, Templates: set, MaxItems: cfg.Queue.MaxItems, Events: ws}
 	bs.Register()
-	c, err := q.Client(queue.Config{Workers: cfg.Queue.Workers, JobTimeout: cfg.jobTimeout(), RescueAfter: cfg.Queue.RescueAfter, Logger: log})
+	c, err := q.Client(queue.Config{Workers: cfg.Queue.Workers, JobTimeout: cfg.jobTimeout(), RescueAfter: cfg.rescueAfter(), Logger: log, Periodic: periodic})
 	if err != nil {
 		q.Close()
 		return nil, err
@@ -86,7 +123,7 @@ func startQueue(ctx context.Context, cfg *Config, svc *docs.Service, set *tmpl.S
 		q.Close()
 		return nil, fmt.Errorf("start queue: %w", err)
 	}
-	return &workQueue{q: q, batches: bs}, nil
+	return &workQueue{q: q, batches: bs, webhooks: ws}, nil
 }
 
 // stop lets the jobs in hand finish (until ctx ends) and closes the queue.

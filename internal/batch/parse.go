@@ -184,4 +184,3 @@ func set(m map[string]any, path []string, v any) {
 	}
 	m[path[len(path)-1]] = v
 }
-

@@ -74,6 +74,14 @@ var policy = map[string]access{
 	"GET /v1/batches/:id/results.csv": staff,
 	"POST /v1/batches/:id/cancel":     staff,
 
+	// Webhook subscriptions.
+	"GET /v1/webhooks":                                     admin,
+	"POST /v1/webhooks":                                    {roles: []auth.Role{auth.RoleAdmin}, body: 4 << 10},
+	"GET /v1/webhooks/:id":                                 admin,
+	"DELETE /v1/webhooks/:id":                              admin,
+	"GET /v1/webhooks/:id/deliveries":                      admin,
+	"POST /v1/webhooks/:id/deliveries/:delivery/redeliver": admin,
+
 	// Key management.
 	"GET /v1/keys":        admin,
 	"POST /v1/keys":       {roles: []auth.Role{auth.RoleAdmin}, body: 4 << 10},

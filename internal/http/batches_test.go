@@ -11,24 +11,25 @@ import (
 	"time"
 
 	"faldone/internal/batch"
-	"faldone/internal/docs"
 	fhttp "faldone/internal/http"
 	"faldone/internal/queue"
-	"faldone/internal/tmpl"
+	"faldone/internal/webhook"
 )
 
-// mustBatches returns a batch service working on the queue in the SQLite
-// archive at path.
-func mustBatches(tb testing.TB, path string, svc *docs.Service, set *tmpl.Set) *batch.Service {
+// mustQueue gives cfg batches and webhooks working on the queue in the
+// SQLite archive at path.
+func mustQueue(tb testing.TB, path string, cfg *fhttp.Config) {
 	tb.Helper()
 	ctx := context.Background()
 	q, err := queue.OpenSQLite(ctx, path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	bs := &batch.Service{Queue: q, Docs: svc, Templates: set, MaxItems: 50}
+	ws := &webhook.Service{Queue: q, RetryBase: 50 * time.Millisecond, Timeout: time.Second, FollowEvery: 50 * time.Millisecond, Logger: cfg.Logger}
+	periodic := ws.Register()
+	bs := &batch.Service{Queue: q, Docs: cfg.Documents, Templates: cfg.Templates, MaxItems: 50, Events: ws}
 	bs.Register()
-	c, err := q.Client(queue.Config{Workers: 2, PollInterval: 20 * time.Millisecond})
+	c, err := q.Client(queue.Config{Workers: 2, PollInterval: 20 * time.Millisecond, Periodic: periodic})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func mustBatches(tb testing.TB, path string, svc *docs.Service, set *tmpl.Set) *
 		c.Stop(sctx)
 		q.Close()
 	})
-	return bs
+	cfg.Batches, cfg.Webhooks, cfg.Events = bs, ws, ws
 }
 
 // waitBatch polls a batch until it is over.

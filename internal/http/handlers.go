@@ -129,7 +129,8 @@ func (s *Server) getPDF(c *fiber.Ctx) error {
 // returnSigned takes the copy of a document the comune signed, as the raw
 // PDF (application/pdf) or as the "file" part of a multipart form.
 func (s *Server) returnSigned(c *fiber.Ctx) error {
-	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+	doc, err := s.documentFor(c, c.Params("id"))
+	if err != nil {
 		return err
 	}
 	var pdf []byte
@@ -155,8 +156,9 @@ func (s *Server) returnSigned(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
-	rec, _, err := s.cfg.Documents.ReturnSigned(ctx, strings.Clone(c.Params("id")), pdf, lang(c), actor(c))
+	rec, report, err := s.cfg.Documents.ReturnSigned(ctx, strings.Clone(c.Params("id")), pdf, lang(c), actor(c))
 	if err != nil {
+		s.refusedCopy(c, doc, pdf, report, err)
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/v1/documents/"+rec.ID)

@@ -19,6 +19,7 @@ import (
 	"faldone/internal/ledger"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
+	"faldone/internal/webhook"
 )
 
 // Config configures the API.
@@ -35,6 +36,8 @@ type Config struct {
 	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
 	Batches       *batch.Service                  // Optional. Batches; nil answers their routes with 503.
 	BatchLimit    int                             // Optional. Maximum body of POST /v1/batches in bytes; default 32 MiB.
+	Webhooks      *webhook.Service                // Optional. Webhook subscriptions; nil answers their routes with 503.
+	Events        Events                          // Optional. Receives document.refused_copy.
 
 	Keys            *auth.Service // API keys. Without it only public routes answer.
 	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
@@ -128,6 +131,7 @@ func (s *Server) routes() {
 	v1.Get("/documents/:id/evidence", s.evidence)
 	s.auditRoutes(v1)
 	s.batchRoutes(v1)
+	s.webhookRoutes(v1)
 	v1.Get("/keys", s.listKeys)
 	v1.Post("/keys", s.createKey)
 	v1.Delete("/keys/:id", s.revokeKey)

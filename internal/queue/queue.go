@@ -241,6 +241,8 @@ type Config struct {
 	Logger *slog.Logger
 	// InsertOnly makes a client that inserts jobs but works none.
 	InsertOnly bool
+	// Periodic are jobs the elected instance inserts on a schedule.
+	Periodic []*river.PeriodicJob
 }
 
 // Client makes the River client of the queue with the workers registered
@@ -277,6 +279,7 @@ func (q *Queue) Client(cfg Config) (*river.Client[*sql.Tx], error) {
 		MaxAttempts:          25,
 	}
 	if !cfg.InsertOnly {
+		rc.PeriodicJobs = cfg.Periodic
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 	}
 	c, err := river.NewClient(q.driver(), rc)
