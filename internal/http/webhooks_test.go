@@ -1,0 +1,134 @@
+package http_test
+
+import (
+	"encoding/json"
+	"io"
+	nethttp "net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"faldone/internal/auth"
+	fhttp "faldone/internal/http"
+)
+
+// TestWebhookEvents subscribes a receiver on 127.0.0.1 through the admin
+// API and checks the events of a sealed document, a refused copy and a
+// batch, each signed as Standard Webhooks says; and the refusals of the
+// admin API.
+func TestWebhookEvents(t *testing.T) {
+	s := MustServer(t)
+	admin := []string{"Authorization", "Bearer " + MustKey(t, s, auth.RoleAdmin, "")}
+	var mu sync.Mutex
+	var got []map[string]any
+	var wh *standardwebhooks.Webhook
+	rcv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err := wh.Verify(b, r.Header); err != nil {
+			t.Errorf("signature: %v", err)
+		}
+		var ev map[string]any
+		json.Unmarshal(b, &ev)
+		got = append(got, ev)
+		w.WriteHeader(200)
+	}))
+	defer rcv.Close()
+	for _, tc := range []struct {
+		body   string
+		status int
+	}{
+		{`{"url": "ftp://example.org", "events": ["*"]}`, 422},
+		{`{"url": "` + rcv.URL + `", "events": ["document.nosuch"]}`, 422},
+		{`{"url": "` + rcv.URL + `", "events": []}`, 422},
+		{`{"url": "` + rcv.URL + `", "events": ["*"], "extra": 1}`, 400},
+	} {
+		resp, b := do(t, s, "POST", "/v1/webhooks", "application/json", []byte(tc.body), admin...)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d: %s", tc.body, resp.StatusCode, tc.status, b)
+		}
+	}
+	resp, b := do(t, s, "POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "events": ["document.sealed", "document.refused_copy", "batch.done"]}`), admin...)
+	if resp.StatusCode != 201 {
+		t.Fatalf("subscribe: %d %s", resp.StatusCode, b)
+	}
+	var created fhttp.WebhookCreated
+	json.Unmarshal(b, &created)
+	mu.Lock()
+	wh, _ = standardwebhooks.NewWebhook(created.Secret)
+	mu.Unlock()
+
+	resp, b = do(t, s, "POST", "/v1/documents/adesione", "application/json", sample(t, "loiano", "adesione"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	var doc fhttp.DocumentResponse
+	json.Unmarshal(b, &doc)
+	resp, b = do(t, s, "POST", "/v1/documents/"+doc.ID+"/signed", "application/pdf", []byte("%PDF-1.7 not signed at all"))
+	if resp.StatusCode != 422 {
+		t.Fatalf("refused copy: %d %s", resp.StatusCode, b)
+	}
+	resp, b = do(t, s, "POST", "/v1/batches?kind=adesione", "application/json", []byte("["+string(sample(t, "loiano", "adesione"))+"]"))
+	if resp.StatusCode != 202 {
+		t.Fatalf("batch: %d %s", resp.StatusCode, b)
+	}
+	var br fhttp.BatchResponse
+	json.Unmarshal(b, &br)
+	waitBatch(t, s, br.ID)
+
+	types := func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := map[string]int{}
+		for _, ev := range got {
+			n[ev["type"].(string)]++
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := types()
+		if n["document.sealed"] == 2 && n["document.refused_copy"] == 1 && n["batch.done"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events: %v", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	for _, ev := range got {
+		data := ev["data"].(map[string]any)
+		switch ev["type"] {
+		case "document.refused_copy":
+			if data["id"] != doc.ID || data["comune"] != loiano {
+				t.Errorf("refused copy: %v", data)
+			}
+		case "batch.done":
+			if data["batch_id"] != br.ID || data["done"] != float64(1) || data["state"] != "done" {
+				t.Errorf("batch.done: %v", data)
+			}
+		}
+	}
+	mu.Unlock()
+
+	resp, b = do(t, s, "GET", "/v1/webhooks/"+created.Subscription.ID+"/deliveries", "", nil, admin...)
+	if resp.StatusCode != 200 {
+		t.Fatalf("deliveries: %d %s", resp.StatusCode, b)
+	}
+	for _, path := range []string{"/v1/webhooks/sub_nosuch", "/v1/webhooks/sub_nosuch/deliveries"} {
+		if resp, b := do(t, s, "GET", path, "", nil, admin...); resp.StatusCode != 404 {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	if resp, b := do(t, s, "POST", "/v1/webhooks/"+created.Subscription.ID+"/deliveries/dlv_nosuch/redeliver", "", nil, admin...); resp.StatusCode != 404 {
+		t.Errorf("redeliver unknown: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := do(t, s, "DELETE", "/v1/webhooks/"+created.Subscription.ID, "", nil, admin...); resp.StatusCode != 204 {
+		t.Errorf("disable: %d %s", resp.StatusCode, b)
+	}
+}
