@@ -215,7 +215,7 @@ func serve(args []string) error {
 		Archive:  archive,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
-	wq, err := startQueue(context.Background(), &cfg, svc, set, log)
+	wq, err := startQueue(context.Background(), &cfg, archive, svc, set, log)
 	if err != nil {
 		return err
 	}

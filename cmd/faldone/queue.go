@@ -5,14 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"faldone/internal/batch"
 	"faldone/internal/docs"
+	"faldone/internal/faldone"
 	"faldone/internal/queue"
+	"faldone/internal/sqlite"
 	"faldone/internal/tmpl"
 	"faldone/internal/webhook"
 )
@@ -76,16 +75,11 @@ func (c *Config) rescueAfter() time.Duration {
 	return c.jobTimeout() + time.Minute
 }
 
-// openQueue opens the queue in the archive's database.
-func openQueue(ctx context.Context, cfg *Config) (*queue.Queue, error) {
-	if path, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(cfg.Data, path)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		return queue.OpenSQLite(ctx, path)
+// openQueue opens the queue in the archive's database: on SQLite, on the
+// archive's writing connection.
+func openQueue(ctx context.Context, cfg *Config, archive faldone.Archive) (*queue.Queue, error) {
+	if a, ok := archive.(*sqlite.Archive); ok {
+		return queue.OpenSQLiteDB(ctx, a.Writer())
 	}
 	return queue.OpenPostgres(ctx, cfg.Store)
 }
@@ -105,8 +99,8 @@ func newWebhooks(cfg *Config, q *queue.Queue, log *slog.Logger) *webhook.Service
 
 // startQueue opens the queue, registers the batch worker and starts
 // working.
-func startQueue(ctx context.Context, cfg *Config, svc *docs.Service, set *tmpl.Set, log *slog.Logger) (*workQueue, error) {
-	q, err := openQueue(ctx, cfg)
+func startQueue(ctx context.Context, cfg *Config, archive faldone.Archive, svc *docs.Service, set *tmpl.Set, log *slog.Logger) (*workQueue, error) {
+	q, err := openQueue(ctx, cfg, archive)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer archive.Close()
-	q, err := openQueue(ctx, &cfg)
+	q, err := openQueue(ctx, &cfg, archive)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,9 @@
 // No item is done twice and none is lost: a batch, its items and their
 // jobs commit in one transaction; every item's document id is chosen then,
 // so a job run again after a crash finds its document archived (or
-// archives it, version 1 of that id, at most once), and the item's result
-// commits together with its job's completion.
+// archives it, version 1 of that id, at most once); and the item's result
+// is committed before its job completes, so a job run again finds its item
+// done and does nothing.
 package batch
 
 import (
@@ -19,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -102,6 +104,9 @@ type Service struct {
 	MaxItems int
 	// Now is the clock. Optional: default time.Now.
 	Now func() time.Time
+
+	startRecorder sync.Once
+	results       chan *result
 }
 
 func (s *Service) now() time.Time {
@@ -188,8 +193,8 @@ func (s *Service) Create(ctx context.Context, req Request) (b *Batch, created bo
 		if req.IdempotencyKey != "" {
 			key = req.IdempotencyKey
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO batches (id, kind, lang, actor, total, state, idempotency_key, request_sha256, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO batches (id, kind, lang, actor, total, remaining, state, idempotency_key, request_sha256, created_at)
+			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)`,
 			id, req.Kind, req.Lang, req.Actor, len(req.Items), StateRunning, key, sum, now.Format(time.RFC3339Nano)); err != nil {
 			return fmt.Errorf("insert batch: %w", err)
 		}
@@ -430,11 +435,21 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 	if it.state != ItemQueued {
 		return nil // done before a crash, or cancelled
 	}
-	rec, err := s.Docs.Latest(ctx, it.docID)
-	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+	// A first attempt cannot find its document archived; a later one may:
+	// the attempt before it archived the document and died.
+	var rec *faldone.Record
+	if job.Attempt > 1 {
+		rec, err = s.Docs.Latest(ctx, it.docID)
+		if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+			rec, err = nil, nil
+		}
+	}
+	if rec == nil && err == nil {
 		rec, err = s.Docs.CreateID(ctx, it.docID, faldone.Kind(it.kind), []byte(it.input), it.lang, it.actor)
 		if faldone.ErrorCode(err) == faldone.ECONFLICT {
-			rec, err = s.Docs.Latest(ctx, it.docID) // archived meanwhile
+			if got, lerr := s.Docs.Latest(ctx, it.docID); lerr == nil {
+				rec, err = got, nil // archived by an earlier attempt
+			}
 		}
 	}
 	state, problem := ItemDone, (*Problem)(nil)
@@ -444,37 +459,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 		}
 		state, problem = ItemFailed, s.problemOf(err, it.lang)
 	}
-	now := s.now().Format(time.RFC3339Nano)
-	return s.Queue.Tx(ctx, func(tx *sql.Tx) error {
-		var comune, sum, pj any
-		if rec != nil {
-			comune, sum = rec.Comune, rec.SHA256
-		}
-		if problem != nil {
-			b, _ := json.Marshal(problem)
-			pj = string(b)
-		}
-		// A cancelled item whose document was archived anyway is done.
-		if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, comune = $2, sha256 = $3, problem = $4, updated_at = $5
-			WHERE batch_id = $6 AND seq = $7 AND state IN ($8, $9)`,
-			state, comune, sum, pj, now, a.Batch, a.Seq, ItemQueued, ItemCancelled); err != nil {
-			return fmt.Errorf("record item %d of batch %s: %w", a.Seq, a.Batch, err)
-		}
-		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM batch_items WHERE batch_id = $1 AND state = $2`, a.Batch, ItemQueued).Scan(&left); err != nil {
-			return err
-		}
-		if left == 0 {
-			res, err := tx.ExecContext(ctx, `UPDATE batches SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4`, StateDone, now, a.Batch, StateRunning)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				if err := s.emitDone(ctx, tx, a.Batch); err != nil {
-					return err
-				}
-			}
-		}
-		return queue.CompleteTx(ctx, s.Queue, tx, job)
-	})
+	r := &result{batch: a.Batch, seq: a.Seq, state: state, done: make(chan error, 1)}
+	if rec != nil {
+		r.comune, r.sum = rec.Comune, rec.SHA256
+	}
+	if problem != nil {
+		b, _ := json.Marshal(problem)
+		r.problem = string(b)
+	}
+	// The item's result is durable before the job completes; a job run
+	// again after a crash in between finds the item done.
+	return s.record(ctx, r)
 }

@@ -13,15 +13,16 @@ import (
 	"faldone/internal/batch"
 	fhttp "faldone/internal/http"
 	"faldone/internal/queue"
+	"faldone/internal/sqlite"
 	"faldone/internal/webhook"
 )
 
 // mustQueue gives cfg batches and webhooks working on the queue in the
-// SQLite archive at path.
-func mustQueue(tb testing.TB, path string, cfg *fhttp.Config) {
+// SQLite archive a.
+func mustQueue(tb testing.TB, a *sqlite.Archive, cfg *fhttp.Config) {
 	tb.Helper()
 	ctx := context.Background()
-	q, err := queue.OpenSQLite(ctx, path)
+	q, err := queue.OpenSQLiteDB(ctx, a.Writer())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -172,3 +172,36 @@ func (s *Server) refusedCopy(c *fiber.Ctx, doc *faldone.Record, pdf []byte, repo
 		faldone.Logger(c.UserContext(), s.cfg.Logger).ErrorContext(c.UserContext(), "could not queue document.refused_copy", "id", doc.ID, "error", eerr.Error())
 	}
 }
+
+// queueOperations are the OpenAPI operations of batches and webhooks.
+func queueOperations(std func(map[string]string) map[string]string) []op {
+	batchBody := map[string]any{"oneOf": []any{
+		map[string]any{"type": "array", "items": map[string]any{"type": "object"}, "description": "inputs of ?kind="},
+		map[string]any{"type": "object", "properties": map[string]any{
+			"kind": map[string]any{"type": "string"}, "lang": map[string]any{"type": "string"},
+			"shared": map[string]any{"type": "object"}, "items": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+			"csv": map[string]any{"type": "string", "description": "a header of field names (a.b nests), a row per item, merged over shared"}}},
+	}}
+	return []op{
+		{method: "POST", path: "/v1/batches", summary: "Make many documents of one kind: a JSON array or envelope, NDJSON (application/x-ndjson) or CSV (text/csv); 202 at once. Idempotency-Key makes a retry answer the same batch", query: []string{"kind", "lang"}, body: "application/json", schema: batchBody,
+			responses: std(map[string]string{"202": "json", "400": "problem", "404": "problem", "409": "problem", "413": "problem", "415": "problem", "422": "problem"})},
+		{method: "GET", path: "/v1/batches/{id}", summary: "A batch's progress and per-item results (?items=false: progress only)", params: []string{"id"}, query: []string{"items"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "GET", path: "/v1/batches/{id}/events", summary: "A batch's progress as Server-Sent Events (progress, then done)", params: []string{"id"}, responses: std(map[string]string{"200": "sse", "404": "problem"})},
+		{method: "GET", path: "/v1/batches/{id}/zip", summary: "The PDFs of a finished batch and results.csv, as a ZIP", params: []string{"id"}, responses: std(map[string]string{"200": "zip", "404": "problem", "409": "problem"})},
+		{method: "GET", path: "/v1/batches/{id}/results.csv", summary: "The per-item results of a batch as CSV", params: []string{"id"}, responses: std(map[string]string{"200": "csv", "404": "problem"})},
+		{method: "POST", path: "/v1/batches/{id}/cancel", summary: "Cancel a running batch: its queued items are not done", params: []string{"id"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "GET", path: "/v1/webhooks", summary: "Webhook subscriptions (admin)", responses: std(map[string]string{"200": "json"})},
+		{method: "POST", path: "/v1/webhooks", summary: "Subscribe a URL to events; the signing secret is in this answer only (admin)", body: "application/json",
+			responses: std(map[string]string{"201": "json", "400": "problem", "415": "problem", "422": "problem"})},
+		{method: "GET", path: "/v1/webhooks/{id}", summary: "One subscription (admin)", params: []string{"id"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "DELETE", path: "/v1/webhooks/{id}", summary: "Disable a subscription; its log stays (admin)", params: []string{"id"}, responses: std(map[string]string{"204": "empty", "404": "problem"})},
+		{method: "GET", path: "/v1/webhooks/{id}/deliveries", summary: "The delivery log of a subscription, newest first, with every attempt (admin)", params: []string{"id"}, query: []string{"limit"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
+		{method: "POST", path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", summary: "Send a delivery again, with the same webhook-id (admin)", params: []string{"id", "delivery"}, responses: std(map[string]string{"202": "json", "404": "problem"})},
+	}
+}
+
+// queueResponse describes the answers of batches that are not JSON.
+func queueResponse(kind string) map[string]any {
+	media := map[string]string{"zip": "application/zip", "csv": "text/csv", "sse": "text/event-stream"}[kind]
+	return map[string]any{"description": "OK", "content": map[string]any{media: map[string]any{"schema": map[string]any{"type": "string"}}}}
+}

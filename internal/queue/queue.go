@@ -65,12 +65,16 @@ type Queue struct {
 	Workers *river.Workers
 
 	client *river.Client[*sql.Tx]
+	own    bool // Close closes DB
 	sqlite *riversqlite.Driver
 	pg     *riverdatabasesql.Driver
 }
 
-// OpenSQLite opens the queue in the SQLite archive database at path and
-// applies its migrations.
+// OpenSQLite opens the queue in the SQLite archive database at path, on a
+// connection of its own, and applies its migrations. A process that has
+// the archive open SHOULD use OpenSQLiteDB with the archive's writer
+// instead: two writing connections in one process wait for each other in
+// SQLite's busy handler, which sleeps.
 func OpenSQLite(ctx context.Context, path string) (*Queue, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -87,9 +91,22 @@ func OpenSQLite(ctx context.Context, path string) (*Queue, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
+	qu, err := OpenSQLiteDB(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	qu.own = true
+	return qu, nil
+}
+
+// OpenSQLiteDB opens the queue on db, the one writing connection of a
+// SQLite archive (BEGIN IMMEDIATE, WAL), and applies its migrations. The
+// queue's writes and the archive's then wait for each other in the pool,
+// not in SQLite's busy handler. Close leaves db open.
+func OpenSQLiteDB(ctx context.Context, db *sql.DB) (*Queue, error) {
 	qu := &Queue{DB: db, Engine: SQLite, Workers: river.NewWorkers(), sqlite: riversqlite.New(db)}
 	if err := qu.migrate(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
 	return qu, nil
@@ -104,7 +121,7 @@ func OpenPostgres(ctx context.Context, url string) (*Queue, error) {
 	}
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
-	qu := &Queue{DB: db, Engine: Postgres, Workers: river.NewWorkers(), pg: riverdatabasesql.New(db)}
+	qu := &Queue{DB: db, Engine: Postgres, Workers: river.NewWorkers(), pg: riverdatabasesql.New(db), own: true}
 	if err := qu.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -237,6 +254,10 @@ type Config struct {
 	// PollInterval is how often idle workers look for new jobs. Optional:
 	// default 200ms.
 	PollInterval time.Duration
+	// FetchCooldown is the least time between two fetches of jobs: longer
+	// fetches more jobs at once, in fewer transactions. Optional: default
+	// 20ms.
+	FetchCooldown time.Duration
 	// Logger receives River's warnings. Optional.
 	Logger *slog.Logger
 	// InsertOnly makes a client that inserts jobs but works none.
@@ -263,6 +284,9 @@ func (q *Queue) Client(cfg Config) (*river.Client[*sql.Tx], error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 200 * time.Millisecond
 	}
+	if cfg.FetchCooldown <= 0 {
+		cfg.FetchCooldown = 20 * time.Millisecond
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = quiet()
@@ -274,7 +298,7 @@ func (q *Queue) Client(cfg Config) (*river.Client[*sql.Tx], error) {
 		Workers:              q.Workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		FetchCooldown:        2 * time.Millisecond,
+		FetchCooldown:        cfg.FetchCooldown,
 		FetchPollInterval:    cfg.PollInterval,
 		MaxAttempts:          25,
 	}
@@ -308,8 +332,12 @@ func CompleteTx[T river.JobArgs](ctx context.Context, q *Queue, tx *sql.Tx, job 
 	return nil
 }
 
-// Close closes the queue's pool; stop the client first.
+// Close closes the queue's pool, unless it is an archive's (see
+// OpenSQLiteDB); stop the client first.
 func (q *Queue) Close() error {
+	if !q.own {
+		return nil
+	}
 	return q.DB.Close()
 }
 

@@ -110,6 +110,12 @@ func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// Writer returns the archive's one writing connection (BEGIN IMMEDIATE),
+// for a job queue in the same database to share, so that their writes
+// wait for each other in the pool rather than in SQLite's busy handler.
+// A transaction on it MUST NOT wait for another of the archive's writes.
+func (a *Archive) Writer() *sql.DB { return a.w }
+
 // Close closes the database pools.
 func (a *Archive) Close() error {
 	var errs []error

@@ -7,6 +7,7 @@ CREATE TABLE batches (
 	lang            TEXT NOT NULL,
 	actor           TEXT NOT NULL,
 	total           INTEGER NOT NULL CHECK (total > 0),
+	remaining       INTEGER NOT NULL CHECK (remaining >= 0), -- items still queued
 	state           TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled')),
 	idempotency_key TEXT,
 	request_sha256  TEXT NOT NULL,
