@@ -97,7 +97,7 @@ func testBatchCrash(t *testing.T, store string) {
 	const n = 120
 	bin := buildBinary(t)
 	env := []string{"FALDONE_DATA=" + filepath.Join(t.TempDir(), "data"), "FALDONE_STORE=" + store,
-		"FALDONE_RENDER_TIMEOUT=2s", "FALDONE_QUEUE_RESCUE_AFTER=8s", "FALDONE_QUEUE_WORKERS=4"}
+		"FALDONE_RENDER_TIMEOUT=2s", "FALDONE_QUEUE_RESCUE_AFTER=8s", "FALDONE_QUEUE_WORKERS=4", "FALDONE_WEBHOOK_TIMEOUT=1s"}
 	s := startServer(t, bin, env...)
 	resp, err := http.Post(s.base+"/v1/batches", "application/json", bytes.NewReader(batchEnvelope(t, n)))
 	if err != nil {
