@@ -41,6 +41,9 @@ type Archive struct {
 	// Now returns the time given to records appended without one.
 	// Optional: if nil, time.Now is used.
 	Now func() time.Time
+	// Objects keeps the PDFs in an object store instead of the blob
+	// directory. Optional: set it before the archive is used.
+	Objects archive.Blobs
 
 	path  string
 	w     *sql.DB // one connection, BEGIN IMMEDIATE
