@@ -44,6 +44,7 @@ type Config struct {
 	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
 
 	Queue QueueConfig // the durable job queue: batches and deliveries
+	Blobs string      // s3://bucket/prefix: the PDFs in an object store
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -62,6 +63,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	c.bindSeal(fs)
 	c.bindLog(fs)
 	c.bindQueue(fs)
+	c.bindBlobs(fs)
 }
 
 // bindLog registers the audit log settings.

@@ -107,9 +107,25 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		return sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		a, err := sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		if err := openObjects(ctx, cfg, a); err != nil {
+			a.Close()
+			return nil, err
+		}
+		return a, nil
 	}
-	return postgres.Open(ctx, cfg.Store)
+	a, err := postgres.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if err := openObjects(ctx, cfg, a); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // openSealer loads the seal key and the TSA client of cfg. On the embedded

@@ -5,12 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"faldone/internal/batch"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
+	"faldone/internal/postgres"
 	"faldone/internal/queue"
+	"faldone/internal/s3"
 	"faldone/internal/sqlite"
 	"faldone/internal/tmpl"
 	"faldone/internal/webhook"
@@ -47,6 +51,11 @@ func (c *Config) validateQueue() []string {
 	}
 	if c.Queue.MaxItems < 1 || c.Queue.MaxItems > 100000 {
 		errs = append(errs, "batch-max-items must be between 1 and 100000")
+	}
+	if c.Blobs != "" {
+		if _, _, err := s3.Parse(c.Blobs); err != nil {
+			errs = append(errs, "blobs must be s3://bucket/prefix")
+		}
 	}
 	if c.Queue.WebhookTimeout < 100*time.Millisecond || c.Queue.WebhookTimeout > 5*time.Minute {
 		errs = append(errs, "webhook-timeout must be between 100ms and 5m")
@@ -126,4 +135,42 @@ func (w *workQueue) stop(ctx context.Context) {
 		c.Stop(ctx)
 	}
 	w.q.Close()
+}
+
+// bindBlobs registers where the PDFs are kept.
+func (c *Config) bindBlobs(fs *flag.FlagSet) {
+	fs.StringVar(&c.Blobs, "blobs", env("blobs", ""), "keep the PDFs in an S3-compatible object store, s3://bucket/prefix, instead of <data>/blobs (SQLite) or the database (PostgreSQL); endpoint from FALDONE_S3_ENDPOINT, keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (FALDONE_BLOBS)")
+}
+
+// openObjects gives archive the object store of cfg.Blobs (or
+// FALDONE_BLOBS, for the commands that have no such flag), if any.
+func openObjects(ctx context.Context, cfg *Config, archive faldone.Archive) error {
+	blobs := cfg.Blobs
+	if blobs == "" {
+		blobs = os.Getenv("FALDONE_BLOBS")
+	}
+	if blobs == "" {
+		return nil
+	}
+	endpoint, insecure := os.Getenv("FALDONE_S3_ENDPOINT"), false
+	switch {
+	case strings.HasPrefix(endpoint, "http://"):
+		endpoint, insecure = strings.TrimPrefix(endpoint, "http://"), true
+	case strings.HasPrefix(endpoint, "https://"):
+		endpoint = strings.TrimPrefix(endpoint, "https://")
+	}
+	st, err := s3.Open(ctx, s3.Config{URL: blobs, Endpoint: strings.TrimRight(endpoint, "/"), Region: os.Getenv("FALDONE_S3_REGION"),
+		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), Insecure: insecure})
+	if err != nil {
+		return err
+	}
+	switch a := archive.(type) {
+	case *sqlite.Archive:
+		a.Objects = st
+	case *postgres.Archive:
+		a.Objects = st
+	default:
+		return fmt.Errorf("blobs: %T cannot keep its PDFs in an object store", archive)
+	}
+	return nil
 }
