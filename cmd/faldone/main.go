@@ -244,7 +244,7 @@ func serve(args []string) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
-		Batches: wq.batches, Webhooks: wq.webhooks, Events: wq.webhooks,
+		Batches: wq.batches, Webhooks: wq.webhooks, Events: wq.webhooks, Idempotency: wq.idempotency,
 		Ledger:      auditLog,
 		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,

@@ -95,9 +95,10 @@ func openQueue(ctx context.Context, cfg *Config, archive faldone.Archive) (*queu
 
 // workQueue is the queue of a serving instance, with its workers.
 type workQueue struct {
-	q        *queue.Queue
-	batches  *batch.Service
-	webhooks *webhook.Service
+	q           *queue.Queue
+	batches     *batch.Service
+	webhooks    *webhook.Service
+	idempotency *queue.Idempotency
 }
 
 // newWebhooks is the webhook service of cfg on q.
@@ -126,7 +127,7 @@ func startQueue(ctx context.Context, cfg *Config, archive faldone.Archive, svc *
 		q.Close()
 		return nil, fmt.Errorf("start queue: %w", err)
 	}
-	return &workQueue{q: q, batches: bs, webhooks: ws}, nil
+	return &workQueue{q: q, batches: bs, webhooks: ws, idempotency: &queue.Idempotency{Queue: q}}, nil
 }
 
 // stop lets the jobs in hand finish (until ctx ends) and closes the queue.

@@ -44,6 +44,7 @@ func mustQueue(tb testing.TB, a *sqlite.Archive, cfg *fhttp.Config) {
 		q.Close()
 	})
 	cfg.Batches, cfg.Webhooks, cfg.Events = bs, ws, ws
+	cfg.Idempotency = &queue.Idempotency{Queue: q}
 }
 
 // waitBatch polls a batch until it is over.
@@ -168,5 +169,85 @@ func TestBatchRefusals(t *testing.T) {
 			continue
 		}
 		problem(t, resp, b)
+	}
+}
+
+// TestIdempotencyKey: a retried POST with the same Idempotency-Key gets
+// the first answer and makes no second document or batch; the key with
+// another body is a conflict; a failed request leaves the key free.
+func TestIdempotencyKey(t *testing.T) {
+	s := MustServer(t)
+	good := sample(t, "loiano", "adesione")
+	key := []string{"Idempotency-Key", "ufficio-2026-0001"}
+	r1, b1 := do(t, s, "POST", "/v1/documents/adesione", "application/json", good, key...)
+	r2, b2 := do(t, s, "POST", "/v1/documents/adesione", "application/json", good, key...)
+	if r1.StatusCode != 201 || r2.StatusCode != 201 || !bytes.Equal(b1, b2) || r2.Header.Get("Idempotent-Replayed") != "true" || r1.Header.Get("Location") != r2.Header.Get("Location") {
+		t.Fatalf("retry: %d %d\n%s\n%s", r1.StatusCode, r2.StatusCode, b1, b2)
+	}
+	other := bytes.Replace(good, []byte(`"037034"`), []byte(`"049020"`), 1)
+	if r, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", other, key...); r.StatusCode != 409 {
+		t.Errorf("same key, other body: %d %s", r.StatusCode, b)
+	}
+	bad := bytes.Replace(good, []byte(`"037034"`), []byte(`"999999"`), 1)
+	badKey := []string{"Idempotency-Key", "ufficio-2026-0002"}
+	if r, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", bad, badKey...); r.StatusCode != 422 {
+		t.Fatalf("bad input: %d %s", r.StatusCode, b)
+	}
+	if r, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", good, badKey...); r.StatusCode != 201 || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("the key of a failed request: %d %s", r.StatusCode, b)
+	}
+	if r, b := do(t, s, "POST", "/v1/documents/adesione", "application/json", good, "Idempotency-Key", "has space"); r.StatusCode != 422 {
+		t.Errorf("malformed key: %d %s", r.StatusCode, b)
+	}
+	// Batches keep theirs with the batch.
+	arr := []byte("[" + string(good) + "]")
+	bk := []string{"Idempotency-Key", "lotto-1"}
+	r1, b1 = do(t, s, "POST", "/v1/batches?kind=adesione", "application/json", arr, bk...)
+	r2, b2 = do(t, s, "POST", "/v1/batches?kind=adesione", "application/json", arr, bk...)
+	var x, y fhttp.BatchResponse
+	json.Unmarshal(b1, &x)
+	json.Unmarshal(b2, &y)
+	if r1.StatusCode != 202 || r2.StatusCode != 202 || x.ID != y.ID || r2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("batch retry: %d %d %s %s", r1.StatusCode, r2.StatusCode, x.ID, y.ID)
+	}
+	if r, b := do(t, s, "POST", "/v1/batches?kind=adesione", "application/json", []byte("["+string(good)+","+string(good)+"]"), bk...); r.StatusCode != 409 {
+		t.Errorf("batch key, other body: %d %s", r.StatusCode, b)
+	}
+}
+
+// TestBatchCancel cancels a batch: what was not done is cancelled, the
+// batch is over, its ZIP is served, and a second cancel changes nothing.
+func TestBatchCancel(t *testing.T) {
+	s := MustServer(t)
+	good := string(sample(t, "loiano", "adesione"))
+	arr := "[" + strings.TrimSuffix(strings.Repeat(good+",", 40), ",") + "]"
+	r, b := do(t, s, "POST", "/v1/batches?kind=adesione", "application/json", []byte(arr))
+	if r.StatusCode != 202 {
+		t.Fatalf("POST: %d %s", r.StatusCode, b)
+	}
+	var br fhttp.BatchResponse
+	json.Unmarshal(b, &br)
+	r, b = do(t, s, "POST", "/v1/batches/"+br.ID+"/cancel", "", nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", r.StatusCode, b)
+	}
+	got := waitBatch(t, s, br.ID)
+	if got.State != batch.StateCancelled || got.Done+got.Cancelled != 40 || got.Cancelled == 0 || got.Queued != 0 {
+		t.Errorf("after cancel: %+v", got.Batch)
+	}
+	time.Sleep(300 * time.Millisecond) // items being worked finish
+	after := waitBatch(t, s, br.ID)
+	for _, it := range after.Items {
+		if it.State == batch.ItemDone {
+			if resp, _ := do(t, s, "GET", "/v1/documents/"+it.DocumentID, "", nil); resp.StatusCode != 200 {
+				t.Errorf("done item %d: its document: %d", it.Seq, resp.StatusCode)
+			}
+		}
+	}
+	if r, b := do(t, s, "GET", "/v1/batches/"+br.ID+"/zip", "", nil); r.StatusCode != 200 {
+		t.Errorf("zip: %d %s", r.StatusCode, b)
+	}
+	if r, b := do(t, s, "POST", "/v1/batches/"+br.ID+"/cancel", "", nil); r.StatusCode != 200 {
+		t.Errorf("cancel again: %d %s", r.StatusCode, b)
 	}
 }

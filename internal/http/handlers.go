@@ -81,6 +81,9 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.EUNSUPPORTED, "the body must be application/json, not %q", c.Get(fiber.HeaderContentType))
 	}
 	body := bytes.Clone(c.Body())
+	if key := c.Get("Idempotency-Key"); key != "" && s.cfg.Idempotency != nil {
+		return s.idempotentCreate(c, kind, body, strings.Clone(key))
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
 	rec, err := s.cfg.Documents.Create(ctx, kind, body, lang(c), actor(c))

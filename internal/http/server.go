@@ -17,6 +17,7 @@ import (
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
+	"faldone/internal/queue"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
 	"faldone/internal/webhook"
@@ -38,6 +39,7 @@ type Config struct {
 	BatchLimit    int                             // Optional. Maximum body of POST /v1/batches in bytes; default 32 MiB.
 	Webhooks      *webhook.Service                // Optional. Webhook subscriptions; nil answers their routes with 503.
 	Events        Events                          // Optional. Receives document.refused_copy.
+	Idempotency   *queue.Idempotency              // Optional. Keeps the answers of POST /v1/documents/{kind} sent with an Idempotency-Key; nil ignores the header.
 
 	Keys            *auth.Service // API keys. Without it only public routes answer.
 	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
