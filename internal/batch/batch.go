@@ -116,14 +116,20 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// itemArgs is the job of one item.
+// itemArgs is the job of a run of items, First to Last: one job per
+// item would cost the queue a few commits per document, each waiting for
+// the disk on SQLite.
 type itemArgs struct {
 	Batch string `json:"batch"`
-	Seq   int    `json:"seq"`
+	First int    `json:"first"`
+	Last  int    `json:"last"`
 }
 
 // Kind implements river.JobArgs.
-func (itemArgs) Kind() string { return "faldone.batch_item" }
+func (itemArgs) Kind() string { return "faldone.batch_items" }
+
+// chunk is how many items one job works, one after another.
+const chunk = 8
 
 // itemAttempts is how often an item is tried before its failure is
 // recorded as its result.
@@ -203,12 +209,15 @@ func (s *Service) Create(ctx context.Context, req Request) (b *Batch, created bo
 			return err
 		}
 		defer stmt.Close()
-		jobs := make([]river.InsertManyParams, len(req.Items))
+		var jobs []river.InsertManyParams
 		for i, in := range req.Items {
 			if _, err := stmt.ExecContext(ctx, id, i+1, docs.NewID(), string(in), ItemQueued, now.Format(time.RFC3339Nano)); err != nil {
 				return fmt.Errorf("insert item %d: %w", i+1, err)
 			}
-			jobs[i] = river.InsertManyParams{Args: itemArgs{Batch: id, Seq: i + 1}, InsertOpts: &river.InsertOpts{MaxAttempts: itemAttempts}}
+			if i%chunk == 0 {
+				jobs = append(jobs, river.InsertManyParams{Args: itemArgs{Batch: id, First: i + 1, Last: min(i+chunk, len(req.Items))},
+					InsertOpts: &river.InsertOpts{MaxAttempts: itemAttempts}})
+			}
 		}
 		if _, err := client.InsertManyTx(ctx, tx, jobs); err != nil {
 			return fmt.Errorf("queue items: %w", err)
@@ -419,7 +428,7 @@ func (s *Service) item(ctx context.Context, batch string, seq int) (*itemRow, er
 	return &r, nil
 }
 
-// worker works one item.
+// worker works a run of items.
 type worker struct {
 	river.WorkerDefaults[itemArgs]
 	s *Service
@@ -428,16 +437,39 @@ type worker struct {
 func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 	s := w.s
 	a := job.Args
-	it, err := s.item(ctx, a.Batch, a.Seq)
-	if err != nil {
+	var results []*result
+	var retry error
+	for seq := a.First; seq <= a.Last; seq++ {
+		it, err := s.item(ctx, a.Batch, seq)
+		if err != nil {
+			retry = err
+			break
+		}
+		if it.state != ItemQueued || it.batchState != StateRunning {
+			continue // done before a crash, or cancelled
+		}
+		r, err := s.work(ctx, job, seq, it)
+		if err != nil {
+			retry = err
+			break
+		}
+		results = append(results, r)
+	}
+	// The items' results are durable before the job completes; a job run
+	// again after a crash in between finds them done.
+	if err := s.record(ctx, results...); err != nil {
 		return err
 	}
-	if it.state != ItemQueued {
-		return nil // done before a crash, or cancelled
-	}
+	return retry
+}
+
+// work makes the document of one item and returns its result, or an
+// error worth a retry of the job.
+func (s *Service) work(ctx context.Context, job *river.Job[itemArgs], seq int, it *itemRow) (*result, error) {
 	// A first attempt cannot find its document archived; a later one may:
 	// the attempt before it archived the document and died.
 	var rec *faldone.Record
+	var err error
 	if job.Attempt > 1 {
 		rec, err = s.Docs.Latest(ctx, it.docID)
 		if faldone.ErrorCode(err) == faldone.ENOTFOUND {
@@ -455,11 +487,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 	state, problem := ItemDone, (*Problem)(nil)
 	if err != nil {
 		if retryable(err) && job.Attempt < job.MaxAttempts {
-			return fmt.Errorf("batch %s item %d: %w", a.Batch, a.Seq, err)
+			return nil, fmt.Errorf("batch %s item %d: %w", job.Args.Batch, seq, err)
 		}
 		state, problem = ItemFailed, s.problemOf(err, it.lang)
 	}
-	r := &result{batch: a.Batch, seq: a.Seq, state: state, done: make(chan error, 1)}
+	r := &result{batch: job.Args.Batch, seq: seq, state: state, done: make(chan error, 1)}
 	if rec != nil {
 		r.comune, r.sum = rec.Comune, rec.SHA256
 	}
@@ -467,7 +499,5 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 		b, _ := json.Marshal(problem)
 		r.problem = string(b)
 	}
-	// The item's result is durable before the job completes; a job run
-	// again after a crash in between finds the item done.
-	return s.record(ctx, r)
+	return r, nil
 }

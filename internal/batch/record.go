@@ -19,26 +19,36 @@ type result struct {
 // maxGroup is the most results committed in one transaction.
 const maxGroup = 256
 
-// record hands r to the recorder and waits until it is committed. The
-// recorder commits the results of the items finished meanwhile in one
-// transaction (a group commit): on SQLite, where every commit waits for
-// the disk, one commit per item would make the workers queue for it.
-func (s *Service) record(ctx context.Context, r *result) error {
+// record hands rs to the recorder and waits until they are committed.
+// The recorder commits the results finished meanwhile in one transaction
+// (a group commit): on SQLite, where every commit waits for the disk, one
+// commit per item would make the workers queue for it.
+func (s *Service) record(ctx context.Context, rs ...*result) error {
+	if len(rs) == 0 {
+		return nil
+	}
 	s.startRecorder.Do(func() {
 		s.results = make(chan *result, maxGroup)
 		go s.recorder()
 	})
-	select {
-	case s.results <- r:
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, r := range rs {
+		select {
+		case s.results <- r:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, r := range rs {
+		select {
+		case err := <-r.done:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
 }
 
 // recorder commits results in groups, for the life of the process.
