@@ -3,6 +3,7 @@ package main_test
 import (
 	"archive/zip"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 
 	"faldone/internal/comuni"
 	"faldone/internal/testenv"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // batchEnvelope returns a batch of n adesione letters for small comuni:
@@ -208,5 +211,56 @@ func TestBatchCommand(t *testing.T) {
 	again, _ := run()
 	if id == nil || !strings.Contains(again, "batch "+id[1]+":") || !strings.Contains(again, "already sent") {
 		t.Errorf("second run did not follow batch %v:\n%s", id, again)
+	}
+}
+
+// TestBatchTwoInstancesOnePostgres sends a batch to one of two `faldone
+// serve` on one PostgreSQL: both work its items, and each is done once.
+func TestBatchTwoInstancesOnePostgres(t *testing.T) {
+	const n = 96
+	url := testenv.Postgres(t)
+	bin := buildBinary(t)
+	key := filepath.Join(t.TempDir(), "shared", "log.key")
+	var servers []*server
+	for i := range 2 {
+		servers = append(servers, startServer(t, bin, "FALDONE_DATA="+filepath.Join(t.TempDir(), fmt.Sprint("data", i)), "FALDONE_STORE="+url,
+			"FALDONE_LOG_KEY="+key, "FALDONE_QUEUE_WORKERS=2"))
+	}
+	resp, err := http.Post(servers[0].base+"/v1/batches", "application/json", bytes.NewReader(batchEnvelope(t, n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b batchState
+	json.NewDecoder(resp.Body).Decode(&b)
+	resp.Body.Close()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		p := getBatch(t, servers[1].base, b.ID)
+		if p.State == "done" {
+			if p.Done != n {
+				t.Fatalf("%d of %d done", p.Done, n)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %+v", p)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var clients int
+	if err := db.QueryRow(`SELECT count(DISTINCT attempted_by[array_length(attempted_by, 1)]) FROM river_job WHERE kind = 'faldone.batch_items'`).Scan(&clients); err != nil {
+		t.Fatal(err)
+	}
+	if clients != 2 {
+		t.Errorf("the batch's jobs were worked by %d instances, want 2", clients)
+	}
+	out := auditVerify(t, bin, "FALDONE_DATA="+filepath.Join(t.TempDir(), "audit"), "FALDONE_STORE="+url, "FALDONE_LOG_KEY="+key)
+	if want := fmt.Sprintf("audit verify: %d leaves, %d records", n, n); !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
 	}
 }
