@@ -87,7 +87,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if state != Pending {
 		return nil // delivered (or failed) already: a redelivery makes it pending again
 	}
-	status, sendErr, took := s.send(ctx, url, secret, eventID, []byte(payload))
+	status, took, sendErr := s.send(ctx, url, secret, eventID, []byte(payload))
 	attempt := attempts + 1
 	next := Pending
 	switch {
@@ -130,22 +130,22 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 // send POSTs one signed attempt and says how it went: a 2xx status is
 // success, anything else (another status, a timeout, a refused
 // connection) a failure.
-func (s *Service) send(ctx context.Context, url, secret, msgID string, payload []byte) (int, error, time.Duration) {
+func (s *Service) send(ctx context.Context, url, secret, msgID string, payload []byte) (int, time.Duration, error) {
 	start := time.Now()
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
-		return 0, fmt.Errorf("the subscription's secret is unusable: %w", err), 0
+		return 0, 0, fmt.Errorf("the subscription's secret is unusable: %w", err)
 	}
 	ts := s.now()
 	sig, err := wh.Sign(msgID, ts, payload)
 	if err != nil {
-		return 0, err, 0
+		return 0, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
-		return 0, err, 0
+		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "faldone-webhooks")
@@ -155,12 +155,12 @@ func (s *Service) send(ctx context.Context, url, secret, msgID string, payload [
 	resp, err := s.client().Do(req)
 	took := time.Since(start)
 	if err != nil {
-		return 0, err, took
+		return 0, took, err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("the receiver answered %s", resp.Status), took
+		return resp.StatusCode, took, fmt.Errorf("the receiver answered %s", resp.Status)
 	}
-	return resp.StatusCode, nil, took
+	return resp.StatusCode, took, nil
 }
