@@ -271,7 +271,7 @@ func testTampering(t *testing.T, bin string, c *chain, newAttacker func() *attac
 	// 2. The archived input of the piano is edited.
 	piano := c.recs[2]
 	edited := *piano
-	edited.Input = bytes.Replace(piano.Input, []byte("Misure minime"), []byte("Misure massime"), 1)
+	edited.Input = bytes.Replace(piano.Input, []byte("pagoPA"), []byte("pagoPB"), 1)
 	if bytes.Equal(edited.Input, piano.Input) {
 		t.Fatal("the piano's input lacks the text to edit")
 	}

@@ -24,6 +24,12 @@ type Config struct {
 	LogFormat     string
 	VerifyLimit   int    // maximum PDF of POST /v1/verify, bytes
 	Trust         string // PEM bundle of further trust anchors for verification
+	// TrustedList is an ETSI TS 119 612 Trusted List file (e.g. Italy's
+	// list of qualified providers) whose services anchor trust while
+	// granted; TrustedListSigner is the PEM file of the certificates
+	// allowed to sign it.
+	TrustedList       string
+	TrustedListSigner string
 
 	Seal           string        // key spec, see keys.Open
 	SealSecretFile string        // file holding the PKCS#12 password or PKCS#11 PIN
@@ -60,6 +66,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "json"), "json or text (FALDONE_LOG_FORMAT)")
 	fs.IntVar(&c.VerifyLimit, "verify-limit", envInt("verify-limit", 20<<20), "maximum PDF to verify in bytes (FALDONE_VERIFY_LIMIT)")
 	fs.StringVar(&c.Trust, "trust", env("trust", ""), "PEM file of further trusted CAs for verification, e.g. the qualified CAs comuni sign with (FALDONE_TRUST)")
+	fs.StringVar(&c.TrustedList, "trusted-list", env("trusted-list", ""), "ETSI TS 119 612 Trusted List XML file (e.g. the Italian list of qualified trust service providers) whose granted CA and TSA services are trusted; its XML signature is checked with --trusted-list-signer (FALDONE_TRUSTED_LIST)")
+	fs.StringVar(&c.TrustedListSigner, "trusted-list-signer", env("trusted-list-signer", ""), "PEM file of the certificates allowed to sign the Trusted List, as the scheme operator publishes them (FALDONE_TRUSTED_LIST_SIGNER)")
 	c.bindSeal(fs)
 	c.bindLog(fs)
 	c.bindQueue(fs)
@@ -116,6 +124,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, "log-format must be json or text")
 	}
 	errs = append(errs, c.validateSeal()...)
+	if (c.TrustedList == "") != (c.TrustedListSigner == "") {
+		errs = append(errs, "trusted-list and trusted-list-signer go together: the list's signature is checked with the signer's certificates")
+	}
 	if c.CheckpointInterval < 10*time.Millisecond || c.CheckpointInterval > time.Hour {
 		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
 	}

@@ -49,6 +49,7 @@ Usage:
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone batch   --kind K --in FILE [--out F.zip]   make many documents through a server (see faldone batch -h)
   faldone webhooks create|list|deliveries|redeliver|disable   manage event subscriptions (see faldone webhooks help)
+  faldone dossier export --comune ISTAT | verify FILE.zip   conservation package (see faldone dossier -h)
   faldone version
 `
 
@@ -73,6 +74,8 @@ func main() {
 		err = batchCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "webhooks":
 		err = webhooksCmd(os.Args[2:], os.Stdout)
+	case "dossier":
+		err = dossierCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("faldone", faldone.Version)
 	case "help", "-h", "--help":
@@ -225,10 +228,14 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	logAnchors(log, &cfg, verifier)
 	svc := &docs.Service{
 		Renderer: &docs.Renderer{Templates: set, Version: faldone.Version},
 		Sealer:   sealer,
 		Archive:  archive,
+		// The comune's signature is judged as verification judges it;
+		// production refuses a signer that is not trusted.
+		Trust: verifier.Policy(), RequireTrusted: cfg.Production,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
 	wq, err := startQueue(context.Background(), &cfg, archive, svc, set, log)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -15,28 +16,80 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/seal"
 	"faldone/internal/tmpl"
+	"faldone/internal/trust"
 	"faldone/internal/verify"
 )
 
 // newVerifier builds the service's verifier: it trusts the root of the
-// seal's chain (the development CA on the embedded default) and the
-// certificates of the PEM bundle cfg.Trust, reads archive and proves
-// inclusion with log (nil: reports log_unavailable and exports no
-// evidence).
+// seal's chain (the development CA on the embedded default), the
+// certificates of the PEM bundle cfg.Trust and the granted services of the
+// Trusted List cfg.TrustedList, reads archive and proves inclusion with log
+// (nil: reports log_unavailable and exports no evidence).
 func newVerifier(cfg *Config, sealer *seal.Sealer, archive verify.Archive, log verify.Log, msgs verify.Messages) (*verify.Verifier, error) {
 	anchors := &verify.Anchors{}
 	if chain := sealer.Key.Chain; len(chain) > 0 {
 		anchors.Add(chain[len(chain)-1], "service")
 	}
-	if cfg.Trust != "" {
-		if _, err := anchors.AddFile(cfg.Trust); err != nil {
-			return nil, err
-		}
+	if err := addAnchors(anchors, cfg.Trust, cfg.TrustedList, cfg.TrustedListSigner, cfg.Production, time.Now()); err != nil {
+		return nil, err
 	}
 	return &verify.Verifier{Anchors: anchors, Archive: archive, Log: log, Messages: msgs}, nil
 }
 
-const verifyUsage = `Usage: faldone verify FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
+// logAnchors says at start what the service trusts, and warns when
+// production will refuse every comune's signature for want of anchors.
+func logAnchors(log *slog.Logger, cfg *Config, v *verify.Verifier) {
+	sources := map[string]int{}
+	for _, a := range v.Anchors.List() {
+		sources[a.Source]++
+	}
+	log.Info("trust anchors", "sources", sources)
+	if cfg.Production && cfg.Trust == "" && cfg.TrustedList == "" {
+		log.Warn("no --trust or --trusted-list: production refuses every comune's signature as untrusted_signer")
+	}
+}
+
+// addAnchors trusts the certificates of the PEM bundle pemFile and the
+// services of the Trusted List tslFile, whose signature is checked with
+// the certificates of signerFile. A list past its next update is refused
+// in production, and said on standard error otherwise.
+func addAnchors(anchors *verify.Anchors, pemFile, tslFile, signerFile string, production bool, now time.Time) error {
+	if pemFile != "" {
+		if _, err := anchors.AddFile(pemFile); err != nil {
+			return err
+		}
+	}
+	if tslFile == "" && signerFile == "" {
+		return nil
+	}
+	if tslFile == "" || signerFile == "" {
+		return errors.New("a trusted list needs the PEM file of its signer's certificates, and the reverse")
+	}
+	pemData, err := os.ReadFile(signerFile)
+	if err != nil {
+		return fmt.Errorf("trusted list signer: %w", err)
+	}
+	signers, err := trust.ParsePEM(pemData)
+	if err != nil {
+		return fmt.Errorf("trusted list signer %s: %w", signerFile, err)
+	}
+	tl, err := trust.LoadTrustedList(tslFile, signers, now)
+	if err != nil {
+		return err
+	}
+	if tl.Stale(now) {
+		if production {
+			return fmt.Errorf("trusted list %s: past its next update %s: load the current list", tslFile, tl.NextUpdate.Format(time.RFC3339))
+		}
+		fmt.Fprintf(os.Stderr, "faldone: warning: trusted list %s is past its next update %s\n", tslFile, tl.NextUpdate.Format(time.RFC3339))
+	}
+	if anchors.AddTrustedList(tl, "trusted-list:"+tslFile) == 0 {
+		return fmt.Errorf("trusted list %s: no certification or time-stamping service to trust", tslFile)
+	}
+	return nil
+}
+
+const verifyUsage = `Usage: faldone verify FILE.pdf [--bundle B.json] [--trust PEM] [--trusted-list XML --trusted-list-signer PEM] [--log-key KEY] [--lang it|en|de] [--json]
 
 Verifies a PDF offline, with no server and no network: its signatures, their
 trust, the changes after the seal and, with an evidence bundle
@@ -56,7 +109,9 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	bundlePath := fs.String("bundle", "", "evidence bundle of the archived version (JSON from GET /v1/documents/{id}/evidence)")
-	trust := fs.String("trust", "", "PEM file of further trusted certification authorities (e.g. the qualified CAs comuni sign with)")
+	trustPEM := fs.String("trust", "", "PEM file of further trusted certification authorities (e.g. the qualified CAs comuni sign with)")
+	tslFile := fs.String("trusted-list", "", "ETSI TS 119 612 Trusted List XML file whose granted services are trusted (needs --trusted-list-signer)")
+	tslSigner := fs.String("trusted-list-signer", "", "PEM file of the certificates allowed to sign the Trusted List")
 	logKey := fs.String("log-key", "", "the audit log's public key to pin, replacing the bundle's (note verifier key)")
 	lang := fs.String("lang", "it", "language of the report: it, en or de")
 	asJSON := fs.Bool("json", false, "print the JSON report, as POST /v1/verify answers it")
@@ -97,10 +152,8 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	extra := &verify.Anchors{}
-	if *trust != "" {
-		if _, err := extra.AddFile(*trust); err != nil {
-			return fail("%v", err)
-		}
+	if err := addAnchors(extra, *trustPEM, *tslFile, *tslSigner, false, time.Now()); err != nil {
+		return fail("%v", err)
 	}
 	v := &verify.Verifier{Anchors: extra, Messages: set}
 	if *bundlePath != "" {
@@ -151,6 +204,13 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 	}
 	fmt.Fprintf(w, "%s: %s\n  %s\n", name, verdict, r.Summary)
 	fmt.Fprintf(w, "  sha256 %s, %d bytes, %d revisions\n", r.SHA256, r.Size, len(r.Revisions))
+	for _, l := range r.TrustedLists {
+		fmt.Fprintf(w, "  trusted list %s: %d anchors", l.Source, l.Anchors)
+		if l.Territory != "" {
+			fmt.Fprintf(w, ", %s, sequence %d, next update %s", l.Territory, l.Sequence, l.NextUpdate.Format(time.DateOnly))
+		}
+		fmt.Fprintln(w)
+	}
 	for _, s := range r.Signatures {
 		fmt.Fprintf(w, "\nsignature %d (%s, %s", s.Index+1, s.Field, s.SubFilter)
 		if s.Level != "" {
@@ -162,12 +222,40 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 		fmt.Fprintln(w, ")")
 		if s.Signer != nil {
 			fmt.Fprintf(w, "  signer     %s\n", s.Signer.Subject)
+			fmt.Fprintf(w, "  issuer     %s\n", s.Signer.Issuer)
+		}
+		if id := s.Identity; id != nil {
+			if id.SerialNumber != "" {
+				fmt.Fprintf(w, "  serial no. %s\n", id.SerialNumber)
+			}
+			q := "no"
+			if id.Qualified {
+				q = "yes (QCStatements)"
+				if id.QCType != "" {
+					q += ", " + id.QCType
+				}
+				if id.QSCD {
+					q += ", key in a QSCD"
+				}
+			}
+			if id.QualifiedService {
+				q += "; issued by a qualified service of the Trusted List"
+			}
+			fmt.Fprintf(w, "  qualified  %s\n", q)
+		}
+		at := "at the time of this verification"
+		if s.TrustTimeSource == "timestamp" {
+			at = "at the trusted time-stamp's time"
 		}
 		switch {
 		case s.Trusted:
-			fmt.Fprintf(w, "  trusted    yes, via %s (at the %s time %s)\n", s.Chain[len(s.Chain)-1].Subject, strings.ReplaceAll(s.TrustTimeSource, "_", " "), s.TrustTime.Format(time.RFC3339))
+			via := s.Chain[len(s.Chain)-1].Subject
+			if s.Identity != nil && s.Identity.Anchor != "" {
+				via += ", " + s.Identity.Anchor
+			}
+			fmt.Fprintf(w, "  trusted    yes, via %s, %s %s\n", via, at, s.TrustTime.Format(time.RFC3339))
 		case s.TrustError != "":
-			fmt.Fprintf(w, "  trusted    no: %s\n", s.TrustError)
+			fmt.Fprintf(w, "  trusted    no, %s %s: %s\n", at, s.TrustTime.Format(time.RFC3339), s.TrustError)
 		}
 		fmt.Fprintf(w, "  intact     %v", s.Intact)
 		if s.IntegrityError != "" {

@@ -53,6 +53,14 @@ func Prepare(rec *faldone.Record, pdf []byte, now func() time.Time) error {
 		u := t.UTC().Round(0)
 		rec.Seal.TimestampTime = &u
 	}
+	if sg := rec.Seal.ComuneSigner; sg != nil {
+		u := *sg
+		u.NotBefore, u.NotAfter, u.TrustTime = u.NotBefore.UTC().Round(0), u.NotAfter.UTC().Round(0), u.TrustTime.UTC().Round(0)
+		rec.Seal.ComuneSigner = &u
+		if len(u.CertSHA256) != 64 || strings.Trim(u.CertSHA256, "0123456789abcdef") != "" {
+			return faldone.Errorf(faldone.EINVALID, "record %s v%d: comune signer's cert_sha256 %q is not a lowercase hex SHA-256", rec.ID, rec.Version, u.CertSHA256)
+		}
+	}
 	return faldone.CheckRecord(rec)
 }
 
@@ -96,6 +104,27 @@ type Row struct {
 	Comune  string
 	SHA256  string
 	Body    []byte
+	// SignerSHA256 and SignerTrusted are the comune signer's certificate
+	// fingerprint and whether it was accepted (see SignerColumns); nil on
+	// versions without a comune signer.
+	SignerSHA256  *string
+	SignerTrusted *bool
+}
+
+// SignerColumns returns the signer columns of rec: its comune signer's
+// certificate fingerprint and whether the signer was trusted with no error
+// about its times; nil, nil when rec has no comune signer.
+func SignerColumns(rec *faldone.Record) (*string, *bool) {
+	sg := rec.Seal.ComuneSigner
+	if sg == nil {
+		return nil, nil
+	}
+	sha, ok := sg.CertSHA256, sg.Trusted && len(sg.Reasons) == 0
+	return &sha, &ok
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // Decode decodes a stored row into a record and checks that the lookup
@@ -109,7 +138,9 @@ func Decode(row *Row) (*faldone.Record, error) {
 		return nil, fmt.Errorf("decode record at leaf %d: %w (the row was edited outside faldone; run an audit)", row.Leaf, err)
 	}
 	rec.Leaf = row.Leaf
-	if rec.ID != row.ID || rec.Version != row.Version || rec.Comune != row.Comune || rec.SHA256 != row.SHA256 {
+	sha, trusted := SignerColumns(rec)
+	if rec.ID != row.ID || rec.Version != row.Version || rec.Comune != row.Comune || rec.SHA256 != row.SHA256 ||
+		!eqPtr(sha, row.SignerSHA256) || !eqPtr(trusted, row.SignerTrusted) {
 		return nil, fmt.Errorf("decode record at leaf %d: columns (%s v%d, comune %s, sha256 %s) disagree with the stored record (%s v%d, comune %s, sha256 %s): the row was edited outside faldone; run an audit",
 			row.Leaf, row.ID, row.Version, row.Comune, row.SHA256, rec.ID, rec.Version, rec.Comune, rec.SHA256)
 	}

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) faldone.Archive) {
 		{"HashesContract", testHashes},
 		{"Checkpoints", testCheckpoints},
 		{"AuditFindsTampering", testTamper},
+		{"ComuneSigner", testComuneSigner},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

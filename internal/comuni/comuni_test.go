@@ -67,3 +67,47 @@ func TestSearch(t *testing.T) {
 		t.Errorf("Search limit: got %d", len(got))
 	}
 }
+
+func TestOfficialNamesAndHigherBodies(t *testing.T) {
+	reg, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		istat, it, de, kind, body, bodyDE string
+	}{
+		{"037034", "Loiano", "Loiano", BodyCittaMetropolitana, "Città metropolitana di Bologna", "Città metropolitana di Bologna"},
+		{"090007", "Banari", "Banari", BodyProvincia, "Provincia di Sassari", "Provincia di Sassari"},
+		{"049020", "Suvereto", "Suvereto", BodyProvincia, "Provincia di Livorno", "Provincia di Livorno"},
+		{"021031", "Fiè allo Sciliar/Völs am Schlern", "Völs am Schlern/Fiè allo Sciliar", BodyProvinciaAutonoma, "Provincia autonoma di Bolzano – Alto Adige", "Autonome Provinz Bozen – Südtirol"},
+		{"022250", "San Giovanni di Fassa-Sèn Jan", "Sèn Jan-San Giovanni di Fassa", BodyProvinciaAutonoma, "Provincia autonoma di Trento", "Provincia autonoma di Trento"},
+		{"031019", "San Floriano del Collio-Števerjan", "Števerjan-San Floriano del Collio", BodyNone, "", ""},
+		{"007003", "Aosta", "Aosta", BodyNone, "", ""},
+		{"066001", "Acciano", "Acciano", BodyProvincia, "Provincia dell'Aquila", "Provincia dell'Aquila"},
+		{"084001", "Agrigento", "Agrigento", BodyLiberoConsorzio, "Libero consorzio comunale di Agrigento", "Libero consorzio comunale di Agrigento"},
+	} {
+		c, ok := reg.Lookup(tc.istat)
+		if !ok {
+			t.Fatalf("Lookup(%s) not found", tc.istat)
+		}
+		if got := c.DisplayName("it"); got != tc.it {
+			t.Errorf("%s: DisplayName(it) = %q, want %q", tc.istat, got, tc.it)
+		}
+		if got := c.DisplayName("de"); got != tc.de {
+			t.Errorf("%s: DisplayName(de) = %q, want %q", tc.istat, got, tc.de)
+		}
+		if c.Body != tc.kind || c.HigherBody("it") != tc.body || c.HigherBody("de") != tc.bodyDE {
+			t.Errorf("%s: body %q %q %q, want %q %q %q", tc.istat, c.Body, c.HigherBody("it"), c.HigherBody("de"), tc.kind, tc.body, tc.bodyDE)
+		}
+	}
+	// Every comune with a name in another language carries it.
+	two := 0
+	for _, c := range reg.all {
+		if c.OtherName != "" {
+			two++
+		}
+	}
+	if two < 120 {
+		t.Errorf("%d comuni with two official names, want about 124", two)
+	}
+}

@@ -41,13 +41,38 @@ func (r *Renderer) Render(ctx context.Context, kind faldone.Kind, body []byte, l
 // Option adds facts from outside the input to a render.
 type Option func(*tmpl.Input)
 
-// Cited prints the id and SHA-256 of the archived document a new one cites
-// (nil: nothing). The same record gives the same bytes again on a rerender.
+// Cited prints the archived document a new one cites (nil: nothing): its
+// kind, title, subject, date, protocol, id and SHA-256. The same record
+// gives the same bytes again on a rerender.
 func Cited(rec *faldone.Record) Option {
 	return func(in *tmpl.Input) {
 		if rec != nil {
-			in.Cited = map[string]any{"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date}
+			in.Cited = citedMap(rec)
 		}
+	}
+}
+
+// Dossier prints the documents of the chain a new document closes, oldest
+// first (the chiusura lists the whole dossier: kind, date, protocol, id,
+// version and SHA-256 of each). It applies after Cited.
+func Dossier(recs []*faldone.Record) Option {
+	return func(in *tmpl.Input) {
+		if len(recs) == 0 || in.Cited == nil {
+			return
+		}
+		chain := make([]any, 0, len(recs))
+		for _, rec := range recs {
+			chain = append(chain, citedMap(rec))
+		}
+		in.Cited["chain"] = chain
+	}
+}
+
+func citedMap(rec *faldone.Record) map[string]any {
+	return map[string]any{
+		"id": rec.ID, "sha256": rec.SHA256, "version": rec.Version, "date": rec.Date,
+		"kind": string(rec.Kind), "oggetto": rec.Oggetto,
+		"protocol_number": rec.Protocol.Number, "protocol_date": rec.Protocol.Date,
 	}
 }
 
@@ -55,6 +80,9 @@ func Cited(rec *faldone.Record) Option {
 func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[string]any, lang string, opts ...Option) (*faldone.Rendered, error) {
 	in, err := r.Templates.Validate(string(kind), data, lang)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckConsistency(r.Templates, in.Lang, kind, in.Data); err != nil {
 		return nil, err
 	}
 	return r.RenderInput(ctx, kind, in, opts...)

@@ -3,6 +3,7 @@ package docs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func MustRenderer(tb testing.TB) *docs.Renderer {
 	return &docs.Renderer{Templates: set, Version: faldone.Version}
 }
 
-var kinds = []string{"adesione", "assessment", "piano", "approvazione"}
+var kinds = []string{"adesione", "assessment", "piano", "approvazione", "chiusura"}
 
 // seedComuni are the five comuni of the seed documents, by sample directory.
 var seedComuni = []struct{ dir, name, istat string }{
@@ -54,9 +55,9 @@ func sample(tb testing.TB, dir, kind string) []byte {
 }
 
 // TestReadLikeAPerson renders every sample and reads it back with poppler:
-// the comune's name and ISTAT code, the Italian long date, accented letters
-// and the euro sign, and the page count, in every kind; qpdf finds every
-// file sound.
+// the comune's name and ISTAT code, the Italian long date, every accented
+// letter and sign of the input, and the page count, in every kind; qpdf
+// finds every file sound.
 func TestReadLikeAPerson(t *testing.T) {
 	r := MustRenderer(t)
 	for _, c := range seedComuni {
@@ -69,7 +70,7 @@ func TestReadLikeAPerson(t *testing.T) {
 				text := pdftest.Text(t, res.PDF)
 				flat := strings.Join(strings.Fields(text), " ")
 				longDate := tmpl.FormatDate("it", res.Document.Date, true)
-				for _, want := range []string{c.name, c.istat, longDate, "à", "è", "€", "Documento informatico firmato digitalmente"} {
+				for _, want := range []string{c.name, c.istat, longDate, "Documento informatico firmato digitalmente"} {
 					if !strings.Contains(flat, want) {
 						t.Errorf("text lacks %q", want)
 					}
@@ -100,7 +101,7 @@ func TestReadLikeAPerson(t *testing.T) {
 // that adds a page shows here.
 func TestPageCounts(t *testing.T) {
 	r := MustRenderer(t)
-	for k, want := range map[string]int{"adesione": 2, "assessment": 4, "piano": 2, "approvazione": 1} {
+	for k, want := range map[string]int{"adesione": 2, "assessment": 4, "piano": 3, "approvazione": 2, "chiusura": 3} {
 		res, err := r.Render(context.Background(), faldone.Kind(k), sample(t, "loiano", k), "")
 		if err != nil {
 			t.Fatal(err)
@@ -120,8 +121,8 @@ func TestLanguages(t *testing.T) {
 		words []string
 		date  string
 	}{
-		{"en", []string{"Page 1 of", "Electronic document digitally signed"}, "24 November 2026"},
-		{"de", []string{"Seite 1 von", "Digital signiertes elektronisches Dokument", "Gemeinde Loiano"}, "24. November 2026"},
+		{"en", []string{"Page 1 of", "Electronic document digitally signed"}, "13 April 2026"},
+		{"de", []string{"Seite 1 von", "Digital signiertes elektronisches Dokument", "Gemeinde Loiano"}, "13. April 2026"},
 	} {
 		for _, k := range kinds {
 			res, err := r.Render(context.Background(), faldone.Kind(k), sample(t, "loiano", k), tc.lang)
@@ -188,8 +189,8 @@ func TestMetadata(t *testing.T) {
 		"Keywords:        FAST Piccoli Comuni, adesione, Loiano, ISTAT 037034",
 		"Author:          Task force territoriale FAST Piccoli Comuni",
 		"Producer:        faldone " + faldone.Version,
-		"CreationDate:    2026-11-24T00:00:00",
-		"ModDate:         2026-11-24T00:00:00",
+		"CreationDate:    2026-04-13T00:00:00",
+		"ModDate:         2026-04-13T00:00:00",
 		"Page size:       595.28 x 841.89 pts (A4)",
 	} {
 		if !strings.Contains(info, want) {
@@ -266,4 +267,80 @@ func BenchmarkRenderAdesioneParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestLettersTellTheTruth reads the letters as a segretario would: the
+// right higher body or none, both official names in the right order, "Il
+// Sindaco" under the signature, and an outcome whose words match it - a
+// negative approvazione never approves.
+func TestLettersTellTheTruth(t *testing.T) {
+	r := MustRenderer(t)
+	text := func(kind string, body []byte, lang string) string {
+		t.Helper()
+		res, err := r.Render(context.Background(), faldone.Kind(kind), body, lang)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		return strings.Join(strings.Fields(pdftest.Text(t, res.PDF)), " ")
+	}
+	with := func(dir, kind string, f func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(sample(t, dir, kind), &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	for _, tc := range []struct {
+		name, dir, kind, lang string
+		edit                  func(m map[string]any)
+		want, not             []string
+	}{
+		{"città metropolitana", "loiano", "adesione", "it", nil,
+			[]string{"Comune di Loiano (BO)", "Città metropolitana di Bologna", "Il Sindaco", "Fabrizio Morganti", "AOO c_e655",
+				"Dipartimento della funzione pubblica"}, []string{"Provincia di Bologna"}},
+		{"province", "banari", "adesione", "it", nil, []string{"Comune di Banari (SS)", "Provincia di Sassari"}, nil},
+		{"la Sindaca", "suvereto", "adesione", "it", nil, []string{"La Sindaca", "in qualità di Sindaca"}, []string{"Il Sindaco"}},
+		{"bilingual, Italian", "loiano", "adesione", "it", func(m map[string]any) { m["comune"] = "021031" },
+			[]string{"Comune di Fiè allo Sciliar/Völs am Schlern (BZ)", "Provincia autonoma di Bolzano – Alto Adige"}, nil},
+		{"bilingual, German", "loiano", "adesione", "de", func(m map[string]any) { m["comune"] = "021031" },
+			[]string{"Gemeinde Völs am Schlern/Fiè allo Sciliar (BZ)", "Autonome Provinz Bozen – Südtirol", "Der Bürgermeister"}, nil},
+		{"Valle d'Aosta has no province", "loiano", "adesione", "it", func(m map[string]any) { m["comune"] = "007002" },
+			[]string{"Comune di Antey-Saint-André (AO)"}, []string{"Provincia di"}},
+		{"ambito C in full", "loiano", "adesione", "it", func(m map[string]any) { m["ambito"] = "C" },
+			[]string{"Supporto ai piccoli Comuni per il miglioramento delle attività amministrative mediante l'introduzione di tecnologie informatiche"}, nil},
+		{"positive", "loiano", "approvazione", "it", nil,
+			[]string{"Oggetto: approvazione del microprogetto", "APPROVA il microprogetto", "relazione di chiusura", "entro il 13 novembre 2026"}, []string{"NON APPROVA"}},
+		{"partial", "casaletto-spartano", "approvazione", "it", nil,
+			[]string{"approvazione parziale", "APPROVA gli output consegnati", "Non consegnato", "nuovo piano di lavoro"}, []string{"APPROVA il microprogetto"}},
+		{"negative", "san-calogero", "approvazione", "it", nil,
+			[]string{"mancata approvazione", "NON APPROVA il microprogetto", "esito negativo", "non attesta la realizzazione degli output", "entro trenta giorni"},
+			[]string{"APPROVA il microprogetto, che si considera concluso", "si considera concluso con esito positivo"}},
+		{"negative, English", "san-calogero", "approvazione", "en", nil, []string{"DOES NOT APPROVE", "The Mayor"}, []string{"APPROVES the microproject"}},
+		{"negative, German", "san-calogero", "approvazione", "de", nil, []string{"GENEHMIGT das Mikroprojekt NICHT", "Der Bürgermeister"}, []string{"GENEHMIGT das Mikroprojekt, das"}},
+		{"piano signed by both", "loiano", "piano", "it", nil, []string{"Per la task force territoriale, il coordinamento", "Chiara Esposito", "Il Sindaco", "Firma per approvazione"}, nil},
+		{"assessment presented by the facilitators", "loiano", "assessment", "it", nil,
+			[]string{"Loiano, 6 maggio 2026", "I facilitatori della task force territoriale", "Chiara Esposito, Davide Sanna", "Sede dell'incontro"}, []string{"Sala consiliare del Comune di Loiano, 6"}},
+		{"chiusura", "san-calogero", "chiusura", "it", nil,
+			[]string{"Relazione di chiusura", "su 9 dipendenti", "su 8 dipendenti", "compilato da 4 destinatari su 8", "1,8 / 5", "esito negativo", "36 – 40 (+4)"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := sample(t, tc.dir, tc.kind)
+			if tc.edit != nil {
+				body = with(tc.dir, tc.kind, tc.edit)
+			}
+			got := text(tc.kind, body, tc.lang)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("text lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(got, w) {
+					t.Errorf("text has %q", w)
+				}
+			}
+		})
+	}
 }

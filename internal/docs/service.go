@@ -11,6 +11,7 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/pades"
 	"faldone/internal/tmpl"
+	"faldone/internal/trust"
 )
 
 // Sealer seals a rendered PDF. It returns the sealed file and the facts of
@@ -24,8 +25,22 @@ type Service struct {
 	Renderer *Renderer       // Required.
 	Sealer   Sealer          // Optional: nil archives unsealed documents.
 	Archive  faldone.Archive // Required.
-	// Now is the clock of the records. If nil, time.Now is used.
+	// Now is the clock of the records, and the time trust is decided at
+	// when no trusted time-stamp fixes it. If nil, time.Now is used.
 	Now func() time.Time
+	// Trust judges the signer of a comune's signed copy, the judgement
+	// verification makes (verify.Verifier.Policy). Optional: nil trusts
+	// no one.
+	Trust *trust.Policy
+	// RequireTrusted refuses a signed copy whose new signature is not
+	// trusted (EUNTRUSTED); when false the copy is archived and its signer
+	// recorded as not trusted. Production sets it.
+	RequireTrusted bool
+	// Messages localises the reasons of a refused signer. Optional: nil
+	// uses the templates of Renderer.
+	Messages interface {
+		Localize(lang, id string, params map[string]any) string
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -60,13 +75,29 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckConsistency(s.Renderer.Templates, in.Lang, kind, in.Data); err != nil {
+		return nil, err
+	}
 	var cited *faldone.Record
+	var dossier []*faldone.Record
 	if t.Cites != "" {
 		if cited, err = s.cited(ctx, t, in.Data, in.Lang); err != nil {
 			return nil, err
 		}
+		chain, err := s.Chain(ctx, cited)
+		if err != nil {
+			return nil, err
+		}
+		if err := CheckChain(s.Renderer.Templates, in.Lang, kind, in.Data, chain); err != nil {
+			return nil, err
+		}
+		if kind == faldone.KindChiusura {
+			if dossier, err = s.closing(ctx, cited, chain, t.Cites, in.Lang); err != nil {
+				return nil, err
+			}
+		}
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited))
+	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited), Dossier(dossier))
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +131,7 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 // cited checks the document a new one cites and returns its newest version.
 func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]any, lang string) (*faldone.Record, error) {
 	id, _ := data[t.Cites].(string)
-	want := map[string]faldone.Kind{"piano": faldone.KindAssessment, "approvazione": faldone.KindPiano}[t.ID]
+	want := citing[faldone.Kind(t.ID)]
 	fail := func(code string, params map[string]any) error {
 		return s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + t.Cites, Code: code, Params: params})
 	}
@@ -121,6 +152,56 @@ func (s *Service) cited(ctx context.Context, t *tmpl.Template, data map[string]a
 		return nil, fail("cited_comune", map[string]any{"ID": id})
 	}
 	return rec, nil
+}
+
+// Chain returns rec and the documents it cites up the chain (an
+// approvazione, its piano, the piano's assessment), each as its newest
+// version with its decoded input.
+func (s *Service) Chain(ctx context.Context, rec *faldone.Record) ([]Link, error) {
+	var chain []Link
+	for rec != nil && len(chain) < len(citing)+1 {
+		l, err := NewLink(rec)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, l)
+		if rec.Cites == "" {
+			break
+		}
+		if rec, err = s.Archive.Latest(ctx, rec.Cites); err != nil {
+			return nil, fmt.Errorf("chain of %s: %w", chain[0].Rec.ID, err)
+		}
+	}
+	return chain, nil
+}
+
+// closing refuses a second chiusura of the same approvazione (the first
+// closed the dossier) and returns the documents a chiusura lists, oldest
+// first: the comune's newest adesione, then the chain it closes
+// (assessment, piano, approvazione), each as its newest version.
+func (s *Service) closing(ctx context.Context, approvazione *faldone.Record, chain []Link, field, lang string) ([]*faldone.Record, error) {
+	recs, err := s.Archive.Dossier(ctx, approvazione.Comune)
+	if err != nil {
+		return nil, err
+	}
+	var adesione *faldone.Record
+	for _, r := range recs {
+		if r.Kind == faldone.KindChiusura && r.Cites == approvazione.ID {
+			return nil, s.Renderer.Templates.FieldErrors(lang, faldone.FieldError{Path: "$." + field, Code: "chain_closed",
+				Params: map[string]any{"ID": r.ID, "Date": tmpl.FormatDate(lang, r.Date, false)}})
+		}
+		if r.Kind == faldone.KindAdesione {
+			adesione = r // oldest first: the last one is the newest version of the newest adesione
+		}
+	}
+	var out []*faldone.Record
+	if adesione != nil {
+		out = append(out, adesione)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, chain[i].Rec)
+	}
+	return out, nil
 }
 
 // Latest returns the newest version of a document.
@@ -151,7 +232,10 @@ func (s *Service) PDF(ctx context.Context, id string, version int) (*faldone.Rec
 // its next version. The copy MUST begin with exactly the bytes of the newest
 // archived version, add at least one valid signature in appended revisions,
 // and change nothing the seal's DocMDP permissions forbid; otherwise the
-// answer is EINVALID naming every condition that failed.
+// answer is EINVALID naming every condition that failed. The newest new
+// signature's signer is judged with Trust and recorded in
+// Seal.ComuneSigner; with RequireTrusted, a signer that is not trusted, or
+// any error the judgement finds about a new signature, is EUNTRUSTED.
 func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, lang, actor string) (*faldone.Record, *pades.CounterReport, error) {
 	prev, base, err := s.PDF(ctx, id, 0)
 	if err != nil {
@@ -174,16 +258,80 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 	} else if err != nil {
 		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.not_pdf", Message: "the file cannot be read as a PDF: " + err.Error(), Err: err}
 	}
+	signer, err := s.judgeSigner(report, lang)
+	if err != nil {
+		return nil, report, err
+	}
 	rec := *prev
 	rec.Version = prev.Version + 1
 	rec.PrevSHA = prev.SHA256
 	rec.Reason = faldone.ChangeSigned
 	rec.SHA256, rec.Size, rec.Leaf = "", 0, 0
 	rec.Seal.ComuneSigned = true
+	rec.Seal.ComuneSigner = signer
 	rec.Actor = actor
 	rec.Created = s.now().UTC()
 	if err := s.Archive.Append(ctx, &rec, signed); err != nil {
 		return nil, report, fmt.Errorf("archive signed copy of %s: %w", id, err)
 	}
 	return &rec, report, nil
+}
+
+// judgeSigner judges the signatures of a countersigned copy as
+// verification does and returns the signer of the newest new signature.
+// With RequireTrusted, a new signature that is not accepted is EUNTRUSTED,
+// its findings localised as the problem's fields.
+func (s *Service) judgeSigner(report *pades.CounterReport, lang string) (*faldone.Signer, error) {
+	p := s.Trust
+	if p == nil {
+		p = &trust.Policy{}
+	}
+	judged := p.Judge(report.Signatures, s.now())
+	var signer *faldone.Signer
+	var refused *trust.Judgement
+	var refusedIdx int
+	for i := range report.Signatures {
+		sg, j := &report.Signatures[i], &judged[i]
+		if sg.ByteRange[2]+sg.ByteRange[3] <= report.SealedSize || j.Signer == nil {
+			continue
+		}
+		signer = j.Signer
+		if !j.Accepted() && refused == nil {
+			refused, refusedIdx = j, i
+		}
+	}
+	if signer == nil {
+		return nil, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.signature_refused", Params: map[string]any{"Reasons": pades.ReasonInvalidSignature},
+			Message: "the new signature carries no signer certificate"}
+	}
+	if refused == nil || !s.RequireTrusted {
+		return signer, nil
+	}
+	msgs := s.Messages
+	if msgs == nil {
+		msgs = s.Renderer.Templates
+	}
+	var codes []string
+	var fields []faldone.FieldError
+	for _, f := range refused.Findings {
+		if f.Severity != trust.SeverityError {
+			continue
+		}
+		params := map[string]any{"Signature": refusedIdx + 1}
+		for k, v := range f.Params {
+			params[k] = v
+		}
+		codes = append(codes, f.Code)
+		fields = append(fields, faldone.FieldError{Path: "$", Code: f.Code, Params: params, Message: msgs.Localize(lang, "verify."+f.Code, params)})
+	}
+	if len(codes) == 0 {
+		codes = []string{trust.CodeUntrustedSigner}
+	}
+	var said []string
+	for _, c := range codes {
+		said = append(said, msgs.Localize(lang, "trustreason."+c, nil))
+	}
+	params := map[string]any{"Subject": refused.Signer.Subject, "Reasons": strings.Join(said, "; ")}
+	return nil, &faldone.Error{Code: faldone.EUNTRUSTED, MessageID: "error.signer_untrusted", Params: params,
+		Message: msgs.Localize(lang, "error.signer_untrusted", params), Fields: fields}
 }

@@ -31,6 +31,9 @@ type SealFacts struct {
 	TimestampTime *time.Time `json:"timestamp_time,omitempty"` // RFC 3161 token time (B-T)
 	TSAFallback   bool       `json:"tsa_fallback,omitempty"`   // sealed at B-B because the TSA was down
 	ComuneSigned  bool       `json:"comune_signed"`
+	// ComuneSigner is the signer of the comune's signature and the trust
+	// judgement made when the copy was received; nil on other versions.
+	ComuneSigner *Signer `json:"comune_signer,omitempty"`
 }
 
 // Protocol is the registration data of a document (DatiDiRegistrazione).
@@ -136,6 +139,11 @@ func CanonicalRecord(r *Record) []byte {
 		u := t.UTC()
 		c.Seal.TimestampTime = &u
 	}
+	if sg := c.Seal.ComuneSigner; sg != nil {
+		u := *sg
+		u.NotBefore, u.NotAfter, u.TrustTime = u.NotBefore.UTC(), u.NotAfter.UTC(), u.TrustTime.UTC()
+		c.Seal.ComuneSigner = &u
+	}
 	b, err := json.Marshal(&c)
 	if err != nil {
 		panic(fmt.Sprintf("canonical record %s v%d: %v", r.ID, r.Version, err))
@@ -168,6 +176,13 @@ func CheckRecord(r *Record) error {
 		{"seal.level", r.Seal.Level}, {"cites", r.Cites}, {"cites_sha256", r.CitesSHA},
 		{"actor", r.Actor}, {"format", r.Format}, {"producer", r.Producer},
 	}
+	if sg := r.Seal.ComuneSigner; sg != nil {
+		texts = append(texts, []struct{ name, s string }{
+			{"seal.comune_signer.subject", sg.Subject}, {"seal.comune_signer.common_name", sg.CommonName},
+			{"seal.comune_signer.serial_number", sg.SerialNumber}, {"seal.comune_signer.organization", sg.Organization},
+			{"seal.comune_signer.issuer", sg.Issuer}, {"seal.comune_signer.anchor", sg.Anchor},
+		}...)
+	}
 	for _, f := range texts {
 		if !utf8.ValidString(f.s) {
 			return Errorf(EINVALID, "record %s v%d: %s is not valid UTF-8", r.ID, r.Version, f.name)
@@ -177,6 +192,12 @@ func CheckRecord(r *Record) error {
 		name string
 		t    *time.Time
 	}{{"created", &r.Created}, {"seal.timestamp_time", r.Seal.TimestampTime}}
+	if sg := r.Seal.ComuneSigner; sg != nil {
+		times = append(times, []struct {
+			name string
+			t    *time.Time
+		}{{"seal.comune_signer.not_before", &sg.NotBefore}, {"seal.comune_signer.not_after", &sg.NotAfter}, {"seal.comune_signer.trust_time", &sg.TrustTime}}...)
+	}
 	for _, f := range times {
 		if f.t != nil {
 			if y := f.t.UTC().Year(); y < 0 || y > 9999 {
@@ -193,7 +214,7 @@ func State(r *Record) string {
 	switch {
 	case r.Seal.ComuneSigned:
 		return StateSignedComune
-	case r.Kind == KindAssessment:
+	case r.Kind == KindAssessment, r.Kind == KindChiusura: // reports of the task force: the comune does not sign them
 		return StateSealed
 	}
 	return StateAwaitComune

@@ -13,6 +13,7 @@ const (
 	KindAssessment   Kind = "assessment"
 	KindPiano        Kind = "piano"
 	KindApprovazione Kind = "approvazione"
+	KindChiusura     Kind = "chiusura"
 )
 
 // TemplateRef identifies the exact template a document was made with.

@@ -21,6 +21,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOMANY      = "too_many_requests" // rate limited (429)
+	EUNTRUSTED    = "untrusted_signer"  // a signature's signer is not trusted (422)
 	EINTERNAL     = "internal"
 )
 

@@ -33,6 +33,9 @@ const (
 	BlockQR         BlockType = "qr"
 	BlockSignature  BlockType = "signature"
 	BlockFooter     BlockType = "footer"
+	// BlockPaired is a paired bar chart: per row, a value before and after
+	// (ex-ante and ex-post competences, say).
+	BlockPaired BlockType = "paired"
 )
 
 // Block is one filled block. Which fields are set depends on Type.
@@ -47,6 +50,16 @@ type Block struct {
 	Bars  []Bar
 	QR    string
 	Sign  *SignatureBlock
+	// Pairs and Legend (the names of the two values) belong to BlockPaired.
+	Pairs  []Pair
+	Legend [2]string
+}
+
+// Pair is one row of a paired bar chart: two values in [0, Max].
+type Pair struct {
+	Label                 string
+	Before, After, Max    float64
+	BeforeText, AfterText string // the values as printed
 }
 
 // Table is a table bound to an array of the input.

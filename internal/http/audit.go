@@ -24,6 +24,7 @@ func (s *Server) auditRoutes(v1 fiber.Router) {
 	v1.Get("/documents/:id/proof", s.getProof)
 	v1.Get("/documents/:id/metadata", s.getMetadata)
 	v1.Get("/comuni/:istat/dossier", s.getDossier)
+	v1.Get("/comuni/:istat/dossier/package", s.getDossierPackage)
 }
 
 // fetch returns version (0: the newest) of document id, or ENOTFOUND when
@@ -244,14 +245,17 @@ type DossierDocument struct {
 }
 
 // DossierResponse is the dossier of a comune: its documents in workflow
-// order (adesione, assessment, piano, approvazione), each kind in the
+// order (adesione, assessment, piano, approvazione, chiusura), each kind in the
 // order archived.
 type DossierResponse struct {
 	Comune    string            `json:"comune"`
 	Documents []DossierDocument `json:"documents"`
+	// ClosedBy is the id of the relazione di chiusura that closed the
+	// dossier, if any.
+	ClosedBy string `json:"closed_by,omitempty"`
 }
 
-var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3}
+var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3, faldone.KindChiusura: 4}
 
 func (s *Server) getDossier(c *fiber.Ctx) error {
 	istat := c.Params("istat")
@@ -275,6 +279,9 @@ func (s *Server) getDossier(c *fiber.Ctx) error {
 		}
 		d := &out.Documents[i]
 		d.Oggetto, d.State = r.Oggetto, faldone.State(r)
+		if r.Kind == faldone.KindChiusura {
+			out.ClosedBy = r.ID
+		}
 		d.Versions = append(d.Versions, DossierVersion{Version: r.Version, SHA256: r.SHA256, State: faldone.State(r),
 			Reason: r.Reason, Created: r.Created.UTC().Format(time.RFC3339), LeafIndex: r.Leaf,
 			PDF: "/v1/documents/" + r.ID + "/pdf?version=" + strconv.Itoa(r.Version)})

@@ -65,6 +65,8 @@ var policy = map[string]access{
 	"GET /v1/documents/:id/proof":    readers,
 	"GET /v1/documents/:id/metadata": readers,
 	"GET /v1/comuni/:istat/dossier":  readers,
+	// The conservation package: the same documents as the dossier.
+	"GET /v1/comuni/:istat/dossier/package": readers,
 
 	// Batches.
 	"POST /v1/batches":                {roles: []auth.Role{auth.RoleStaff}, body: ownLimit}, // Config.BatchLimit

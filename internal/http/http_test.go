@@ -167,13 +167,15 @@ func sample(tb testing.TB, dir, kind string) []byte {
 func TestCreateAndDownloadEachKind(t *testing.T) {
 	s := MustServer(t)
 	ids := map[string]string{}
-	for _, kind := range []string{"adesione", "assessment", "piano", "approvazione"} {
+	for _, kind := range []string{"adesione", "assessment", "piano", "approvazione", "chiusura"} {
 		body := sample(t, "banari", kind)
 		switch kind {
 		case "piano":
 			body = mutate(t, body, func(m map[string]any) { m["assessment"] = ids["assessment"] })
 		case "approvazione":
 			body = mutate(t, body, func(m map[string]any) { m["piano"] = ids["piano"] })
+		case "chiusura":
+			body = mutate(t, body, func(m map[string]any) { m["approvazione"] = ids["approvazione"] })
 		}
 		resp, b := do(t, s, "POST", "/v1/documents/"+kind, "application/json", body)
 		if resp.StatusCode != 201 {
@@ -193,7 +195,7 @@ func TestCreateAndDownloadEachKind(t *testing.T) {
 		if resp.Header.Get("Location") != got.Links["self"] {
 			t.Errorf("Location = %q", resp.Header.Get("Location"))
 		}
-		if want := map[string]string{"assessment": "sealed"}[kind]; want == "" && got.State != "awaiting_comune" || want != "" && got.State != want {
+		if want := map[string]string{"assessment": "sealed", "chiusura": "sealed"}[kind]; want == "" && got.State != "awaiting_comune" || want != "" && got.State != want {
 			t.Errorf("%s: state %q", kind, got.State)
 		}
 		resp, pdf := do(t, s, "GET", got.Links["pdf"], "", nil)
@@ -361,7 +363,7 @@ func TestTemplatesAndComuni(t *testing.T) {
 	if err := json.Unmarshal(b, &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Templates) != 4 || list.Templates[0].Kind != "adesione" {
+	if len(list.Templates) != 5 || list.Templates[0].Kind != "adesione" || list.Templates[4].Kind != "chiusura" {
 		t.Fatalf("templates = %+v", list.Templates)
 	}
 	sc := list.Templates[0].Schema

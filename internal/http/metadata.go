@@ -130,6 +130,7 @@ var tipologie = map[faldone.Kind]string{
 	faldone.KindAssessment:   "Report di Assessment Digitale",
 	faldone.KindPiano:        "Piano di lavoro del microprogetto",
 	faldone.KindApprovazione: "Lettera di approvazione del microprogetto",
+	faldone.KindChiusura:     "Relazione di chiusura del microprogetto",
 }
 
 // docID is the identifier of a document version in the metadata.
@@ -179,7 +180,7 @@ func RecordMetadata(r *faldone.Record, comuneName string) *Metadata {
 	comune := Soggetto{TipoSoggetto: "PAI", Denominazione: "Comune di " + comuneName, CodiceIPA: r.IPA, Identificativo: r.Comune}
 	taskForce := Soggetto{TipoSoggetto: "PAI", Denominazione: "Formez PA - Task force FAST Piccoli Comuni"}
 	switch r.Kind {
-	case faldone.KindAssessment:
+	case faldone.KindAssessment, faldone.KindChiusura: // reports of the task force
 		comune.Ruolo, taskForce.Ruolo = "Destinatario", "Autore"
 	default: // letters and plans the comune signs
 		comune.Ruolo, taskForce.Ruolo = "Autore", "Destinatario"

@@ -37,7 +37,7 @@ func (s *Server) operations() []op {
 			responses: std(map[string]string{"201": "json", "400": "problem", "404": "problem", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}", summary: "A document's description", params: []string{"id"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/pdf", summary: "A document's PDF: the newest version, or ?version=N", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "pdf", "404": "problem"})},
-		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version", params: []string{"id"}, body: "application/pdf",
+		{method: "POST", path: "/v1/documents/{id}/signed", summary: "Return the copy the comune signed; it becomes the next version, its signer judged and recorded (422 untrusted_signer in production when not trusted)", params: []string{"id"}, body: "application/pdf",
 			responses: std(map[string]string{"201": "json", "404": "problem", "413": "problem", "415": "problem", "422": "problem"})},
 		{method: "POST", path: "/v1/verify", summary: "Verify a PDF: signatures, trust, DocMDP, archive and audit-log inclusion; 200 with valid=false when a check fails", query: []string{"lang"}, body: "application/pdf",
 			responses: std(map[string]string{"200": "json", "413": "problem", "415": "problem", "422": "problem", "503": "problem"})},
@@ -48,6 +48,7 @@ func (s *Server) operations() []op {
 		{method: "GET", path: "/v1/documents/{id}/proof", summary: "Inclusion proof of a version (newest, or ?version=N) in the audit log against a signed checkpoint", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/documents/{id}/metadata", summary: "AgID metadata (Allegato 5 element names) of a version (newest, or ?version=N)", params: []string{"id"}, query: []string{"version"}, responses: std(map[string]string{"200": "json", "404": "problem", "422": "problem"})},
 		{method: "GET", path: "/v1/comuni/{istat}/dossier", summary: "The documents of a comune in workflow order with their versions and state", params: []string{"istat"}, responses: std(map[string]string{"200": "json", "404": "problem"})},
+		{method: "GET", path: "/v1/comuni/{istat}/dossier/package", summary: "The conservation package of a comune's dossier: a ZIP with every version's PDF, Allegato 5 metadata, archive record and inclusion proof, the signed checkpoint, and a UNI 11386 (SInCRO 2.0) index", params: []string{"istat"}, responses: std(map[string]string{"200": "zip", "404": "problem", "503": "problem"})},
 		{method: "GET", path: "/v1/keys", summary: "API keys, revoked ones included (admin)", responses: std(map[string]string{"200": "json", "401": "problem", "403": "problem"})},
 		{method: "POST", path: "/v1/keys", summary: "Create an API key; the key is in this answer only (admin)", body: "application/json", schema: keyRequestSchema,
 			responses: std(map[string]string{"201": "json", "400": "problem", "401": "problem", "403": "problem", "415": "problem", "422": "problem"})},
@@ -128,11 +129,13 @@ func response(kind string) map[string]any {
 			"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	case "pdf":
 		return map[string]any{"description": "PDF", "content": map[string]any{"application/pdf": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	case "zip":
+		return map[string]any{"description": "ZIP", "content": map[string]any{"application/zip": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 	case "empty":
 		return map[string]any{"description": "No content"}
 	case "text":
 		return map[string]any{"description": "Text", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	case "zip", "csv", "sse":
+	case "csv", "sse":
 		return queueResponse(kind)
 	}
 	return map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}

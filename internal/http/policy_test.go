@@ -53,6 +53,7 @@ func TestPolicyMatching(t *testing.T) {
 		{"POST", "/v1/documents/adesione", true, false, []auth.Role{auth.RoleStaff}},
 		{"DELETE", "/v1/documents/abc", false, false, nil},
 		{"GET", "/v1/comuni/037034/dossier", true, false, readers.roles},
+		{"GET", "/v1/comuni/037034/dossier/package", true, false, readers.roles},
 		{"GET", "/v1/audit/checkpoint", true, true, nil},
 		{"POST", "/v1/verify", true, true, nil},
 		{"GET", "/v1/verify", false, false, nil},

@@ -30,6 +30,7 @@ var statusOf = map[string]int{
 	faldone.EUNAUTHORIZED: fiber.StatusUnauthorized,
 	faldone.EFORBIDDEN:    fiber.StatusForbidden,
 	faldone.ETOOMANY:      fiber.StatusTooManyRequests,
+	faldone.EUNTRUSTED:    fiber.StatusUnprocessableEntity,
 	faldone.EINTERNAL:     fiber.StatusInternalServerError,
 }
 

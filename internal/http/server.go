@@ -79,6 +79,10 @@ func New(cfg Config) *Server {
 	if cfg.BatchLimit <= 0 {
 		cfg.BatchLimit = BatchLimitDefault
 	}
+	// Signed copies are judged as POST /v1/verify judges them.
+	if cfg.Documents != nil && cfg.Documents.Trust == nil && cfg.Verifier != nil {
+		cfg.Documents.Trust = cfg.Verifier.Policy()
+	}
 	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
 	s.limits = s.routeLimits()
 	s.app = fiber.New(fiber.Config{

@@ -66,7 +66,8 @@ func hexSHA(b []byte) string {
 // TestReturnCountersignedCopy: the comune signs the sealed PDF with
 // poppler's pdfsig (adbe.pkcs7.detached, software that is not ours) and
 // sends it back, raw or as a form upload; it becomes version 2, signed by
-// the comune, and both signatures validate with pdfsig.
+// the comune, and both signatures validate with pdfsig, mupdf and
+// pdfsign, and pdfcpu still sees the seal as the certification.
 func TestReturnCountersignedCopy(t *testing.T) {
 	e := newSignedEnv(t)
 	comunePKI := pdftest.NewPKI(t, "Comune di Suvereto")
@@ -117,6 +118,15 @@ func TestReturnCountersignedCopy(t *testing.T) {
 			}
 			if err := pdftest.Pdfsig(t, pdftest.NSSDB(t, e.caFile, comunePKI.CAFile), signed, 2); err != nil {
 				t.Fatal(err)
+			}
+			if err := pdftest.Mutool(t, signed, 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := pdftest.Pdfsign(signed, 2); err != nil {
+				t.Fatal(err)
+			}
+			if certified, perms, err := pdftest.PdfcpuCertification(signed); err != nil || !certified || perms != 2 {
+				t.Fatalf("pdfcpu: certified %v, permissions %d, %v", certified, perms, err)
 			}
 			// The same copy again is not a new version of version 2.
 			resp, b = do(t, e.s, "POST", d.Links["signed"], "application/pdf", signed)

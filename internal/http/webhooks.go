@@ -202,6 +202,6 @@ func queueOperations(std func(map[string]string) map[string]string) []op {
 
 // queueResponse describes the answers of batches that are not JSON.
 func queueResponse(kind string) map[string]any {
-	media := map[string]string{"zip": "application/zip", "csv": "text/csv", "sse": "text/event-stream"}[kind]
+	media := map[string]string{"csv": "text/csv", "sse": "text/event-stream"}[kind]
 	return map[string]any{"description": "OK", "content": map[string]any{media: map[string]any{"schema": map[string]any{"type": "string"}}}}
 }

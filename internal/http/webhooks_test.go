@@ -52,7 +52,7 @@ func TestWebhookEvents(t *testing.T) {
 			t.Errorf("%s: %d, want %d: %s", tc.body, resp.StatusCode, tc.status, b)
 		}
 	}
-	resp, b := do(t, s, "POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "events": ["document.sealed", "document.refused_copy", "batch.done"]}`), admin...)
+	resp, b := do(t, s, "POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "events": ["document.sealed", "document.refused_copy", "batch.done", "dossier.closed"]}`), admin...)
 	if resp.StatusCode != 201 {
 		t.Fatalf("subscribe: %d %s", resp.StatusCode, b)
 	}
@@ -79,6 +79,12 @@ func TestWebhookEvents(t *testing.T) {
 	var br fhttp.BatchResponse
 	json.Unmarshal(b, &br)
 	waitBatch(t, s, br.ID)
+	// Banari's workflow to its chiusura, which closes the dossier.
+	chain := createChain(t, s)
+	ch := mutate(t, sample(t, "banari", "chiusura"), func(m map[string]any) { m["approvazione"] = chain["approvazione"].ID })
+	if resp, b := do(t, s, "POST", "/v1/documents/chiusura", "application/json", ch); resp.StatusCode != 201 {
+		t.Fatalf("chiusura: %d %s", resp.StatusCode, b)
+	}
 
 	types := func() map[string]int {
 		mu.Lock()
@@ -92,7 +98,7 @@ func TestWebhookEvents(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n := types()
-		if n["document.sealed"] == 2 && n["document.refused_copy"] == 1 && n["batch.done"] == 1 {
+		if n["document.sealed"] == 2+5 && n["document.refused_copy"] == 1 && n["batch.done"] == 1 && n["dossier.closed"] == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -107,6 +113,10 @@ func TestWebhookEvents(t *testing.T) {
 		case "document.refused_copy":
 			if data["id"] != doc.ID || data["comune"] != loiano {
 				t.Errorf("refused copy: %v", data)
+			}
+		case "dossier.closed":
+			if data["comune"] != chain["approvazione"].Comune || data["chiusura"].(map[string]any)["kind"] != "chiusura" {
+				t.Errorf("dossier.closed: %v", data)
 			}
 		case "batch.done":
 			if data["batch_id"] != br.ID || data["done"] != float64(1) || data["state"] != "done" {

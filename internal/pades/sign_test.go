@@ -15,7 +15,7 @@ import (
 	"github.com/smallstep/pkcs7"
 )
 
-// validateAll runs the three independent validators on the signature
+// validateAll runs the five independent validators on the signature
 // with byte range br and CMS cms, and returns their failures.
 func validateAll(t *testing.T, pdf []byte, nss, caFile string, nsigs int, br [4]int64, cms []byte) []error {
 	t.Helper()
@@ -29,11 +29,17 @@ func validateAll(t *testing.T, pdf []byte, nss, caFile string, nsigs int, br [4]
 	if err := opensslCheck(t, pdf, br, cms, caFile); err != nil {
 		errs = append(errs, err)
 	}
+	if err := mutoolCheck(t, pdf, nsigs); err != nil {
+		errs = append(errs, err)
+	}
+	if err := pdfsignCheck(pdf, nsigs); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
 }
 
 func TestSign(t *testing.T) {
-	need(t, "pdfsig", "certutil", "openssl", "qpdf")
+	need(t, "pdfsig", "certutil", "openssl", "qpdf", "mutool")
 	for _, tc := range []struct {
 		name    string
 		alg     string
@@ -112,8 +118,8 @@ func TestSign(t *testing.T) {
 			for _, pos := range tamperPositions(t, in, out) {
 				bad := bytes.Clone(out)
 				bad[pos] ^= 0x01
-				if errs := validateAll(t, bad, nss, pki.caFile, 1, s.ByteRange, s.Contents); len(errs) != 3 {
-					t.Errorf("flip at %d: only %d of 3 validators failed: %v", pos, len(errs), errs)
+				if errs := validateAll(t, bad, nss, pki.caFile, 1, s.ByteRange, s.Contents); len(errs) != 5 {
+					t.Errorf("flip at %d: only %d of 5 validators failed: %v", pos, len(errs), errs)
 				}
 				if got, err := Inspect(bad); err == nil && len(got) == 1 && got[0].IntegrityErr == nil {
 					t.Errorf("flip at %d: Inspect still reports a valid signature", pos)

@@ -104,6 +104,13 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 		perms["DocMDP"] = up.sigRef
 		newCatalog["Perms"] = perms
 		catalogChanged = true
+		// The catalog's /Perms and the ETSI.CAdES.detached sub-filter are
+		// PDF 1.5 and 1.7 features: a file that says it is older (maroto
+		// writes %PDF-1.3) is declared 1.7, or validators that honour the
+		// version (pdfcpu) ignore /Perms and miss the certification.
+		if pdfVersion(doc, catalog) < "1.7" {
+			newCatalog["Version"] = Name("1.7")
+		}
 	}
 	if catalogChanged {
 		rewrite(rootRef, newCatalog)
@@ -247,4 +254,18 @@ func (up *update) render(pdf []byte, contentsLen int) ([]byte, [4]int64, error) 
 	}
 	copy(out[brPos:], s+strings.Repeat(" ", width-len(s)))
 	return out, br, nil
+}
+
+// pdfVersion returns the version a file declares, "1.0" to "2.0": the
+// catalog's /Version when it is later than the header's, as ISO 32000-1
+// 7.5.2 says; "" when neither can be read.
+func pdfVersion(doc *document, catalog Dict) string {
+	v := ""
+	if h, ok := bytes.CutPrefix(doc.data, []byte("%PDF-")); ok && len(h) >= 3 && h[0] >= '1' && h[0] <= '2' && h[1] == '.' && h[2] >= '0' && h[2] <= '9' {
+		v = string(h[:3])
+	}
+	if c := string(catalog.name("Version")); len(c) == 3 && c[1] == '.' && c > v {
+		v = c
+	}
+	return v
 }

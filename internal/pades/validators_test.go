@@ -7,7 +7,7 @@ import (
 	"faldone/internal/pdftest"
 )
 
-// The three independent signature validators and the NSS database they
+// The independent signature validators and the NSS database they
 // need live in pdftest, shared with the tests of other packages; these
 // short names keep the tests of this package readable.
 var (
@@ -22,6 +22,15 @@ var (
 	// opensslCheck verifies a detached CMS over the bytes of a byte range
 	// with openssl cms, trusting a CA file.
 	opensslCheck = pdftest.OpenSSLCMS
+	// mutoolCheck returns an error unless mupdf's mutool sign -v finds n
+	// signatures, each with an intact digest.
+	mutoolCheck = pdftest.Mutool
+	// pdfsignCheck returns an error unless the verifier of
+	// digitorus/pdfsign finds n signatures, each valid.
+	pdfsignCheck = pdftest.Pdfsign
+	// pdfcpuCertification says whether pdfcpu sees the first signature as
+	// a certification, and its permissions.
+	pdfcpuCertification = pdftest.PdfcpuCertification
 )
 
 func qpdfCheck(t testing.TB, pdf []byte) error {

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -29,12 +30,31 @@ type PKI struct {
 
 func NewPKI(tb testing.TB, name string) *PKI {
 	tb.Helper()
+	return NewPKIWith(tb, name, PKIOptions{})
+}
+
+// PKIOptions shape the leaf certificate of NewPKIWith.
+type PKIOptions struct {
+	// NotBefore and NotAfter bound the leaf's validity; zero: from an hour
+	// ago to a day from now.
+	NotBefore, NotAfter time.Time
+	// SerialNumber is the subject's serialNumber, such as "TINIT-...".
+	SerialNumber string
+	// Qualified adds QCStatements: QcCompliance, QcSSCD, QcType esign.
+	Qualified bool
+	// SelfSigned makes the leaf its own issuer; CA is then the leaf.
+	SelfSigned bool
+}
+
+// NewPKIWith makes a CA and a leaf shaped by o.
+func NewPKIWith(tb testing.TB, name string, o PKIOptions) *PKI {
+	tb.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048) // poppler's pdfsig fails to sign with ECDSA keys
 	now := time.Now()
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA", Organization: []string{name}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: now.Add(-365 * 24 * time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
@@ -43,21 +63,53 @@ func NewPKI(tb testing.TB, name string) *PKI {
 	}
 	p := &PKI{Key: key}
 	p.CA, _ = x509.ParseCertificate(der)
+	if o.NotBefore.IsZero() {
+		o.NotBefore = now.Add(-time.Hour)
+	}
+	if o.NotAfter.IsZero() {
+		o.NotAfter = now.Add(24 * time.Hour)
+	}
 	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{name}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{name}, SerialNumber: o.SerialNumber, Country: []string{"IT"}},
+		NotBefore: o.NotBefore, NotAfter: o.NotAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 	}
-	der, err = x509.CreateCertificate(rand.Reader, leafTmpl, p.CA, key.Public(), caKey)
+	if o.Qualified {
+		leafTmpl.ExtraExtensions = append(leafTmpl.ExtraExtensions, qcStatements())
+	}
+	parent, parentKey := p.CA, crypto.Signer(caKey)
+	if o.SelfSigned {
+		parent, parentKey = leafTmpl, key
+	}
+	der, err = x509.CreateCertificate(rand.Reader, leafTmpl, parent, key.Public(), parentKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p.Leaf, _ = x509.ParseCertificate(der)
+	if o.SelfSigned {
+		p.CA = p.Leaf
+	}
 	p.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Raw})
 	p.CAFile = filepath.Join(tb.TempDir(), "ca.pem")
 	writeFile(tb, p.CAFile, p.CAPEM)
 	return p
+}
+
+// qcStatements is the QCStatements extension of an EU qualified
+// certificate for electronic signatures on a QSCD.
+func qcStatements() pkix.Extension {
+	types, _ := asn1.Marshal([]asn1.ObjectIdentifier{{0, 4, 0, 1862, 1, 6, 1}})
+	type stmt struct {
+		ID   asn1.ObjectIdentifier
+		Info asn1.RawValue `asn1:"optional"`
+	}
+	v, _ := asn1.Marshal([]stmt{
+		{ID: asn1.ObjectIdentifier{0, 4, 0, 1862, 1, 1}},
+		{ID: asn1.ObjectIdentifier{0, 4, 0, 1862, 1, 4}},
+		{ID: asn1.ObjectIdentifier{0, 4, 0, 1862, 1, 6}, Info: asn1.RawValue{FullBytes: types}},
+	})
+	return pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 3}, Value: v}
 }
 
 // Countersign adds the comune's signature with poppler's pdfsig, as a

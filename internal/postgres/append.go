@@ -88,8 +88,9 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 		b.Queue(`INSERT INTO blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, pdf)
 	}
 	b.Queue(`INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`, levels, idxs, hashes)
-	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-		size, r.ID, r.Version, r.Comune, r.SHA256, body)
+	signer, trusted := archive.SignerColumns(r)
+	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted)
 	b.Queue(`UPDATE audit_head SET size = $1 WHERE id = 1`, size+1)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("insert: %w", err)

@@ -209,6 +209,8 @@ func (d *drawer) block(b faldone.Block) {
 		d.list(b)
 	case faldone.BlockChart:
 		d.chart(b)
+	case faldone.BlockPaired:
+		d.paired(b)
 	case faldone.BlockQR:
 		d.qr(b)
 	case faldone.BlockSignature:

@@ -30,9 +30,9 @@ import (
 	"faldone/templates"
 )
 
-// kinds and sampleComuni name the 20 inputs under samples/.
+// kinds and sampleComuni name the 25 inputs under samples/.
 var (
-	kinds        = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+	kinds        = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura}
 	sampleComuni = []string{"banari", "casaletto-spartano", "loiano", "san-calogero", "suvereto"}
 )
 
@@ -174,18 +174,23 @@ func newTrust(tb testing.TB, sealCAFile string, tsaChain []*x509.Certificate) tr
 	return trust{nssDir: pdftest.NSSDB(tb, files...), caFile: sealCAFile}
 }
 
-// validate runs the three independent validators on the single
-// signature of pdf, whose byte range is br and CMS is cms, and returns
-// their failures, in the order pdfsig, pdfcpu, openssl.
+// validators is how many independent validators validate runs.
+const validators = 5
+
+// validate runs the independent validators on the single signature of
+// pdf, whose byte range is br and CMS is cms, and returns their failures,
+// in the order pdfsig, pdfcpu, openssl, mupdf, pdfsign.
 func validate(tb testing.TB, tr trust, pdf []byte, br [4]int64, cms []byte) []error {
 	tb.Helper()
-	errs := make([]error, 3)
-	// pdfcpu runs in process while the tools run; the tools stay on the
-	// test's goroutine, as they may fail the test.
+	errs := make([]error, validators)
+	// pdfcpu and pdfsign run in process while the tools run; the tools
+	// stay on the test's goroutine, as they may fail the test.
 	var wg sync.WaitGroup
 	wg.Go(func() { errs[1] = pdftest.Pdfcpu(pdf, 1) })
+	wg.Go(func() { errs[4] = pdftest.Pdfsign(pdf, 1) })
 	errs[0] = pdftest.Pdfsig(tb, tr.nssDir, pdf, 1)
 	errs[2] = pdftest.OpenSSLCMS(tb, pdf, br, cms, tr.caFile)
+	errs[3] = pdftest.Mutool(tb, pdf, 1)
 	wg.Wait()
 	var failed []error
 	for _, err := range errs {
@@ -198,10 +203,10 @@ func validate(tb testing.TB, tr trust, pdf []byte, br [4]int64, cms []byte) []er
 
 // checkSealed checks a sealed document: in is an exact prefix of out; out
 // holds one intact PAdES certification signature by key at level, which
-// facts describe (with TSAFallback equal to fallback) and which the three
+// facts describe (with TSAFallback equal to fallback) and which the five
 // validators and qpdf accept. Then it flips one byte in the rendered prefix
 // and one in the appended update (outside /Contents) and checks that all
-// three validators reject each result.
+// five validators reject each result.
 func checkSealed(t *testing.T, tr trust, key *keys.Seal, in, out []byte, facts *faldone.SealFacts, level string, fallback bool) {
 	t.Helper()
 	if !bytes.HasPrefix(out, in) {
@@ -246,14 +251,19 @@ func checkSealed(t *testing.T, tr trust, key *keys.Seal, in, out []byte, facts *
 	if errs := validate(t, tr, out, br, s.Contents); len(errs) > 0 {
 		t.Fatalf("validators reject the sealed file: %v", errs)
 	}
+	// pdfcpu sees the seal as a certification allowing form filling and
+	// signing, as the seal says (DocMDP /P 2).
+	if certified, perms, err := pdftest.PdfcpuCertification(out); err != nil || !certified || perms != 2 {
+		t.Fatalf("pdfcpu: certified %v, permissions %d, %v; want a certification with permissions 2", certified, perms, err)
+	}
 	pdftest.QPDFCheck(t, out)
 
 	for _, pos := range tamperPositions(t, in, out, br) {
 		t.Run(fmt.Sprintf("flip-%d", pos), func(t *testing.T) {
 			bad := bytes.Clone(out)
 			bad[pos] ^= 0x01
-			if errs := validate(t, tr, bad, br, s.Contents); len(errs) != 3 {
-				t.Errorf("flip at %d: only %d of 3 validators failed: %v", pos, len(errs), errs)
+			if errs := validate(t, tr, bad, br, s.Contents); len(errs) != validators {
+				t.Errorf("flip at %d: only %d of %d validators failed: %v", pos, len(errs), validators, errs)
 			}
 			if got, err := inspect(bad); err == nil && len(got) == 1 && got[0].IntegrityErr == nil {
 				t.Errorf("flip at %d: Inspect still reports an intact signature", pos)

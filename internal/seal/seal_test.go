@@ -18,10 +18,11 @@ import (
 
 // TestSealSamples renders every sample, seals it at B-T with a development
 // seal and the local time-stamp authority, and checks the result with
-// pdfsig, pdfcpu, openssl, qpdf and pades.Inspect, then checks that a
-// flipped byte anywhere in the signed range makes every validator fail.
+// pdfsig, pdfcpu, openssl, mupdf, pdfsign, qpdf and pades.Inspect, then
+// checks that a flipped byte anywhere in the signed range makes every
+// validator fail.
 func TestSealSamples(t *testing.T) {
-	for _, tool := range []string{"pdfsig", "certutil", "openssl", "qpdf"} {
+	for _, tool := range []string{"pdfsig", "certutil", "openssl", "qpdf", "mutool"} {
 		testenv.Tool(t, tool)
 	}
 	r := newRenderer(t)
@@ -89,7 +90,7 @@ func TestTSADown(t *testing.T) {
 // TestTSADownFallback checks that with Fallback set a TSA that is down
 // yields a valid B-B seal that records the fallback.
 func TestTSADownFallback(t *testing.T) {
-	for _, tool := range []string{"pdfsig", "certutil", "openssl", "qpdf"} {
+	for _, tool := range []string{"pdfsig", "certutil", "openssl", "qpdf", "mutool"} {
 		testenv.Tool(t, tool)
 	}
 	key, caFile := devSeal(t)

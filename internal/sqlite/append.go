@@ -85,8 +85,9 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 			return fail(fmt.Errorf("insert node %s: %w", n.ID, err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO records (leaf_index, id, version, comune, sha256, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		size, r.ID, r.Version, r.Comune, r.SHA256, body); err != nil {
+	signer, trusted := archive.SignerColumns(r)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted); err != nil {
 		return fail(fmt.Errorf("insert record: %w", err))
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET size = ? WHERE id = 1`, size+1); err != nil {

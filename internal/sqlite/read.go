@@ -12,12 +12,12 @@ import (
 )
 
 // recordCols are the columns scanned by scanRow, in order.
-const recordCols = `leaf_index, id, version, comune, sha256, body`
+const recordCols = `leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted`
 
 // scanRow reads one record row.
 func scanRow(sc interface{ Scan(...any) error }) (*faldone.Record, error) {
 	var row archive.Row
-	if err := sc.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body); err != nil {
+	if err := sc.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body, &row.SignerSHA256, &row.SignerTrusted); err != nil {
 		return nil, err
 	}
 	return archive.Decode(&row)
@@ -142,7 +142,7 @@ const walkPage = 512
 func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHash []byte) error) error {
 	last := int64(-1)
 	for {
-		rows, err := a.r.QueryContext(ctx, `SELECT r.leaf_index, r.id, r.version, r.comune, r.sha256, r.body, n.hash
+		rows, err := a.r.QueryContext(ctx, `SELECT r.leaf_index, r.id, r.version, r.comune, r.sha256, r.body, r.signer_sha256, r.signer_trusted, n.hash
 			FROM records r LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = r.leaf_index
 			WHERE r.leaf_index > ? ORDER BY r.leaf_index LIMIT ?`, last, walkPage)
 		if err != nil {
@@ -156,7 +156,7 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 		for rows.Next() {
 			var row archive.Row
 			var h []byte
-			if err := rows.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body, &h); err != nil {
+			if err := rows.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body, &row.SignerSHA256, &row.SignerTrusted, &h); err != nil {
 				rows.Close()
 				return fmt.Errorf("walk: %w", err)
 			}

@@ -1,5 +1,5 @@
 // Package testenv starts and finds the real programs the tests use: PDF
-// validators (poppler, qpdf, openssl), the RFC 3161 timestamp server,
+// validators (poppler, mupdf, qpdf, openssl), the RFC 3161 timestamp server,
 // SoftHSM2 tokens and PostgreSQL. A missing program skips the test, except
 // under CI=true, where it fails it: CI must install everything.
 package testenv
@@ -16,7 +16,7 @@ func Tool(tb testing.TB, name string) string {
 	tb.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		Missing(tb, name+" is not installed (Debian: poppler-utils, qpdf, openssl, libnss3-tools)")
+		Missing(tb, name+" is not installed (Debian: poppler-utils, qpdf, openssl, libnss3-tools, mupdf-tools)")
 	}
 	return p
 }

@@ -18,11 +18,24 @@ var fieldTypes = map[string]bool{
 var comuneKeys = map[string]bool{
 	"name": true, "istat": true, "province": true, "sigla": true, "region": true,
 	"population": true, "catastale": true, "ipa": true, "cap": true,
+	"name_it": true, "other_name": true, "higher": true, "higher_kind": true,
 }
 
 // citedKeys are the properties of .cited, the archived document a new one
 // cites (set by the archive, absent in offline renders).
-var citedKeys = map[string]bool{"id": true, "sha256": true, "version": true, "date": true}
+var citedKeys = map[string]bool{
+	"id": true, "sha256": true, "version": true, "date": true, "kind": true, "title": true,
+	"oggetto": true, "protocol_number": true, "protocol_date": true, "chain": true,
+}
+
+// citedChain is what a table over .cited.chain sees: the documents of the
+// chain the archive supplies, oldest first (the chiusura prints its whole
+// dossier).
+var citedChain = Field{Name: "chain", Type: "array", Items: &Field{Name: "item", Type: "object", Fields: []Field{
+	{Name: "id", Type: "string"}, {Name: "sha256", Type: "string"}, {Name: "version", Type: "integer"}, {Name: "date", Type: "date"},
+	{Name: "kind", Type: "string"}, {Name: "title", Type: "string"}, {Name: "oggetto", Type: "string"},
+	{Name: "protocol_number", Type: "string"}, {Name: "protocol_date", Type: "date"},
+}}}
 
 // Ratings are the values an assessment gives a checklist item, with the
 // weight each one adds to an area's maturity (non_applicabile is left out).
@@ -215,7 +228,10 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 	case "table", "list":
 		add(msg(b.Title, top, false))
 		add(msg(b.Empty, top, false))
-		f := top.fields[b.Source]
+		f := fieldAt(top, b.Source)
+		if b.Source == "cited.chain" {
+			f = &citedChain
+		}
 		var sc scope
 		switch {
 		case f != nil && f.Type == "array":
@@ -243,6 +259,19 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 		f := top.fields[b.Source]
 		if f == nil || f.Type != "checklist" {
 			return fmt.Errorf("source %q must name a declared checklist field", b.Source)
+		}
+	case "paired":
+		add(msg(b.Title, top, false))
+		if len(b.Legend) != 2 || len(b.Pairs) == 0 || b.Max <= 0 {
+			return fmt.Errorf("a paired chart needs two legend messages, rows and a max")
+		}
+		for _, l := range b.Legend {
+			add(msg(l, top, true))
+		}
+		for _, r := range b.Pairs {
+			add(msg(r.Label, top, true))
+			add(expr(r.Before, top, true))
+			add(expr(r.After, top, true))
 		}
 	case "qr":
 		add(expr(b.Value, top, true))
@@ -329,6 +358,26 @@ func (s *Set) checkExpr(src string, sc scope, checked map[string]bool) error {
 	}
 	walk(tr.Tree.Root)
 	return walkErr
+}
+
+// fieldAt returns the field at a dotted path through objects
+// ("questionario.domande"), or nil.
+func fieldAt(sc scope, path string) *Field {
+	parts := strings.Split(path, ".")
+	f := sc.fields[parts[0]]
+	for _, p := range parts[1:] {
+		if f == nil || f.Type != "object" {
+			return nil
+		}
+		var next *Field
+		for j := range f.Fields {
+			if f.Fields[j].Name == p {
+				next = &f.Fields[j]
+			}
+		}
+		f = next
+	}
+	return f
 }
 
 // checkPath checks a field path (["referente", "email"]) against a scope.

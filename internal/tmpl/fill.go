@@ -105,7 +105,30 @@ func (f *filler) data(in *Input) map[string]any {
 	}
 	data["lang"] = in.Lang
 	if in.Cited != nil {
-		data["cited"] = in.Cited
+		cited := make(map[string]any, len(in.Cited)+1)
+		for k, v := range in.Cited {
+			cited[k] = v
+		}
+		title := func(m map[string]any) {
+			if k, ok := m["kind"].(string); ok && f.s.msgs.has(k+".title") {
+				m["title"], _ = f.l.T(k+".title", nil)
+			}
+		}
+		title(cited)
+		if chain, ok := cited["chain"].([]any); ok {
+			out := make([]any, len(chain))
+			for i, c := range chain {
+				m, _ := c.(map[string]any)
+				cp := make(map[string]any, len(m)+1)
+				for k, v := range m {
+					cp[k] = v
+				}
+				title(cp)
+				out[i] = cp
+			}
+			cited["chain"] = out
+		}
+		data["cited"] = cited
 	}
 	for _, fl := range f.t.Fields {
 		if fl.Type != "comune" {
@@ -113,10 +136,15 @@ func (f *filler) data(in *Input) map[string]any {
 		}
 		code, _ := data[fl.Name].(string)
 		if c, ok := f.s.reg.Lookup(code); ok {
+			// name is the official name a letter in this language uses
+			// (both names where the comune has two); higher is the body
+			// above the comune, "" where there is none.
 			data[fl.Name] = map[string]any{
-				"name": c.Name, "istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
+				"name": c.DisplayName(in.Lang), "name_it": c.Name, "other_name": c.OtherName,
+				"istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
 				"region": c.Region, "population": c.Population, "catastale": c.Catastale,
 				"ipa": c.IPA(), "cap": strings.Join(c.CAP, ", "),
+				"higher": c.HigherBody(in.Lang), "higher_kind": c.Body,
 			}
 		}
 	}
@@ -234,6 +262,27 @@ func (f *filler) block(b Block, data map[string]any) (faldone.Block, error) {
 			return out, err
 		}
 		out.Bars = bars
+	case "paired":
+		for i, id := range b.Legend {
+			if out.Legend[i], err = f.msg(id, data); err != nil {
+				return out, err
+			}
+		}
+		for _, r := range b.Pairs {
+			p := faldone.Pair{Max: b.Max}
+			if p.Label, err = f.msg(r.Label, data); err != nil {
+				return out, err
+			}
+			if p.BeforeText, err = f.expr(r.Before, data); err != nil {
+				return out, err
+			}
+			if p.AfterText, err = f.expr(r.After, data); err != nil {
+				return out, err
+			}
+			p.Before, _ = toFloat(strings.TrimSpace(p.BeforeText))
+			p.After, _ = toFloat(strings.TrimSpace(p.AfterText))
+			out.Pairs = append(out.Pairs, p)
+		}
 	case "qr":
 		if out.QR, err = f.expr(b.Value, data); err != nil {
 			return out, err
@@ -275,7 +324,7 @@ func (f *filler) emptyText(b Block, items []any) ([]string, error) {
 // items returns the rows of a table or list: an array field's items, or one
 // row per catalogue item for a checklist.
 func (f *filler) items(source string, data map[string]any) ([]any, error) {
-	switch v := data[source].(type) {
+	switch v := lookup(data, source).(type) {
 	case []any:
 		return v, nil
 	case map[string]any:

@@ -29,6 +29,9 @@ var funcStubs = funcsFor("it", nil)
 //	upper, lower    change case
 //	default d v     v, or d when v is empty
 //	inc n           n+1 (row numbers)
+//	delta a b       the change from a to b with its sign: "+12", "-3", "0"
+//	decimal v       a number with one decimal, "4,3" ("4.3" in English)
+//	sum list key    the sum of the numbers at key of a list of objects
 func funcsFor(lang string, l *localizer) template.FuncMap {
 	return template.FuncMap{
 		"t": func(id string, data ...any) (string, error) {
@@ -63,6 +66,39 @@ func funcsFor(lang string, l *localizer) template.FuncMap {
 				return d
 			}
 			return v
+		},
+		"delta": func(a, b any) string {
+			x, _ := toFloat(a)
+			y, _ := toFloat(b)
+			d := math.Round(y - x)
+			switch {
+			case d > 0:
+				return fmt.Sprintf("+%.0f", d)
+			case d < 0:
+				return fmt.Sprintf("-%.0f", -d)
+			}
+			return "0"
+		},
+		"decimal": func(v any) string {
+			x, ok := toFloat(v)
+			if !ok {
+				return str(v)
+			}
+			s := fmt.Sprintf("%.1f", x)
+			if lang != "en" {
+				s = strings.Replace(s, ".", ",", 1)
+			}
+			return s
+		},
+		"sum": func(v any, key string) float64 {
+			list, _ := v.([]any)
+			total := 0.0
+			for _, x := range list {
+				m, _ := x.(map[string]any)
+				f, _ := toFloat(m[key])
+				total += f
+			}
+			return total
 		},
 		"inc": func(v any) int {
 			f, _ := toFloat(v)

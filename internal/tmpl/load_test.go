@@ -52,9 +52,9 @@ func TestLoadRefusesBrokenTemplates(t *testing.T) {
 		{"unknown block", "adesione.yaml", "type: heading", "type: banner", []string{"adesione.yaml", `unknown block type "banner"`}},
 		{"unknown key", "adesione.yaml", "    text: adesione.premessa", "    txt: adesione.premessa", []string{"adesione.yaml", "txt"}},
 		{"undeclared field in an expression", "adesione.yaml", `value: "{{.pec}}"`, `value: "{{.fax}}"`, []string{"adesione.yaml", ".fax is used but not declared"}},
-		{"undeclared field in a message", "locales/active.de.toml", "Gemeinde {{.comune.name}}\"", "Gemeinde {{.comune.nome}}\"", []string{"adesione.yaml", `a comune has no "nome"`, "(de)"}},
+		{"undeclared field in a message", "locales/active.de.toml", "Gemeinde {{.comune.name}} ({{.comune.sigla}})", "Gemeinde {{.comune.nome}} ({{.comune.sigla}})", []string{"adesione.yaml", `a comune has no "nome"`, "(de)"}},
 		{"undeclared sub-field", "piano.yaml", `{{.item.ufficio}}`, `{{.item.stanza}}`, []string{"piano.yaml", ".item.stanza"}},
-		{"message missing everywhere", "approvazione.yaml", "text: approvazione.chiusura", "text: approvazione.saluti", []string{"approvazione.yaml", `"approvazione.saluti" is missing`}},
+		{"message missing everywhere", "approvazione.yaml", "text: approvazione.seguito", "text: approvazione.saluti", []string{"approvazione.yaml", `"approvazione.saluti" is missing`}},
 		{"message missing in one language", "locales/active.en.toml", "ore = \"Hours\"\n", "", []string{"active.en.toml", "field.ore"}},
 		{"bad template syntax", "locales/active.it.toml", `premessa = "Il/La sottoscritto/a {{.firmatario.nome}}`, `premessa = "Il/La sottoscritto/a {{.firmatario.nome`, []string{"active.it.toml", "adesione.premessa"}},
 		{"unknown field type", "assessment.yaml", "type: checklist, required: true", "type: grid, required: true", []string{"assessment.yaml", `unknown type "grid"`}},
@@ -85,7 +85,7 @@ func TestTemplateChangeNeedsNoRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := tmpl.Decode([]byte(`{"comune":"037034","ambito":"A","firmatario":{"nome":"Fabrizio Morganti","ruolo":"Sindaco"},"referente":{"nome":"Elena Bonfiglioli","ruolo":"RTD","email":"e.b@comune.loiano.bo.it","telefono":"051 654 3611"},"pec":"comune.loiano@cert.provincia.bo.it","protocollo":{"numero":"0012345","data":"2026-11-24"},"luogo":"Loiano","data":"2026-11-24"}`))
+	data, _ := tmpl.Decode([]byte(`{"comune":"037034","ambito":"A","firmatario":{"nome":"Fabrizio Morganti","ruolo":"sindaco"},"referente":{"nome":"Elena Bonfiglioli","ruolo":"RTD","email":"e.b@comune.loiano.bo.it","telefono":"051 654 3611"},"pec":"comune.loiano@cert.provincia.bo.it","protocollo":{"numero":"0012345","data":"2026-11-24"},"luogo":"Loiano","data":"2026-11-24"}`))
 	in, err := s.Validate("adesione", data, "")
 	if err != nil {
 		t.Fatal(err)

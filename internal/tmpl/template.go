@@ -82,23 +82,34 @@ type Item struct {
 
 // Block is one block of a template's body.
 type Block struct {
-	Type    string   `yaml:"type"`
-	Text    string   `yaml:"text"`  // message id
-	Title   string   `yaml:"title"` // message id
-	Lines   []string `yaml:"lines"` // message ids
-	Level   int      `yaml:"level"`
-	Align   string   `yaml:"align"`
-	When    string   `yaml:"when"` // field path: the block shows only when it is set
-	Rows    []KVRow  `yaml:"rows"`
-	Source  string   `yaml:"source"` // array field (table, list) or checklist field (chart)
-	Columns []Column `yaml:"columns"`
-	Item    string   `yaml:"item"`  // expression, list items
-	Empty   string   `yaml:"empty"` // message id shown for an empty table or list
-	Value   string   `yaml:"value"` // expression, QR code content
-	Place   string   `yaml:"place"` // expression, signature place and date
-	Role    string   `yaml:"role"`  // message id, signature role
-	Name    string   `yaml:"name"`  // expression, signatory name
-	Note    string   `yaml:"note"`  // message id, under the signature
+	Type    string    `yaml:"type"`
+	Text    string    `yaml:"text"`  // message id
+	Title   string    `yaml:"title"` // message id
+	Lines   []string  `yaml:"lines"` // message ids
+	Level   int       `yaml:"level"`
+	Align   string    `yaml:"align"`
+	When    string    `yaml:"when"` // field path: the block shows only when it is set
+	Rows    []KVRow   `yaml:"rows"`
+	Source  string    `yaml:"source"` // array field (table, list) or checklist field (chart)
+	Columns []Column  `yaml:"columns"`
+	Item    string    `yaml:"item"`   // expression, list items
+	Empty   string    `yaml:"empty"`  // message id shown for an empty table or list
+	Value   string    `yaml:"value"`  // expression, QR code content
+	Place   string    `yaml:"place"`  // expression, signature place and date
+	Role    string    `yaml:"role"`   // message id, signature role
+	Name    string    `yaml:"name"`   // expression, signatory name
+	Note    string    `yaml:"note"`   // message id, under the signature
+	Legend  []string  `yaml:"legend"` // message ids, paired chart: the two series
+	Pairs   []PairRow `yaml:"pairs"`  // paired chart rows
+	Max     float64   `yaml:"max"`    // paired chart: the scale's top
+}
+
+// PairRow is one row of a paired chart: a label and two expressions giving
+// the numbers before and after.
+type PairRow struct {
+	Label  string `yaml:"label"` // message id
+	Before string `yaml:"before"`
+	After  string `yaml:"after"`
 }
 
 // KVRow is one row of a key-value table.
@@ -129,7 +140,7 @@ var Languages = []string{"it", "en", "de"}
 
 var blockTypes = map[string]bool{
 	"letterhead": true, "heading": true, "paragraph": true, "kv": true, "table": true,
-	"list": true, "chart": true, "qr": true, "signature": true, "footer": true,
+	"list": true, "chart": true, "qr": true, "signature": true, "footer": true, "paired": true,
 }
 
 // Load reads every *.yaml template and locales/active.*.toml file of fsys and
@@ -172,7 +183,7 @@ func Load(fsys fs.FS, reg *comuni.Registry) (*Set, error) {
 }
 
 func kindOrder(id string) string {
-	for i, k := range []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione} {
+	for i, k := range []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura} {
 		if string(k) == id {
 			return fmt.Sprint(i)
 		}

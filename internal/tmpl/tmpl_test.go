@@ -24,7 +24,7 @@ func MustLoad(tb testing.TB) *tmpl.Set {
 
 func TestLoadEmbedded(t *testing.T) {
 	s := MustLoad(t)
-	if got, want := len(s.Kinds()), 4; got != want {
+	if got, want := len(s.Kinds()), 5; got != want {
 		t.Fatalf("kinds = %v", s.Kinds())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"faldone/internal/faldone"
+	"faldone/internal/trust"
 )
 
 // BundleFormat names the evidence bundle's format and version.
@@ -42,9 +43,13 @@ type Bundle struct {
 	// LogKey is the log's public key (note verifier key).
 	LogKey string `json:"log_key"`
 	// TrustAnchors is a PEM bundle of the certification authorities the
-	// service trusts.
-	TrustAnchors string    `json:"trust_anchors"`
-	Created      time.Time `json:"created"`
+	// service trusts at any time.
+	TrustAnchors string `json:"trust_anchors"`
+	// TrustedServices are the anchors the service takes from a Trusted
+	// List, each with its service's status history, trusted only while
+	// granted.
+	TrustedServices []trust.ServiceAnchor `json:"trusted_services,omitempty"`
+	Created         time.Time             `json:"created"`
 }
 
 // Evidence builds the evidence bundle of rec, whose PDF is pdf. It needs
@@ -69,7 +74,7 @@ func (v *Verifier) Evidence(ctx context.Context, rec *faldone.Record, pdf []byte
 		Format: BundleFormat, ID: rec.ID, Version: rec.Version, SHA256: rec.SHA256, PDF: pdf,
 		Record: faldone.CanonicalRecord(rec), LeafIndex: p.LeafIndex, TreeSize: p.TreeSize,
 		Proof: make([]string, len(p.Hashes)), Checkpoint: string(p.Checkpoint), LogKey: v.Log.PublicKey(),
-		TrustAnchors: string(v.Anchors.PEM()), Created: now().UTC(),
+		TrustAnchors: string(v.Anchors.PEM()), TrustedServices: v.Anchors.Services(), Created: now().UTC(),
 	}
 	for i, h := range p.Hashes {
 		b.Proof[i] = hex.EncodeToString(h)
@@ -155,9 +160,10 @@ func (b *Bundle) Offline(extra *Anchors, logKey string, msgs Messages) (*Verifie
 			return nil, err
 		}
 	}
-	for _, a := range extra.List() {
-		anchors.Add(a.cert, a.Source)
+	if err := anchors.AddServices(b.TrustedServices, "evidence"); err != nil {
+		return nil, fmt.Errorf("evidence bundle: %w", err)
 	}
+	anchors.AddAll(extra)
 	if logKey == "" {
 		logKey = b.LogKey
 	}

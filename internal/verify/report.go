@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"time"
+
+	"faldone/internal/trust"
 )
 
 // Severities of a Reason. Only errors make a report invalid.
@@ -17,10 +19,20 @@ const (
 // Reason codes. Each has a message "verify.<code>" in the locale files.
 const (
 	// Errors.
-	CodeNotSigned          = "not_signed"          // the file has no signature
-	CodeContentModified    = "content_modified"    // the signed bytes were changed
-	CodeSignatureInvalid   = "signature_invalid"   // the signature does not verify
-	CodeUntrustedSigner    = "untrusted_signer"    // no chain to a trust anchor at the signing time
+	CodeNotSigned        = "not_signed"              // the file has no signature
+	CodeContentModified  = "content_modified"        // the signed bytes were changed
+	CodeSignatureInvalid = "signature_invalid"       // the signature does not verify
+	CodeUntrustedSigner  = trust.CodeUntrustedSigner // no chain to a trust anchor at the trust time
+	CodeSignerExpired    = trust.CodeSignerExpired   // the signer's certificate is not valid at the trust time
+	// CodeSigningTimeOutsideValidity: the claimed signing time is outside
+	// the signer certificate's validity.
+	CodeSigningTimeOutsideValidity = trust.CodeSigningTimeOutsideValidity
+	// CodeClaimedTimeMismatch: the claimed signing time is more than the
+	// tolerance away from the signature's trusted time-stamp.
+	CodeClaimedTimeMismatch = trust.CodeClaimedTimeMismatch
+	// CodeTimeBackwards: a signature's time is earlier than that of an
+	// earlier revision's signature.
+	CodeTimeBackwards      = trust.CodeTimeBackwards
 	CodeTimestampInvalid   = "timestamp_invalid"   // the time-stamp token is broken or does not match
 	CodeDocMDPViolation    = "docmdp_violation"    // changes the certification does not allow
 	CodeNotArchived        = "not_archived"        // neither the file nor a revision is archived
@@ -31,9 +43,9 @@ const (
 	CodeCheckpointInvalid  = "checkpoint_invalid"  // the checkpoint is not signed by the log's key
 	CodeInclusionFailed    = "inclusion_failed"    // the proof does not lead to the checkpoint's root
 	// Warnings.
-	CodeTimestampUntrusted = "timestamp_untrusted" // the TSA does not chain to a trust anchor
-	CodeUnsignedChanges    = "unsigned_changes"    // bytes appended after the last signature
-	CodeProofPending       = "proof_pending"       // archived, but no checkpoint covers it yet
+	CodeTimestampUntrusted = trust.CodeTimestampUntrusted // the TSA does not chain to a trust anchor
+	CodeUnsignedChanges    = "unsigned_changes"           // bytes appended after the last signature
+	CodeProofPending       = "proof_pending"              // archived, but no checkpoint covers it yet
 	// Information.
 	CodeArchived        = "archived"         // the whole file is an archived version
 	CodeArchivedPrefix  = "archived_prefix"  // a revision of the file is an archived version
@@ -61,8 +73,11 @@ type Report struct {
 	Archived []ArchivedVersion `json:"archived"`
 	// Reasons explain the verdict, errors first.
 	Reasons []Reason `json:"reasons"`
-	// TrustAnchors are the certification authorities trusted.
+	// TrustAnchors are the certification authorities trusted at any time.
 	TrustAnchors []Anchor `json:"trust_anchors"`
+	// TrustedLists are the Trusted Lists whose services are trusted while
+	// granted (each signature's identity names the anchor it reached).
+	TrustedLists []trust.ListInfo `json:"trusted_lists,omitempty"`
 	// LogKey is the public key the checkpoint was checked with, if any.
 	LogKey  string    `json:"log_key,omitempty"`
 	Checked time.Time `json:"checked"`
@@ -110,6 +125,10 @@ type SignatureReport struct {
 	Intact         bool   `json:"intact"`
 	IntegrityError string `json:"integrity_error,omitempty"`
 	Signer         *Cert  `json:"signer,omitempty"`
+	// Identity says who signed (the subject's serialNumber, such as
+	// TINIT-..., whether the certificate is qualified) and the trust
+	// judgement, as the archive records it for a comune's signature.
+	Identity *trust.Signer `json:"identity,omitempty"`
 	// Chain is the path to a trust anchor when Trusted, else the
 	// certificates the signature carries.
 	Chain []Cert `json:"chain"`
@@ -118,9 +137,10 @@ type SignatureReport struct {
 	Trusted    bool   `json:"trusted"`
 	TrustError string `json:"trust_error,omitempty"`
 	// TrustTime is when the chain was checked: the time-stamp's time when
-	// the signature has a valid one, else the claimed signing time.
+	// the signature has a valid time-stamp from a trusted authority, else
+	// the time of the verification; never the claimed signing time.
 	TrustTime       time.Time        `json:"trust_time"`
-	TrustTimeSource string           `json:"trust_time_source"` // "timestamp", "signing_time" or "now"
+	TrustTimeSource string           `json:"trust_time_source"` // "timestamp" or "now"
 	SigningTime     *time.Time       `json:"signing_time,omitempty"`
 	Timestamp       *TimestampReport `json:"timestamp,omitempty"`
 	Level           string           `json:"level,omitempty"` // PAdES B-B or B-T, "" for other signatures

@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"faldone/internal/faldone"
 	"faldone/internal/pades"
+	"faldone/internal/trust"
 )
 
 // Archive is what the verifier reads of the archive ([faldone.Archive]
@@ -67,8 +69,18 @@ type Verifier struct {
 	// Messages localises the reasons. Optional: nil leaves the message
 	// ids in place of messages.
 	Messages Messages
-	// Now is the clock of Report.Checked. If nil, time.Now is used.
+	// Now is the clock of Report.Checked, the time trust is decided at
+	// when no trusted time-stamp fixes it. If nil, time.Now is used.
 	Now func() time.Time
+	// Tolerance is how far claimed signing times may be from their
+	// time-stamps (see trust.DefaultTolerance). Optional.
+	Tolerance time.Duration
+}
+
+// Policy returns the trust policy of v: the judgement of signers that the
+// intake of signed copies shares.
+func (v *Verifier) Policy() *trust.Policy {
+	return &trust.Policy{Anchors: v.Anchors, Tolerance: v.Tolerance}
 }
 
 // maxArchiveLookups bounds the prefixes of a file looked up in the archive.
@@ -88,10 +100,11 @@ func (v *Verifier) Verify(ctx context.Context, pdf []byte, lang string) (*Report
 		now = v.Now
 	}
 	r := &Report{Lang: lang, Size: int64(len(pdf)), Checked: now().UTC(), Signatures: []SignatureReport{}, Archived: []ArchivedVersion{}, Reasons: []Reason{}}
-	r.TrustAnchors = v.Anchors.List()
+	r.TrustAnchors = v.Anchors.Fixed()
 	if r.TrustAnchors == nil {
 		r.TrustAnchors = []Anchor{}
 	}
+	r.TrustedLists = v.Anchors.TrustedLists()
 	r.Revisions, _ = pades.Revisions(pdf)
 	if len(r.Revisions) == 0 || r.Revisions[len(r.Revisions)-1] != r.Size {
 		r.Revisions = append(r.Revisions, r.Size) // trailing bytes after the last %%EOF
@@ -102,8 +115,9 @@ func (v *Verifier) Verify(ctx context.Context, pdf []byte, lang string) (*Report
 	if len(sigs) == 0 {
 		r.add(SeverityError, CodeNotSigned, nil, "", nil)
 	}
+	judged := v.Policy().Judge(sigs, r.Checked)
 	for i := range sigs {
-		r.Signatures = append(r.Signatures, v.signature(r, sigs, i))
+		r.Signatures = append(r.Signatures, v.signature(r, sigs, i, &judged[i]))
 	}
 	v.checkDocMDP(r, pdf, sigs)
 	if err := v.checkArchive(ctx, r, sigs, prefixes); err != nil {
@@ -144,7 +158,7 @@ func (r *Report) add(severity, code string, sig *int, detail string, params map[
 }
 
 // signature reports on sigs[i] and adds its reasons to r.
-func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) SignatureReport {
+func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int, j *trust.Judgement) SignatureReport {
 	s := &sigs[i]
 	out := SignatureReport{
 		Index: s.Index, Field: s.FieldName, SubFilter: s.SubFilter, ByteRange: s.ByteRange,
@@ -182,7 +196,7 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) Signature
 	out.Appended.Signatures = len(sigs) - 1 - i
 
 	if ts := s.Timestamp; ts != nil {
-		tr := &TimestampReport{Time: ts.Time.UTC(), ImprintMatches: ts.ImprintMatches, Valid: ts.Err == nil}
+		tr := &TimestampReport{Time: ts.Time.UTC(), ImprintMatches: ts.ImprintMatches, Valid: ts.Err == nil, Trusted: j.TimestampTrusted}
 		if ts.Signer != nil {
 			tr.Authority = ts.Signer.Subject.String()
 		}
@@ -191,43 +205,32 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int) Signature
 			if s.IntegrityErr == nil {
 				r.add(SeverityError, CodeTimestampInvalid, idx, tr.Error, nil)
 			}
-		} else if ts.Signer != nil {
-			if _, err := v.Anchors.verifyChain(ts.Signer, ts.Certs, ts.Time); err != nil {
-				tr.TrustError = err.Error()
-				r.add(SeverityWarning, CodeTimestampUntrusted, idx, tr.TrustError, map[string]any{"Authority": tr.Authority})
-			} else {
-				tr.Trusted = true
-			}
+		} else if j.TimestampErr != nil {
+			tr.TrustError = j.TimestampErr.Error()
 		}
 		out.Timestamp = tr
 	}
-
+	// Trust is decided at the trusted time-stamp's time, else now; the
+	// judgement is the one the intake of signed copies makes too.
+	for _, f := range j.Findings {
+		r.add(f.Severity, f.Code, idx, f.Detail, maps.Clone(f.Params))
+	}
 	if s.Signer == nil {
 		return out
 	}
 	signer := certOf(s.Signer)
 	out.Signer = &signer
-	switch {
-	case s.Timestamp != nil && s.Timestamp.Err == nil:
-		out.TrustTime, out.TrustTimeSource = s.Timestamp.Time.UTC(), "timestamp"
-	case !s.SigningTime.IsZero():
-		out.TrustTime, out.TrustTimeSource = s.SigningTime.UTC(), "signing_time"
-	default:
-		out.TrustTime, out.TrustTimeSource = r.Checked, "now"
-	}
-	chain, err := v.Anchors.verifyChain(s.Signer, s.Certs, out.TrustTime)
-	if err != nil {
-		out.TrustError = err.Error()
+	out.Identity = j.Signer
+	out.TrustTime, out.TrustTimeSource = j.Signer.TrustTime, j.Signer.TrustTimeSource
+	if j.TrustErr != nil {
+		out.TrustError = j.TrustErr.Error()
 		for _, c := range s.Certs {
 			out.Chain = append(out.Chain, certOf(c))
-		}
-		if s.IntegrityErr == nil {
-			r.add(SeverityError, CodeUntrustedSigner, idx, out.TrustError, map[string]any{"Subject": signer.Subject})
 		}
 		return out
 	}
 	out.Trusted = true
-	for _, c := range chain {
+	for _, c := range j.Chain {
 		out.Chain = append(out.Chain, certOf(c))
 	}
 	return out

@@ -39,7 +39,7 @@ func TestSealedSampleIsValid(t *testing.T) {
 		t.Errorf("coverage: %+v %+v", s.Covers, s.Appended)
 	case len(s.Chain) != 2 || s.Chain[1].SHA256 != r.TrustAnchors[0].SHA256:
 		t.Errorf("chain: %+v", s.Chain)
-	case !strings.Contains(s.Signer.Subject, "faldone development seal") || s.TrustTimeSource != "signing_time":
+	case !strings.Contains(s.Signer.Subject, "faldone development seal") || s.TrustTimeSource != "now" || !s.TrustTime.Equal(r.Checked):
 		t.Errorf("signer %+v, trust time from %s", s.Signer, s.TrustTimeSource)
 	}
 	if len(r.Archived) != 1 {

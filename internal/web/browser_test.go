@@ -120,6 +120,23 @@ func submitWith(t *testing.T, ctx context.Context, button string, action chromed
 	}
 }
 
+// screenshot saves a PNG of the whole page in the directory named by
+// FALDONE_SCREENSHOTS, when it is set, for people to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("FALDONE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -296,7 +313,9 @@ func TestBrowser(t *testing.T) {
 		upload(t, ctx, "#signed-"+rec.ID, signed)
 		submit(t, ctx, "#doc-"+rec.ID+" .upload-form button", 200)
 		wantText(t, ctx, "#accepted", "Copia firmata accettata", rec.ID, "versione 2")
-		wantText(t, ctx, "#doc-"+rec.ID+"-v2", "Firma del Comune", "Firmato dal Comune")
+		wantText(t, ctx, "#doc-"+rec.ID+"-v2", "Firma del Comune", "Firmato dal Comune",
+			"Firmato da Comune di Loiano, certificato emesso da Comune di Loiano CA: NON attendibile (non risale a un'autorità di certificazione attendibile).")
+		screenshot(t, ctx, "dossier-signed.png")
 		if latest, err := b.svc.Latest(context.Background(), rec.ID); err != nil || latest.Version != 2 || faldone.State(latest) != faldone.StateSignedComune || latest.Actor != "sindaco "+loiano {
 			t.Fatalf("archived %+v (%v)", latest, err)
 		}
@@ -313,6 +332,8 @@ func TestBrowser(t *testing.T) {
 		submit(t, ctx, "#verify-form button", 200)
 		wantText(t, ctx, "#changes", "modifiche consentite dal sigillo")
 		wantText(t, ctx, "#archive", rec.ID, "versione 2")
+		wantText(t, ctx, "#signatures", "Certificato emesso da Comune di Loiano CA.", "Certificato non qualificato", "L'attendibilità è stata decisa al")
+		screenshot(t, ctx, "verifica-signed.png")
 
 		open(t, ctx, b.url+"/comune", 200)
 		submit(t, ctx, "#logout-form button", 200)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -36,13 +37,15 @@ type documentView struct {
 type versionView struct {
 	Version          int
 	Created, State   string
+	Signer           string // who signed for the comune, and whether trusted
+	SignerTrusted    bool
 	Change, SHA256   string
 	Size             int64
 	Download, Anchor string
 }
 
 // workflow is the order of the kinds in a dossier.
-var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione}
+var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, faldone.KindPiano, faldone.KindApprovazione, faldone.KindChiusura}
 
 // current returns the live session of the request, without checking its
 // key again; nil when there is none.
@@ -134,6 +137,10 @@ func (p *Pages) documents(lang string, recs []*faldone.Record) []documentView {
 			SHA256: r.SHA256, Size: r.Size, Anchor: fmt.Sprintf("doc-%s-v%d", r.ID, r.Version),
 			Download: fmt.Sprintf("/comune/documenti/%s/pdf?version=%d", r.ID, r.Version),
 		})
+		if sg := r.Seal.ComuneSigner; sg != nil {
+			v := &d.Versions[len(d.Versions)-1]
+			v.Signer, v.SignerTrusted = p.describeSigner(lang, sg), sg.Trusted && len(sg.Reasons) == 0
+		}
 		d.Oggetto, d.State, d.CanUpload = r.Oggetto, t("state."+state), state == faldone.StateAwaitComune
 	}
 	slices.SortStableFunc(order, func(a, b string) int {
@@ -267,6 +274,16 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason, "detail", pr.Detail))
 		}
 		return refuse(fiber.StatusUnprocessableEntity, reasons...)
+	case faldone.EUNTRUSTED:
+		var de *faldone.Error
+		var reasons []string
+		if errors.As(err, &de) {
+			reasons = append(reasons, de.Message)
+			for _, f := range de.Fields {
+				reasons = append(reasons, f.Message)
+			}
+		}
+		return refuse(fiber.StatusUnprocessableEntity, reasons...)
 	case faldone.ECONFLICT:
 		return refuse(fiber.StatusConflict, p.msgs.T(lang, "upload.conflict"))
 	default:
@@ -276,4 +293,31 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	p.sessions.setFlash(c.Cookies(sessionCookie), &flash{ID: rec.ID, Version: rec.Version})
 	p.cfg.Logger.Info("web signed copy", "comune", s.comune, "id", rec.ID, "version", rec.Version)
 	return c.Redirect("/comune", fiber.StatusSeeOther)
+}
+
+// describeSigner says who signed for the comune and whether the signer was
+// trusted when the copy was received.
+func (p *Pages) describeSigner(lang string, sg *faldone.Signer) string {
+	t := func(id string, args ...any) string { return p.msgs.T(lang, id, args...) }
+	who, serial, qualified := sg.CommonName, "", ""
+	if who == "" {
+		who = sg.Subject
+	}
+	if sg.SerialNumber != "" {
+		serial = " (" + sg.SerialNumber + ")"
+	}
+	if sg.Qualified {
+		qualified = t("comune.signer_qualified")
+	}
+	if sg.Trusted && len(sg.Reasons) == 0 {
+		return t("comune.signer_trusted", "who", who, "serial", serial, "issuer", commonName(sg.Issuer), "qualified", qualified)
+	}
+	var reasons []string
+	for _, r := range sg.Reasons {
+		reasons = append(reasons, t("trustreason."+r))
+	}
+	if len(reasons) == 0 {
+		reasons = []string{t("trustreason.untrusted_signer")}
+	}
+	return t("comune.signer_untrusted", "who", who, "serial", serial, "issuer", commonName(sg.Issuer), "qualified", qualified, "reasons", strings.Join(reasons, "; "))
 }

@@ -202,6 +202,20 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatu
 	} else {
 		v.Lines = append(v.Lines, t("signature.broken", "error", s.IntegrityError))
 	}
+	if id := s.Identity; id != nil {
+		if id.SerialNumber != "" {
+			v.Lines = append(v.Lines, t("signature.serial_number", "serial", id.SerialNumber))
+		}
+		v.Lines = append(v.Lines, t("signature.issuer", "issuer", commonName(id.Issuer)))
+		if id.Qualified {
+			v.Lines = append(v.Lines, t("signature.qualified"))
+		} else {
+			v.Lines = append(v.Lines, t("signature.not_qualified"))
+		}
+		if id.QualifiedService {
+			v.Lines = append(v.Lines, t("signature.qualified_service"))
+		}
+	}
 	switch {
 	case s.Trusted && len(s.Chain) > 0:
 		v.Lines = append(v.Lines, t("signature.trusted", "anchor", commonName(s.Chain[len(s.Chain)-1].Subject)))
@@ -209,6 +223,13 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatu
 		v.Lines = append(v.Lines, t("signature.trusted", "anchor", who))
 	default:
 		v.Lines = append(v.Lines, t("signature.untrusted"))
+	}
+	if s.Signer != nil {
+		if s.TrustTimeSource == "timestamp" {
+			v.Lines = append(v.Lines, t("signature.trust_at_timestamp", "date", longTime(lang, s.TrustTime)))
+		} else {
+			v.Lines = append(v.Lines, t("signature.trust_at_now", "date", longTime(lang, s.TrustTime)))
+		}
 	}
 	if s.Level != "" {
 		v.Lines = append(v.Lines, t("signature.level", "level", s.Level))

@@ -113,17 +113,19 @@ func (s *Service) Follow(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// emitRecord emits the events of one archived version.
+// emitRecord emits the events of one archived version: a chiusura (the
+// task force's closing report) closes its comune's dossier.
 func (s *Service) emitRecord(ctx context.Context, tx *sql.Tx, r *faldone.Record) error {
 	ev := documentEvent(r)
 	if r.Reason == faldone.ChangeSigned {
-		if err := s.EmitTx(ctx, tx, DocumentSignedByComune, ev); err != nil {
-			return err
-		}
-		if r.Kind == faldone.KindApprovazione {
-			return s.EmitTx(ctx, tx, DossierClosed, map[string]any{"comune": r.Comune, "approvazione": ev})
-		}
-		return nil
+		return s.EmitTx(ctx, tx, DocumentSignedByComune, ev)
 	}
-	return s.EmitTx(ctx, tx, DocumentSealed, ev)
+	if err := s.EmitTx(ctx, tx, DocumentSealed, ev); err != nil {
+		return err
+	}
+	if r.Kind == faldone.KindChiusura && r.Version == 1 {
+		return s.EmitTx(ctx, tx, DossierClosed, map[string]any{"comune": r.Comune, "chiusura": ev,
+			"links": map[string]string{"dossier": "/v1/comuni/" + r.Comune + "/dossier"}})
+	}
+	return nil
 }

@@ -40,7 +40,7 @@ const (
 	DocumentSealed         = "document.sealed"           // a version sealed and archived by the service
 	DocumentSignedByComune = "document.signed_by_comune" // the comune's countersigned copy archived
 	DocumentRefusedCopy    = "document.refused_copy"     // a copy returned as signed was refused
-	DossierClosed          = "dossier.closed"            // the comune signed its approvazione: the work is concluded
+	DossierClosed          = "dossier.closed"            // a chiusura closed a comune's dossier
 	BatchDone              = "batch.done"                // a batch finished or was cancelled
 )
 
