@@ -144,10 +144,16 @@ func (e *env) batch(tb testing.TB, inputs [][]byte) time.Duration {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Logf("batch of %d accepted in %.2f s", len(inputs), time.Since(start).Seconds())
+	last, lastDone := time.Now(), 0
 	for !b.Over() {
 		time.Sleep(100 * time.Millisecond)
 		if b, err = e.batches.Get(ctx, b.ID); err != nil {
 			tb.Fatal(err)
+		}
+		if d := time.Since(last); d > 15*time.Second {
+			tb.Logf("%d of %d done, %.1f docs/s in the last %.0f s", b.Done, b.Total, float64(b.Done-lastDone)/d.Seconds(), d.Seconds())
+			last, lastDone = time.Now(), b.Done
 		}
 	}
 	took := time.Since(start)
