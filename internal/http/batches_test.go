@@ -132,6 +132,10 @@ func TestBatch(t *testing.T) {
 			if len(names) != 3 || names[2] != "results.csv" || !strings.HasPrefix(names[0], "00001-037034-") {
 				t.Errorf("zip holds %v", names)
 			}
+			resp, sse := do(t, s, "GET", "/v1/batches/"+br.ID+"/events", "", nil)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(string(sse), "event: done\ndata: {") || !strings.Contains(string(sse), `"done":2`) {
+				t.Errorf("events: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), sse)
+			}
 			resp, csv := do(t, s, "GET", "/v1/batches/"+br.ID+"/results.csv", "", nil)
 			if resp.StatusCode != 200 || strings.Count(string(csv), "\n") != 4 || !strings.Contains(string(csv), ",failed,,,,invalid,") {
 				t.Errorf("csv: %d\n%s", resp.StatusCode, csv)
