@@ -439,7 +439,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 	a := job.Args
 	var results []*result
 	var retry error
-	for seq := a.First; seq <= a.Last; seq++ {
+	for seq := a.First; seq <= a.Last && ctx.Err() == nil; seq++ {
 		it, err := s.item(ctx, a.Batch, seq)
 		if err != nil {
 			retry = err
@@ -456,9 +456,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 		results = append(results, r)
 	}
 	// The items' results are durable before the job completes; a job run
-	// again after a crash in between finds them done.
-	if err := s.record(ctx, results...); err != nil {
+	// again after a crash in between finds them done. They are recorded
+	// even when the job ran out of time, and the rest is left for its
+	// next attempt.
+	if err := s.record(context.WithoutCancel(ctx), results...); err != nil {
 		return err
+	}
+	if retry == nil && ctx.Err() != nil {
+		retry = fmt.Errorf("batch %s items %d-%d: %w", a.Batch, a.First, a.Last, ctx.Err())
 	}
 	return retry
 }

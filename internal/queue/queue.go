@@ -19,7 +19,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -339,12 +338,6 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	return q.DB.Close()
-}
-
-// Busy reports whether err means the database was locked: worth a retry.
-func Busy(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "database is locked") ||
-		errors.Is(err, context.DeadlineExceeded))
 }
 
 // quiet is a logger of River's errors only.
