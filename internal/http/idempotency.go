@@ -1,10 +1,12 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -88,4 +90,57 @@ func (s *Server) idempotentCreate(c *fiber.Ctx, kind faldone.Kind, body []byte, 
 	c.Set(fiber.HeaderLocation, loc)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(fiber.StatusCreated).Send(b)
+}
+
+// idempotent is the middleware of the POSTs whose retry would otherwise
+// be refused or repeated (a signed copy, a subscription): with an
+// Idempotency-Key, a success is stored and a retry with the same key and
+// body gets it again (Idempotent-Replayed: true); a failure leaves the key
+// free.
+func (s *Server) idempotent(c *fiber.Ctx) error {
+	key := c.Get("Idempotency-Key")
+	if key == "" || s.cfg.Idempotency == nil {
+		return c.Next()
+	}
+	key = strings.Clone(key)
+	if err := checkIdempotencyKey(key); err != nil {
+		return err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", c.Path(), lang(c), c.Get(fiber.HeaderContentType))
+	h.Write(c.Body())
+	sum := hex.EncodeToString(h.Sum(nil))
+	scope := actor(c) + " POST " + c.Route().Path
+	ctx := c.UserContext()
+	e, reserved, err := s.cfg.Idempotency.Reserve(ctx, scope, key, sum, "", 2*s.cfg.RenderTimeout)
+	if err != nil {
+		return err
+	}
+	switch {
+	case e.RequestSHA256 != sum:
+		return &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.idempotency_mismatch",
+			Message: fmt.Sprintf("the Idempotency-Key %q was used for another request: use a new key for a new request", key)}
+	case !reserved && e.Status == 0:
+		return faldone.Errorf(faldone.ECONFLICT, "a request with the Idempotency-Key %q is being answered: retry in a moment", key)
+	case !reserved:
+		c.Set("Idempotent-Replayed", "true")
+		if e.Location != "" {
+			c.Set(fiber.HeaderLocation, e.Location)
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		return c.Status(e.Status).Send(e.Body)
+	}
+	err = c.Next()
+	status := c.Response().StatusCode()
+	if err != nil || status < 200 || status > 299 {
+		if rerr := s.cfg.Idempotency.Release(context.WithoutCancel(ctx), scope, key); rerr != nil {
+			faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "release idempotency key", "error", rerr.Error())
+		}
+		return err
+	}
+	body := bytes.Clone(c.Response().Body())
+	if cerr := s.cfg.Idempotency.Complete(context.WithoutCancel(ctx), scope, key, status, string(c.Response().Header.Peek(fiber.HeaderLocation)), body); cerr != nil {
+		faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "store idempotency key", "error", cerr.Error())
+	}
+	return nil
 }

@@ -132,7 +132,7 @@ func (s *Server) routes() {
 	v1.Post("/documents/:kind", s.createDocument)
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
-	v1.Post("/documents/:id/signed", s.returnSigned)
+	v1.Post("/documents/:id/signed", s.idempotent, s.returnSigned)
 	v1.Post("/verify", s.verifyPDF)
 	v1.Get("/documents/:id/evidence", s.evidence)
 	s.auditRoutes(v1)

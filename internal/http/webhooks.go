@@ -25,7 +25,7 @@ type Events interface {
 // webhookRoutes adds the admin API of webhook subscriptions.
 func (s *Server) webhookRoutes(v1 fiber.Router) {
 	v1.Get("/webhooks", s.listWebhooks)
-	v1.Post("/webhooks", s.createWebhook)
+	v1.Post("/webhooks", s.idempotent, s.createWebhook)
 	v1.Get("/webhooks/:id", s.getWebhook)
 	v1.Delete("/webhooks/:id", s.disableWebhook)
 	v1.Get("/webhooks/:id/deliveries", s.webhookDeliveries)

@@ -1,10 +1,12 @@
 package http_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	nethttp "net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"faldone/internal/auth"
 	fhttp "faldone/internal/http"
+	"faldone/internal/pdftest"
 )
 
 // TestWebhookEvents subscribes a receiver on 127.0.0.1 through the admin
@@ -140,5 +143,36 @@ func TestWebhookEvents(t *testing.T) {
 	}
 	if resp, b := do(t, s, "DELETE", "/v1/webhooks/"+created.Subscription.ID, "", nil, admin...); resp.StatusCode != 204 {
 		t.Errorf("disable: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestIdempotentSignedCopy: a signed copy sent again with its
+// Idempotency-Key gets the first answer, where without the key the
+// second copy would be refused (it adds no signature to the newest
+// version); a subscription sent again is made once.
+func TestIdempotentSignedCopy(t *testing.T) {
+	s, _ := auditServer(t)
+	d := createChain(t, s)
+	_, sealed := do(t, s, "GET", d["adesione"].Links["pdf"], "", nil)
+	signed := pdftest.Countersign(t, sealed, pdftest.NewPKI(t, "Comune di Banari"))
+	key := []string{"Idempotency-Key", "firma-banari-1"}
+	r1, b1 := do(t, s, "POST", "/v1/documents/"+d["adesione"].ID+"/signed", "application/pdf", signed, key...)
+	r2, b2 := do(t, s, "POST", "/v1/documents/"+d["adesione"].ID+"/signed", "application/pdf", signed, key...)
+	if r1.StatusCode != 201 || r2.StatusCode != 201 || !bytes.Equal(b1, b2) || r2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("signed twice: %d %d\n%s\n%s", r1.StatusCode, r2.StatusCode, b1, b2)
+	}
+	if r, b := do(t, s, "POST", "/v1/documents/"+d["adesione"].ID+"/signed", "application/pdf", signed); r.StatusCode != 422 {
+		t.Errorf("without the key: %d %s", r.StatusCode, b)
+	}
+	admin := []string{"Authorization", "Bearer " + MustKey(t, s, auth.RoleAdmin, ""), "Idempotency-Key", "sub-1"}
+	body := []byte(`{"url": "http://127.0.0.1:9/hooks", "events": ["*"]}`)
+	r1, b1 = do(t, s, "POST", "/v1/webhooks", "application/json", body, admin...)
+	r2, b2 = do(t, s, "POST", "/v1/webhooks", "application/json", body, admin...)
+	if r1.StatusCode != 201 || r2.StatusCode != 201 || !bytes.Equal(b1, b2) {
+		t.Fatalf("subscribed twice: %d %d", r1.StatusCode, r2.StatusCode)
+	}
+	r, b := do(t, s, "GET", "/v1/webhooks", "", nil, admin[:2]...)
+	if n := strings.Count(string(b), `"id":"sub_`); r.StatusCode != 200 || n != 1 {
+		t.Errorf("%d subscriptions: %s", n, b)
 	}
 }
