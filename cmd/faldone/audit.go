@@ -17,6 +17,7 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
 	"faldone/internal/pades"
+	"faldone/internal/sqlite"
 	"faldone/internal/tmpl"
 )
 
@@ -28,6 +29,10 @@ const auditUsage = `Usage:
   faldone audit rerender --id X [--version N] [--data D] [--store S] [--templates DIR]
       re-render a document from its archived input and template and check
       that the result is the first revision of the sealed file
+  faldone audit gc       [--data D] [--store S] [--grace 1h]
+      remove the PDF files no record names (left by refused, failed or
+      crashed writes) and temporary files, last modified before --grace;
+      never one a record names (SQLite; PostgreSQL leaves none)
 `
 
 // errFindings is returned when an audit found problems: exit status 1.
@@ -44,6 +49,8 @@ func auditCmd(args []string, stdout io.Writer) error {
 		return auditVerify(args[1:], stdout)
 	case "rerender":
 		return auditRerender(args[1:], stdout)
+	case "gc":
+		return auditGC(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil
@@ -210,5 +217,39 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "OK: %s: the render of the archived input is byte for byte the first revision (%d of %d bytes) of the archived file %s\n",
 		what, len(first), len(sealed), rec.SHA256)
+	return nil
+}
+
+// auditGC runs faldone audit gc.
+func auditGC(args []string, stdout io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("audit gc", flag.ContinueOnError)
+	cfg.bindStore(fs)
+	grace := fs.Duration("grace", envDuration("gc-grace", time.Hour), "leave files modified within this long (FALDONE_GC_GRACE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *grace < 0 {
+		return fmt.Errorf("grace must not be negative")
+	}
+	ctx := context.Background()
+	if err := storeExists(&cfg); err != nil {
+		return err
+	}
+	archive, err := openArchive(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer archive.Close()
+	a, ok := archive.(*sqlite.Archive)
+	if !ok {
+		fmt.Fprintln(stdout, "nothing to collect: PostgreSQL stores each PDF in the transaction of its record")
+		return nil
+	}
+	gc, err := a.CollectGarbage(ctx, *grace)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "examined %d files, removed %d orphan blobs and temporary files (%d bytes)\n", gc.Examined, gc.Removed, gc.Bytes)
 	return nil
 }

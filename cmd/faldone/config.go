@@ -36,8 +36,9 @@ type Config struct {
 	TSAURL         string        // RFC 3161 endpoint; empty: seal at PAdES B-B
 	TSATimeout     time.Duration // per attempt
 	TSARetries     int
-	TSAFallback    bool // seal at B-B when the TSA is down instead of refusing
-	Production     bool // refuse development keys
+	TSAFallback    bool          // seal at B-B when the TSA is down instead of refusing
+	ClockTolerance time.Duration // how far the clock may be from the TSA's time
+	Production     bool          // refuse development keys
 
 	LogKey             string        // audit log key file; empty: <data>/keys/log.key, created on first start
 	CheckpointInterval time.Duration // how often a checkpoint is signed while the log grows
@@ -48,6 +49,11 @@ type Config struct {
 	RateAuthFailures   int           // failed authentications per client IP and window; negative: no limit
 	ProxyHeader        string        // header naming the client IP, set by the reverse proxy
 	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
+	MaxConnsPerIP      int           // open connections per client address; -1: no cap
+	SecureCookies      bool          // session cookies only over HTTPS; on by default in production
+	MinFreeSpace       int64         // bytes the data directory keeps free; under it writes get 507
+	GCInterval         time.Duration // how often orphan PDF files are collected (SQLite); 0: never
+	GCGrace            time.Duration // age under which an orphan is left alone
 
 	Queue QueueConfig // the durable job queue: batches and deliveries
 	Blobs string      // s3://bucket/prefix: the PDFs in an object store
@@ -89,6 +95,7 @@ func (c *Config) bindSeal(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TSATimeout, "tsa-timeout", envDuration("tsa-timeout", 10*time.Second), "time-stamp request timeout per attempt (FALDONE_TSA_TIMEOUT)")
 	fs.IntVar(&c.TSARetries, "tsa-retries", envInt("tsa-retries", 2), "time-stamp retries after a failed attempt (FALDONE_TSA_RETRIES)")
 	fs.BoolVar(&c.TSAFallback, "tsa-fallback", envBool("tsa-fallback", false), "seal at B-B when the TSA is down instead of refusing (FALDONE_TSA_FALLBACK)")
+	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", envDuration("clock-tolerance", 2*time.Minute), "refuse to seal when the clock is further than this from the time-stamp authority's time (FALDONE_CLOCK_TOLERANCE)")
 	fs.BoolVar(&c.Production, "production", envBool("production", false), "production mode: refuse development keys (FALDONE_PRODUCTION)")
 }
 
@@ -195,6 +202,9 @@ func (c *Config) validateSeal() []string {
 	}
 	if c.TSATimeout < 100*time.Millisecond {
 		errs = append(errs, "tsa-timeout must be at least 100ms")
+	}
+	if c.ClockTolerance < time.Second || c.ClockTolerance > 24*time.Hour {
+		errs = append(errs, "clock-tolerance must be between 1s and 24h")
 	}
 	if c.TSARetries < 0 || c.TSARetries > 10 {
 		errs = append(errs, "tsa-retries must be between 0 and 10")

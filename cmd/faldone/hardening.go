@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +22,11 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.IntVar(&c.RateVerify, "rate-verify", envInt("rate-verify", fhttp.DefaultVerifyRate), "POST /v1/verify per client IP and window; -1: no limit (FALDONE_RATE_VERIFY)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("proxy-header", ""), "header in which the reverse proxy names the client IP, e.g. X-Real-IP; believed only from --trusted-proxies (FALDONE_PROXY_HEADER)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("trusted-proxies", ""), "comma-separated IPs or CIDRs of the reverse proxies (FALDONE_TRUSTED_PROXIES)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt("max-conns-per-ip", fhttp.DefaultMaxConnsPerIP), "open connections per client address, the trusted proxies excepted; -1: no cap (FALDONE_MAX_CONNS_PER_IP)")
+	fs.Int64Var(&c.MinFreeSpace, "min-free-space", envInt64("min-free-space", 64<<20), "bytes the data directory keeps free (SQLite archive): a write that would go under it gets 507, and /readyz says not ready (FALDONE_MIN_FREE_SPACE)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("secure-cookies", envBool("production", false)), "mark the web pages' cookies Secure even when the request does not say it came over HTTPS (behind a TLS proxy); on by default with --production (FALDONE_SECURE_COOKIES)")
+	fs.DurationVar(&c.GCInterval, "gc-interval", envDuration("gc-interval", time.Hour), "how often PDF files no record names (refused, failed or crashed writes) are removed, SQLite archive; 0: never (FALDONE_GC_INTERVAL)")
+	fs.DurationVar(&c.GCGrace, "gc-grace", envDuration("gc-grace", time.Hour), "leave orphan PDF files modified within this long (FALDONE_GC_GRACE)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
@@ -39,6 +45,15 @@ func (c *Config) validateHardening() []string {
 	}
 	if c.RateWindow < time.Second {
 		errs = append(errs, "rate-window must be at least 1s")
+	}
+	if c.GCInterval < 0 || c.GCGrace < 0 {
+		errs = append(errs, "gc-interval and gc-grace must not be negative")
+	}
+	if c.MinFreeSpace < 0 {
+		errs = append(errs, "min-free-space must not be negative")
+	}
+	if c.MaxConnsPerIP == 0 {
+		errs = append(errs, "max-conns-per-ip must be positive, or -1 for no cap")
 	}
 	if c.RateVerify == 0 || c.RateAuthFailures == 0 {
 		errs = append(errs, "rate-verify and rate-auth-failures must be positive, or -1 for no limit")
@@ -73,4 +88,16 @@ func keyService(ctx context.Context, archive faldone.Archive, set *tmpl.Set, log
 		log.Warn("no API keys yet: create one with `faldone keys create --role admin --name NAME`")
 	}
 	return ks
+}
+
+func envInt64(name string, def int64) int64 { return int64(envInt(name, int(def))) }
+
+// secureCookiesDefault turns --secure-cookies on under --production when
+// neither the flag nor its environment variable says otherwise.
+func (c *Config) secureCookiesDefault(fs *flag.FlagSet) {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "secure-cookies" })
+	if _, env := os.LookupEnv(envName("secure-cookies")); c.Production && !set && !env {
+		c.SecureCookies = true
+	}
 }

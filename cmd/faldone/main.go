@@ -45,7 +45,7 @@ Usage:
   faldone serve   [flags]   run the REST API (see faldone serve -h)
   faldone render  --kind K --in input.json --out out.pdf [flags]
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
-  faldone audit   verify | rerender --id X   check the archive (see faldone audit -h)
+  faldone audit   verify | rerender --id X | gc   check the archive, collect orphan PDFs (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
   faldone batch   --kind K --in FILE [--out F.zip]   make many documents through a server (see faldone batch -h)
   faldone webhooks create|list|deliveries|redeliver|disable   manage event subscriptions (see faldone webhooks help)
@@ -114,6 +114,7 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.MinFree = cfg.MinFreeSpace
 		if err := openObjects(ctx, cfg, a); err != nil {
 			a.Close()
 			return nil, err
@@ -156,7 +157,7 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 		}
 		key = k
 	}
-	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Logger: log}
+	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
 	}
@@ -202,6 +203,7 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.secureCookiesDefault(fs)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -257,17 +259,15 @@ func serve(args []string) error {
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
 		VerifyRate: cfg.RateVerify, AuthFailureRate: cfg.RateAuthFailures,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: list(cfg.TrustedProxies),
-		Ready: func(ctx context.Context) error {
-			_, err := archive.Latest(ctx, "readinessprobe00")
-			if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-				return nil
-			}
-			return err
-		},
+		MaxConnsPerIP: cfg.MaxConnsPerIP,
+		Ready:         readiness(&cfg, archive),
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go auditLog.Run(ctx, cfg.CheckpointInterval)
+	if a, ok := archive.(*sqlite.Archive); ok && cfg.GCInterval > 0 {
+		go a.RunGC(ctx, cfg.GCInterval, cfg.GCGrace, func(msg string, args ...any) { log.Warn(msg, args...) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -246,4 +248,37 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestVerifyHostileCorpus runs faldone verify --bundle on every forgery
+// of the hostile corpus: each is NOT VALID, exit status 1, with its reason.
+func TestVerifyHostileCorpus(t *testing.T) {
+	bin := buildBinary(t)
+	s := apiWithLog(t)
+	var doc struct{ ID string }
+	json.Unmarshal(call(t, s, "POST", "/v1/documents/adesione", "application/json", mustRead(t, "../../samples/loiano/adesione.json")), &doc)
+	pdf := call(t, s, "GET", "/v1/documents/"+doc.ID+"/pdf", "", nil)
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "evidence.json")
+	os.WriteFile(bundle, call(t, s, "GET", "/v1/documents/"+doc.ID+"/evidence", "", nil), 0o600)
+	for i, a := range pdftest.Attacks(t, pdf) {
+		file := filepath.Join(dir, fmt.Sprintf("forged-%d.pdf", i))
+		os.WriteFile(file, a.PDF, 0o600)
+		out, err := exec.Command(bin, "verify", file, "--bundle", bundle, "--json").Output()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("%s: %v, want exit status 1", a.Name, err)
+			continue
+		}
+		var r struct {
+			Valid   bool
+			Reasons []struct{ Code string }
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("%s: %v: %s", a.Name, err, out)
+		}
+		if r.Valid || !slices.ContainsFunc(r.Reasons, func(x struct{ Code string }) bool { return slices.Contains(a.Reasons, x.Code) }) {
+			t.Errorf("%s: valid %v, reasons %+v, want one of %v", a.Name, r.Valid, r.Reasons, a.Reasons)
+		}
+	}
 }

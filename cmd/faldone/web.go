@@ -34,6 +34,24 @@ func webAuthenticate(keys *auth.Service) func(ctx context.Context, key string) (
 	}
 }
 
+// webAuthenticateHash is webAuthenticate by the SHA-256 of the key, for
+// the sessions, which keep only the hash.
+func webAuthenticateHash(keys *auth.Service) func(ctx context.Context, h []byte) (comune, name string, err error) {
+	if keys == nil {
+		return nil
+	}
+	return func(ctx context.Context, h []byte) (string, string, error) {
+		k, err := keys.AuthenticateHash(ctx, h)
+		if err != nil {
+			return "", "", err
+		}
+		if k.Role != auth.RoleComune {
+			return "", k.Actor(), nil
+		}
+		return k.Comune, k.Actor(), nil
+	}
+}
+
 // webPages builds the web pages of serve, verifying with the service's
 // verifier (its trust anchors and audit log).
 func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger) (func(fiber.Router), error) {
@@ -41,8 +59,11 @@ func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Ser
 	if max < 1024 {
 		max = int64(cfg.BodyLimit) / 2
 	}
+	store, _ := archive.(web.Store) // sessions and the CSRF secret in the archive's database
 	pages, err := web.New(web.Config{
-		Documents: svc, Archive: archive, Verifier: v, Authenticate: webAuthenticate(keys),
+		Documents: svc, Archive: archive, Verifier: v,
+		Authenticate: webAuthenticate(keys), AuthenticateHash: webAuthenticateHash(keys),
+		Store: store, SecureCookies: cfg.SecureCookies,
 		Comuni: set.Registry(), MaxUpload: max, Logger: log,
 	})
 	if err != nil {

@@ -88,6 +88,35 @@ func Next(rec *faldone.Record, latest *faldone.Record) error {
 	return nil
 }
 
+// ClockSlack is how far a record may be dated before the newest record of
+// the log: concurrent appends commit in an order a little different from
+// the order their times were taken in (a render takes up to its
+// timeout), but a record dated further back means the clock went
+// backwards.
+const ClockSlack = 2 * time.Minute
+
+// NotBefore refuses rec, with EUNAVAILABLE, when it is dated more than
+// ClockSlack before last, the body of the newest record of the log (nil
+// for an empty log).
+func NotBefore(rec *faldone.Record, last []byte) error {
+	if last == nil {
+		return nil
+	}
+	var prev struct {
+		Created time.Time `json:"created"`
+	}
+	if err := json.Unmarshal(last, &prev); err != nil {
+		return fmt.Errorf("read the newest record's time: %w", err)
+	}
+	if rec.Created.Before(prev.Created.Add(-ClockSlack)) {
+		return &faldone.Error{Code: faldone.EUNAVAILABLE, MessageID: "error.clock_backwards",
+			Params: map[string]any{"Last": prev.Created.UTC().Format(time.RFC3339)},
+			Message: fmt.Sprintf("record %s v%d is dated %s, before the newest record of the log (%s): the clock went backwards; nothing was archived",
+				rec.ID, rec.Version, rec.Created.UTC().Format(time.RFC3339Nano), prev.Created.UTC().Format(time.RFC3339Nano))}
+	}
+	return nil
+}
+
 // Encode returns the stored form of rec (its canonical JSON) and its leaf
 // hash.
 func Encode(rec *faldone.Record) (body, leafHash []byte) {

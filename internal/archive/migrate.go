@@ -18,8 +18,9 @@ type Migration struct {
 }
 
 // Migrations reads the *.sql files of dir in fsys, ordered by version. It
-// fails on a badly named file, a duplicate or a missing version: versions
-// MUST be 1, 2, 3, ...
+// fails on a badly named file or a duplicate version. Versions may have
+// gaps (changes made side by side take distinct numbers); an engine
+// applies, in order, every version its database has not recorded.
 func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -43,10 +44,34 @@ func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(b)})
 	}
 	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("read migrations: %s: version %d, want %d", m.Name, m.Version, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("read migrations: %s and %s have the same version", ms[i-1].Name, ms[i].Name)
 		}
 	}
 	return ms, nil
+}
+
+// Pending returns the migrations of ms whose versions are not in applied,
+// in order, or an error naming a version applied to the database that ms
+// does not know (the database was migrated by a newer faldone).
+func Pending(ms []Migration, applied []int) ([]Migration, error) {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		if !known[v] {
+			return nil, fmt.Errorf("the database schema has migration %d, which this faldone does not know: upgrade faldone", v)
+		}
+		done[v] = true
+	}
+	var out []Migration
+	for _, m := range ms {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }

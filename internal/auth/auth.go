@@ -217,6 +217,23 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Key, error)
 	return k, nil
 }
 
+// AuthenticateHash returns the live key whose secret has the SHA-256 h,
+// for a holder that keeps only the hash (a web session); errors as
+// Authenticate.
+func (s *Service) AuthenticateHash(ctx context.Context, h []byte) (*Key, error) {
+	k, stored, err := s.Store.KeyByHash(ctx, h)
+	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(h, stored) != 1 || k.Revoked != nil {
+		return nil, ErrUnauthenticated
+	}
+	return k, nil
+}
+
 // List returns every key, revoked ones included, oldest first.
 func (s *Service) List(ctx context.Context) ([]*Key, error) { return s.Store.Keys(ctx) }
 

@@ -1,6 +1,9 @@
 package comuni
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSeedComuni(t *testing.T) {
 	reg, err := Default()
@@ -109,5 +112,31 @@ func TestOfficialNamesAndHigherBodies(t *testing.T) {
 	}
 	if two < 120 {
 		t.Errorf("%d comuni with two official names, want about 124", two)
+	}
+}
+
+// TestJoinRefusesAnotherEdition: the ISTAT list and the registry are the same
+// edition; a list naming a comune the registry lacks, or missing one, stops
+// the join.
+func TestJoinRefusesAnotherEdition(t *testing.T) {
+	head := "codice_istat;codice_uts;denominazione_uts;denominazione_italiana_e_straniera;denominazione_in_italiano;denominazione_altra_lingua\n"
+	reg := func() *Registry {
+		r, err := Parse(strings.NewReader(`[{"nome":"Loiano","codice":"037034","sigla":"BO","codiceCatastale":"E655","popolazione":4434}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if err := joinISTAT(reg(), strings.NewReader(head+"037034;237;Bologna;Loiano;Loiano;\n")); err != nil {
+		t.Fatalf("the same edition: %v", err)
+	}
+	for _, body := range []string{
+		head + "037034;237;Bologna;Loiano;Loiano;\n999999;237;Bologna;Nessuno;Nessuno;\n",
+		head,
+		"istat;uts\n",
+	} {
+		if err := joinISTAT(reg(), strings.NewReader(body)); err == nil {
+			t.Errorf("join accepted %q", body)
+		}
 	}
 }

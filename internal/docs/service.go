@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -241,6 +242,13 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 	if err != nil {
 		return nil, nil, err
 	}
+	if st := faldone.State(prev); st != faldone.StateAwaitComune {
+		// One signature per request: a further signature by the comune
+		// is a new request of the task force (a new document).
+		return nil, nil, &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.signed_not_awaiting",
+			Params:  map[string]any{"Version": prev.Version, "State": st},
+			Message: fmt.Sprintf("document %s is not awaiting the comune's signature (version %d is %s)", id, prev.Version, st)}
+	}
 	if !bytes.HasPrefix(signed, []byte("%PDF-")) {
 		return nil, nil, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.not_pdf", Message: "the file is not a PDF"}
 	}
@@ -251,7 +259,17 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		var fields []faldone.FieldError
 		for _, p := range report.Problems {
 			reasons = append(reasons, p.Reason)
-			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: p.Detail})
+			msg := p.Detail
+			if p.Params != nil {
+				// A change or an ambiguity the shared analysis found: the
+				// verification report's message, in the caller's language.
+				params := maps.Clone(p.Params)
+				if k, ok := params["Kind"].(string); ok {
+					params["Change"] = s.Renderer.Templates.Localize(lang, "verify.change_"+k, nil)
+				}
+				msg = s.Renderer.Templates.Localize(lang, "verify."+p.Reason, params)
+			}
+			fields = append(fields, faldone.FieldError{Path: "$", Code: p.Reason, Message: msg})
 		}
 		msg := s.Renderer.Templates.Localize(lang, "error.signature_refused", map[string]any{"Reasons": strings.Join(reasons, ", ")})
 		return nil, report, &faldone.Error{Code: faldone.EINVALID, MessageID: "error.signature_refused", Params: map[string]any{"Reasons": strings.Join(reasons, ", ")}, Message: msg, Fields: fields}

@@ -20,8 +20,9 @@ const (
 	EUNAVAILABLE  = "unavailable" // a dependency (TSA, database) is down (503)
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
-	ETOOMANY      = "too_many_requests" // rate limited (429)
-	EUNTRUSTED    = "untrusted_signer"  // a signature's signer is not trusted (422)
+	ETOOMANY      = "too_many_requests"    // rate limited (429)
+	ESTORAGE      = "insufficient_storage" // the disk of the archive is full (507)
+	EUNTRUSTED    = "untrusted_signer"     // a signature's signer is not trusted (422)
 	EINTERNAL     = "internal"
 )
 

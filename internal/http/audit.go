@@ -253,6 +253,8 @@ type DossierResponse struct {
 	// ClosedBy is the id of the relazione di chiusura that closed the
 	// dossier, if any.
 	ClosedBy string `json:"closed_by,omitempty"`
+	// Package is the address of the dossier's conservation package.
+	Package string `json:"package"`
 }
 
 var workflowOrder = map[faldone.Kind]int{faldone.KindAdesione: 0, faldone.KindAssessment: 1, faldone.KindPiano: 2, faldone.KindApprovazione: 3, faldone.KindChiusura: 4}
@@ -266,7 +268,7 @@ func (s *Server) getDossier(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := DossierResponse{Comune: istat, Documents: []DossierDocument{}}
+	out := DossierResponse{Comune: istat, Documents: []DossierDocument{}, Package: "/v1/comuni/" + istat + "/dossier/package"}
 	at := map[string]int{}
 	first := map[string]int64{}
 	for _, r := range recs {

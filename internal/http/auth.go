@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -74,7 +75,7 @@ var policy = map[string]access{
 	"GET /v1/batches/:id/events":      staff,
 	"GET /v1/batches/:id/zip":         staff,
 	"GET /v1/batches/:id/results.csv": staff,
-	"POST /v1/batches/:id/cancel":     staff,
+	"POST /v1/batches/:id/cancel":     {roles: []auth.Role{auth.RoleStaff}, body: 1 << 10},
 
 	// Webhook subscriptions.
 	"GET /v1/webhooks":                                     admin,
@@ -82,7 +83,7 @@ var policy = map[string]access{
 	"GET /v1/webhooks/:id":                                 admin,
 	"DELETE /v1/webhooks/:id":                              admin,
 	"GET /v1/webhooks/:id/deliveries":                      admin,
-	"POST /v1/webhooks/:id/deliveries/:delivery/redeliver": admin,
+	"POST /v1/webhooks/:id/deliveries/:delivery/redeliver": {roles: []auth.Role{auth.RoleAdmin}, body: 1 << 10},
 
 	// Key management.
 	"GET /v1/keys":        admin,
@@ -242,12 +243,20 @@ func credentials(c *fiber.Ctx) (secret string, present bool) {
 	return secret, true
 }
 
+// probe reports whether path is a health probe: answered to anyone,
+// without looking at a key, so that no dependency of authentication (the
+// database of the keys) can fail it.
+func probe(path string) bool {
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	return p == "/healthz" || p == "/readyz"
+}
+
 // authenticate checks the key a request presents, if any, and records the
 // key, or the failure, for authorize. A failure is left for authorize to
 // answer, so that the limiter of failed attempts between the two sees it.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	secret, present := credentials(c)
-	if !present {
+	if !present || probe(c.Path()) {
 		return c.Next()
 	}
 	log := faldone.Logger(c.UserContext(), s.cfg.Logger)
@@ -294,15 +303,8 @@ func (s *Server) authorize(c *fiber.Ctx) error {
 	case !a.allows(k.Role):
 		return errForbidden
 	}
-	limit := a.body
-	switch {
-	case limit == 0:
-		limit = s.cfg.BodyLimit
-	case limit < 0:
-		limit = 0
-	}
-	if len(c.Request().Body()) > limit {
-		return errBodyRefuse
+	if err := s.readBody(c, s.bodyLimitOf(c.Method(), c.Path())); err != nil {
+		return err
 	}
 	return c.Next()
 }
@@ -335,6 +337,24 @@ func documentNotFound(id string) error {
 // exist. Every handler that serves a document, its PDF, its proofs or
 // anything derived from it MUST get the document through here first.
 func (s *Server) documentFor(c *fiber.Ctx, id string) (*faldone.Record, error) {
+	k := keyOf(c)
+	if k == nil {
+		return nil, documentNotFound(id)
+	}
+	if k.Role == auth.RoleComune {
+		// The comune check comes first, on the one column it needs, so
+		// that another comune's document is refused as fast as a
+		// missing one, before its record or PDF is read.
+		if co, ok := s.cfg.Documents.Archive.(ComuneOfer); ok {
+			comune, err := co.ComuneOf(c.UserContext(), id)
+			if faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && comune != k.Comune {
+				return nil, documentNotFound(id)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
 	rec, err := s.cfg.Documents.Latest(c.UserContext(), id)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
 		return nil, documentNotFound(id)
@@ -342,10 +362,17 @@ func (s *Server) documentFor(c *fiber.Ctx, id string) (*faldone.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k := keyOf(c); k == nil || (k.Role == auth.RoleComune && k.Comune != rec.Comune) {
+	if k.Role == auth.RoleComune && k.Comune != rec.Comune {
 		return nil, documentNotFound(id)
 	}
 	return rec, nil
+}
+
+// ComuneOfer is implemented by archives that can name a document's comune
+// without reading its record (sqlite.Archive, postgres.Archive).
+type ComuneOfer interface {
+	// ComuneOf returns the ISTAT code of document id's comune, or ENOTFOUND.
+	ComuneOf(ctx context.Context, id string) (string, error)
 }
 
 // checkComune answers ENOTFOUND, as for a comune that does not exist, when

@@ -24,7 +24,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // Defaults of the hardening settings.
 const (
 	DefaultRateWindow      = time.Minute
-	DefaultVerifyRate      = 30 // POST /v1/verify per client IP and window
+	DefaultVerifyRate      = 30 // POST /v1/verify and POST /verifica together, per client IP and window
 	DefaultAuthFailureRate = 10 // failed authentications per client IP and window
 )
 
@@ -69,11 +69,21 @@ func (s *Server) secure() {
 		}))
 	}
 	if c.VerifyRate > 0 {
-		verify := pattern("/v1/verify")
+		// One limit, one counter per client, for every door that verifies
+		// a PDF: the API and the page.
+		doors := [][]string{pattern("/v1/verify"), pattern("/verifica")}
 		a.Use(limiter.New(limiter.Config{
 			Next: func(ctx *fiber.Ctx) bool {
-				ok, _ := matches(verify, pattern(ctx.Path()))
-				return ctx.Method() != fiber.MethodPost || !ok
+				if ctx.Method() != fiber.MethodPost {
+					return true
+				}
+				p := pattern(ctx.Path())
+				for _, d := range doors {
+					if ok, _ := matches(d, p); ok {
+						return false
+					}
+				}
+				return true
 			},
 			Max:          c.VerifyRate,
 			Expiration:   c.RateWindow,

@@ -121,6 +121,7 @@ func TestChainRefusals(t *testing.T) {
 		{"approvazione that leaves out a planned output", "approvazione", func(m map[string]any) {
 			m["output"] = m["output"].([]any)[:4]
 		}, "$.output", "piano", "Formazione dei redattori"},
+		{"questionnaire due before the letter", "approvazione", func(m map[string]any) { m["questionario_scadenza"] = "2026-10-01" }, "$.questionario_scadenza", "", "data"},
 		{"approvazione positive with an output not delivered", "approvazione", func(m map[string]any) { m["esito"] = "positivo" }, "$.esito", "", "positivo"},
 		{"chiusura with another outcome", "chiusura", func(m map[string]any) { m["esito"] = "negativo" }, "$.esito", "approvazione", "parziale"},
 		{"chiusura with ex-ante scores not the assessment's", "chiusura", func(m map[string]any) {
@@ -168,7 +169,7 @@ func TestChainRefusals(t *testing.T) {
 	}
 	resp, b = do(t, s, "GET", "/v1/comuni/065027/dossier", "", nil)
 	var dossier fhttp.DossierResponse
-	if err := json.Unmarshal(b, &dossier); err != nil || dossier.ClosedBy != ids["chiusura"] || len(dossier.Documents) != 5 || dossier.Documents[4].Kind != "chiusura" {
+	if err := json.Unmarshal(b, &dossier); err != nil || dossier.ClosedBy != ids["chiusura"] || dossier.Package != "/v1/comuni/065027/dossier/package" || len(dossier.Documents) != 5 || dossier.Documents[4].Kind != "chiusura" {
 		t.Fatalf("dossier: %d %s", resp.StatusCode, b)
 	}
 	// A microproject the assessment did not propose, with its reason, passes.

@@ -19,7 +19,28 @@ type Problem struct {
 	Errors   []faldone.FieldError `json:"errors,omitempty"`
 }
 
+// Codes of the HTTP layer: what is wrong with a request as HTTP, before
+// any handler sees it.
+const (
+	EBADREQUEST = "bad_request"        // not a well-formed HTTP request (400)
+	EHEADERS    = "headers_too_large"  // request headers over the read buffer (431)
+	ETIMEOUT    = "timeout"            // the request was not received in time (408)
+	EMETHOD     = "method_not_allowed" // the route exists for other methods (405)
+)
+
+// retryAfter is the Retry-After of the problems that are worth retrying
+// later without change, in seconds.
+var retryAfter = map[int]string{
+	fiber.StatusServiceUnavailable:  "10",
+	fiber.StatusInsufficientStorage: "60",
+}
+
 var statusOf = map[string]int{
+	EBADREQUEST:           fiber.StatusBadRequest,
+	EHEADERS:              fiber.StatusRequestHeaderFieldsTooLarge,
+	ETIMEOUT:              fiber.StatusRequestTimeout,
+	EMETHOD:               fiber.StatusMethodNotAllowed,
+	faldone.ESTORAGE:      fiber.StatusInsufficientStorage,
 	faldone.EINVALID:      fiber.StatusUnprocessableEntity,
 	faldone.EMALFORMED:    fiber.StatusBadRequest,
 	faldone.ENOTFOUND:     fiber.StatusNotFound,
@@ -38,18 +59,7 @@ var statusOf = map[string]int{
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fiber.StatusRequestEntityTooLarge:
-			err = tooLarge(s.limitFor(c.Path()))
-		case fiber.StatusNotFound:
-			err = faldone.Errorf(faldone.ENOTFOUND, "%s", fe.Message)
-		case fiber.StatusMethodNotAllowed:
-			err = &faldone.Error{Code: faldone.ENOTFOUND, Message: fe.Message}
-		default:
-			if fe.Code < 500 {
-				err = &faldone.Error{Code: faldone.EMALFORMED, Message: fe.Message}
-			}
-		}
+		err = s.fiberError(c, fe)
 	}
 	code := faldone.ErrorCode(err)
 	status, ok := statusOf[code]
@@ -79,6 +89,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			p.Detail = ""
 		}
 	}
+	if ra, ok := retryAfter[status]; ok && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		c.Set(fiber.HeaderRetryAfter, ra)
+	}
 	if status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="faldone"`)
 	}
@@ -90,4 +103,35 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
 	return c.Send(b)
+}
+
+// fiberError maps an error of Fiber or fasthttp (a request that no route
+// or no handler answered: bad framing, headers too large, a timeout, a
+// body over the server's limit, no such route or method) to the
+// service's codes. Only a body that is not JSON is "malformed".
+func (s *Server) fiberError(c *fiber.Ctx, fe *fiber.Error) error {
+	switch fe.Code {
+	case fiber.StatusRequestEntityTooLarge:
+		return s.tooLargeFor(s.bodyLimitOf(c.Method(), c.Path()))
+	case fiber.StatusNotFound:
+		return faldone.Errorf(faldone.ENOTFOUND, "%s", fe.Message)
+	case fiber.StatusMethodNotAllowed:
+		return &faldone.Error{Code: EMETHOD, Message: fe.Message}
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return &faldone.Error{Code: EHEADERS, Message: "the request headers are too large"}
+	case fiber.StatusRequestTimeout:
+		return &faldone.Error{Code: ETIMEOUT, Message: "the request was not received in time"}
+	case fiber.StatusUnsupportedMediaType:
+		return &faldone.Error{Code: faldone.EUNSUPPORTED, Message: fe.Message}
+	case fiber.StatusTooManyRequests:
+		return errTooMany
+	case fiber.StatusServiceUnavailable:
+		return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: fe.Message}
+	}
+	if fe.Code < 500 {
+		// fasthttp names what it refused (bad framing, a bad header):
+		// no secret, and the client's own request.
+		return &faldone.Error{Code: EBADREQUEST, Message: fe.Message}
+	}
+	return fe
 }

@@ -5,6 +5,7 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ type Config struct {
 	AuthFailureRate int           // Optional. Failed authentications per client IP and window; default 10, negative: no limit.
 	ProxyHeader     string        // Optional. Header naming the client IP (X-Real-IP), believed only from TrustedProxies.
 	TrustedProxies  []string      // Optional. IPs or CIDRs of the reverse proxies.
+	MaxConnsPerIP   int           // Optional. Open connections per client address (proxies excepted); default 64, negative: no cap.
 	// Mount adds more routes (the web pages) after the API's and before
 	// the 404 fallback. Optional.
 	Mount []func(fiber.Router)
@@ -79,6 +81,9 @@ func New(cfg Config) *Server {
 	if cfg.BatchLimit <= 0 {
 		cfg.BatchLimit = BatchLimitDefault
 	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
 	// Signed copies are judged as POST /v1/verify judges them.
 	if cfg.Documents != nil && cfg.Documents.Trust == nil && cfg.Verifier != nil {
 		cfg.Documents.Trust = cfg.Verifier.Policy()
@@ -86,13 +91,18 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, metrics: newMetrics(cfg.Templates.Kinds())}
 	s.limits = s.routeLimits()
 	s.app = fiber.New(fiber.Config{
-		AppName:               "faldone",
-		BodyLimit:             s.maxBody(),
-		ErrorHandler:          s.errorHandler,
-		DisableStartupMessage: true,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		AppName:   "faldone",
+		BodyLimit: s.maxBody(),
+		// Bodies are read by authorize, under the route's limit, as they
+		// arrive (see limits.go): not allocated from Content-Length.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               8 << 10, // headers; more is a 431
+		ErrorHandler:                 s.errorHandler,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  60 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
 
 		// The client IP of the rate limits: ProxyHeader only from TrustedProxies.
 		ProxyHeader:             cfg.ProxyHeader,
@@ -113,7 +123,19 @@ func New(cfg Config) *Server {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until the app is shut down.
-func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln, holding each client address to
+// Config.MaxConnsPerIP open connections, until the app is shut down.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(limitConns(ln, s.cfg.MaxConnsPerIP, s.cfg.TrustedProxies))
+}
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
@@ -187,7 +209,8 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "not ready: " + err.Error()}
+			faldone.Logger(c.UserContext(), s.cfg.Logger).WarnContext(c.UserContext(), "not ready", "error", err.Error())
+			return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "not ready: " + faldone.ErrorMessage(err), Err: err}
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ready"})

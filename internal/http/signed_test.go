@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,9 +129,11 @@ func TestReturnCountersignedCopy(t *testing.T) {
 			if certified, perms, err := pdftest.PdfcpuCertification(signed); err != nil || !certified || perms != 2 {
 				t.Fatalf("pdfcpu: certified %v, permissions %d, %v", certified, perms, err)
 			}
-			// The same copy again is not a new version of version 2.
+			// Once signed, the document awaits no signature: a further
+			// copy is refused, whatever it holds (a new signature is a
+			// new request of the task force).
 			resp, b = do(t, e.s, "POST", d.Links["signed"], "application/pdf", signed)
-			if resp.StatusCode != 422 {
+			if p := problem(t, resp, b); resp.StatusCode != 409 || p.Code != faldone.ECONFLICT || !strings.Contains(p.Detail, "non attende la firma") {
 				t.Fatalf("second return: %d %s", resp.StatusCode, b)
 			}
 		})

@@ -34,7 +34,7 @@ type verifyEnv struct {
 // other routes keep 64 KiB.
 const verifyLimit = 1 << 20
 
-func newVerifyEnv(tb testing.TB, tsaURL string, tsaChain []*x509.Certificate) *verifyEnv {
+func newVerifyEnv(tb testing.TB, tsaURL string, tsaChain []*x509.Certificate, configure ...func(*fhttp.Config)) *verifyEnv {
 	tb.Helper()
 	sealer := devSealer(tb, tsaURL)
 	skey, vkey, err := audit.NewKey("faldone.test/log")
@@ -56,6 +56,9 @@ func newVerifyEnv(tb testing.TB, tsaURL string, tsaChain []*x509.Certificate) *v
 		v = &verify.Verifier{Anchors: anchors, Archive: archive, Log: &verify.TreeLog{Store: archive, Signer: signer, VKey: vkey}, Messages: cfg.Templates}
 		cfg.VerifyLimit = verifyLimit
 		cfg.Verifier = v
+		for _, f := range configure {
+			f(cfg)
+		}
 	})
 	return &verifyEnv{srv: srv, verifier: v, anchors: anchors}
 }

@@ -148,8 +148,8 @@ func TestWebhookEvents(t *testing.T) {
 
 // TestIdempotentSignedCopy: a signed copy sent again with its
 // Idempotency-Key gets the first answer, where without the key the
-// second copy would be refused (it adds no signature to the newest
-// version); a subscription sent again is made once.
+// second copy would be refused (the document no longer awaits the
+// comune's signature); a subscription sent again is made once.
 func TestIdempotentSignedCopy(t *testing.T) {
 	s, _ := auditServer(t)
 	d := createChain(t, s)
@@ -161,7 +161,7 @@ func TestIdempotentSignedCopy(t *testing.T) {
 	if r1.StatusCode != 201 || r2.StatusCode != 201 || !bytes.Equal(b1, b2) || r2.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("signed twice: %d %d\n%s\n%s", r1.StatusCode, r2.StatusCode, b1, b2)
 	}
-	if r, b := do(t, s, "POST", "/v1/documents/"+d["adesione"].ID+"/signed", "application/pdf", signed); r.StatusCode != 422 {
+	if r, b := do(t, s, "POST", "/v1/documents/"+d["adesione"].ID+"/signed", "application/pdf", signed); r.StatusCode != 409 {
 		t.Errorf("without the key: %d %s", r.StatusCode, b)
 	}
 	admin := []string{"Authorization", "Bearer " + MustKey(t, s, auth.RoleAdmin, ""), "Idempotency-Key", "sub-1"}

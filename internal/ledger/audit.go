@@ -9,7 +9,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
+	"faldone/internal/archive"
 	"faldone/internal/audit"
 	"faldone/internal/faldone"
 )
@@ -43,6 +45,10 @@ const (
 	// columns disagree with its body: the row was edited. The audit
 	// cannot read the records after it.
 	KindRecordUnreadable audit.Kind = "record-unreadable"
+	// KindTimeBackwards: a record is dated more than archive.ClockSlack
+	// before a record logged ahead of it, or a checkpoint before the one
+	// stored ahead of it: the clock went backwards when it was made.
+	KindTimeBackwards audit.Kind = "time-backwards"
 )
 
 // AuditReport is the result of [Audit].
@@ -100,8 +106,18 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 		})
 	}
 	var batch []*faldone.Record
+	var newest time.Time
+	var newestLeaf int64
 	walkErr := store.Walk(ctx, func(rec *faldone.Record, _ []byte) error {
 		rep.Records++
+		if rec.Created.Before(newest.Add(-archive.ClockSlack)) {
+			findings = append(findings, audit.Finding{Kind: KindTimeBackwards, Index: uint64(rec.Leaf),
+				Detail: fmt.Sprintf("document %s version %d is dated %s, before leaf %d (%s): the clock went backwards",
+					rec.ID, rec.Version, rec.Created.UTC().Format(time.RFC3339), newestLeaf, newest.UTC().Format(time.RFC3339))})
+		}
+		if rec.Created.After(newest) {
+			newest, newestLeaf = rec.Created, rec.Leaf
+		}
 		leaves = append(leaves, leaf{uint64(rec.Leaf), audit.LeafHash(faldone.CanonicalRecord(rec))})
 		byLeaf[uint64(rec.Leaf)] = &faldone.Record{ID: rec.ID, Version: rec.Version}
 		if _, ok := versions[rec.ID]; !ok {
@@ -152,6 +168,21 @@ func Audit(ctx context.Context, store AuditStore, vkey string) (*AuditReport, er
 	cps, err := store.Checkpoints(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
+	}
+	var last time.Time
+	for i, n := range cps {
+		cp, err := audit.Open(n, ver)
+		if err != nil {
+			continue // the log's verification reports it
+		}
+		if cp.Time.Before(last) {
+			findings = append(findings, audit.Finding{Kind: KindTimeBackwards, Index: uint64(i + 1), Note: n,
+				Detail: fmt.Sprintf("size %d: dated %s, before the checkpoint stored ahead of it (%s): the clock went backwards",
+					cp.Size, cp.Time.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))})
+		}
+		if cp.Time.After(last) {
+			last = cp.Time
+		}
 	}
 	v := &audit.Verifier{Key: ver, Origin: ver.Name(), Nodes: store}
 	logRep, err := v.Verify(ctx, size, func(yield func(uint64, []byte) bool) {

@@ -134,7 +134,14 @@ func (l *Ledger) Checkpoint(ctx context.Context) (*Signed, error) {
 	if last != nil && last.Checkpoint.Size >= size {
 		return last, nil
 	}
-	cp, err := audit.NewTree(l.store).Checkpoint(ctx, l.signer.Name(), size, l.now().UTC())
+	now := l.now().UTC()
+	if last != nil && now.Before(last.Checkpoint.Time) {
+		l.log.ErrorContext(ctx, "checkpoint refused: the clock is before the newest checkpoint", "now", now, "newest", last.Checkpoint.Time, "size", last.Checkpoint.Size)
+		return nil, &faldone.Error{Code: faldone.EUNAVAILABLE, MessageID: "error.clock_backwards",
+			Params:  map[string]any{"Last": last.Checkpoint.Time.Format(time.RFC3339)},
+			Message: fmt.Sprintf("checkpoint: the clock (%s) is before the newest checkpoint (%s): not signed", now.Format(time.RFC3339Nano), last.Checkpoint.Time.Format(time.RFC3339Nano))}
+	}
+	cp, err := audit.NewTree(l.store).Checkpoint(ctx, l.signer.Name(), size, now)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}

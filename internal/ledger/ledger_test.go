@@ -10,6 +10,7 @@ import (
 
 	"faldone/internal/archivetest"
 	"faldone/internal/audit"
+	"faldone/internal/faldone"
 	"faldone/internal/ledger"
 	"faldone/internal/sqlite"
 	"faldone/internal/verify"
@@ -157,3 +158,64 @@ func TestCheckpointsAndProofs(t *testing.T) {
 }
 
 func fmtID(i int) string { return "doc" + string(rune('a'+i%26)) + "aaaaaaaaaaaaaaaaaaaaaa" }
+
+// TestAuditFindsTimeBackwards stores a checkpoint dated before the one
+// ahead of it, as a clock gone backwards made before the guard existed:
+// the audit reports it.
+func TestAuditFindsTimeBackwards(t *testing.T) {
+	ctx := archivetest.Context(t)
+	dir := t.TempDir()
+	a, err := sqlite.Open(ctx, filepath.Join(dir, "a.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	skey, _, err := ledger.LoadKey(filepath.Join(dir, "log.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(a, skey, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archivetest.MustAppend(t, a, archivetest.Record(fmtID(0), 1, "090007"), archivetest.PDF(t, 300))
+	if _, err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	archivetest.MustAppend(t, a, archivetest.Record(fmtID(1), 1, "090007"), archivetest.PDF(t, 301))
+	signer, err := audit.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := audit.NewTree(a).Checkpoint(ctx, signer.Name(), 2, time.Now().Add(-time.Hour).UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, err := audit.Sign(cp, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SaveCheckpoint(ctx, 2, note); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ledger.Audit(ctx, a, l.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Kind == ledger.KindTimeBackwards
+	}
+	if !found {
+		t.Fatalf("no time-backwards finding: %+v", rep.Findings)
+	}
+	// The guard refuses to sign another checkpoint before the newest.
+	back, err := ledger.New(a, skey, ledger.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archivetest.MustAppend(t, a, archivetest.Record(fmtID(2), 1, "090007"), archivetest.PDF(t, 302))
+	if _, err := back.Checkpoint(ctx); faldone.ErrorCode(err) != faldone.EUNAVAILABLE {
+		t.Fatalf("checkpoint two hours back: %v", err)
+	}
+}

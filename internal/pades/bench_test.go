@@ -19,3 +19,28 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAnalyse measures the difference analysis of the sealed letter
+// (nothing after the seal) and of the letter countersigned with a PAdES
+// signature (the seal's revision compared with the file).
+func BenchmarkAnalyse(b *testing.B) {
+	pki := newPKI(b, "ecdsa", "bench")
+	sealed, _, err := Sign(context.Background(), testLetter(b), Options{Signer: pki.key, Chain: pki.chain(), Certify: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	counter, _, err := Sign(context.Background(), sealed, Options{Signer: pki.key, Chain: pki.chain(), FieldName: "Comune"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, pdf := range map[string][]byte{"sealed": sealed, "countersigned": counter} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if a, err := Analyse(pdf); err != nil || !a.OK() {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -16,7 +16,9 @@ const (
 	// ReasonInvalidSignature: a signature does not verify.
 	ReasonInvalidSignature = "invalid_signature"
 	// ReasonDocMDPViolation: the appended revisions change something that
-	// DocMDP /P 2 forbids (content, resources, pages, other annotations).
+	// the seal's DocMDP permissions forbid (content, resources, pages,
+	// other annotations); the more precise reasons of Change.Rule and the
+	// ambiguities of Finding.Reason are reported under their own names.
 	ReasonDocMDPViolation = "docmdp_violation"
 )
 
@@ -24,8 +26,12 @@ const (
 type Problem struct {
 	// Reason is one of the Reason constants.
 	Reason string
-	// Detail says what was found, for people.
+	// Detail says what was found, for people, in English.
 	Detail string
+	// Params are the facts of a change or an ambiguity found by Analyse
+	// (Object, Path, Kind, Revision, Offset), for a localised message
+	// "verify.<Reason>"; nil for the other reasons.
+	Params map[string]any
 }
 
 // CounterReport is the outcome of CheckCountersigned.
@@ -65,13 +71,15 @@ func (e *CountersignError) Has(reason string) bool {
 
 // CheckCountersigned checks the copy of a sealed PDF returned by a
 // signer: returned must begin with exactly the bytes of sealed, add at
-// least one valid signature in the appended revisions, and change only
-// what DocMDP /P 2 allows (form filling and signing: signature fields,
-// widgets and dictionaries, AcroForm, page /Annots gaining signature
-// widgets, catalog /AcroForm, /DSS, /Metadata and /Extensions, DSS and
-// metadata objects). The report is always returned; when a condition
-// fails the error is a *CountersignError with the same problems. An
-// error that is not a *CountersignError means sealed itself is unreadable.
+// least one valid signature in the appended revisions, have a structure
+// that Analyse finds unambiguous, and change only what the seal's DocMDP
+// permissions allow, as judged by the same analysis verification uses
+// (signing: new signature fields and their dictionaries, the AcroForm's
+// /Fields, /SigFlags and resources, page /Annots gaining signature
+// widgets, a /DSS, document time-stamps). The report is always returned;
+// when a condition fails the error is a *CountersignError with the same
+// problems, each forbidden change and each ambiguity under its own reason.
+// An error that is not a *CountersignError means sealed itself is unreadable.
 func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 	sealedDoc, err := parseDocument(sealed)
 	if err != nil {
@@ -100,11 +108,6 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 		fail(ReasonNoNewSignature, "nothing was appended to the sealed file")
 		return done()
 	}
-	doc, err := parseDocument(returned)
-	if err != nil {
-		fail(ReasonInvalidSignature, "returned file cannot be read: %v", err)
-		return done()
-	}
 	if r.Signatures, err = Inspect(returned); err != nil {
 		fail(ReasonInvalidSignature, "returned file cannot be read: %v", err)
 		return done()
@@ -121,140 +124,90 @@ func CheckCountersigned(sealed, returned []byte) (*CounterReport, error) {
 	if len(r.New) == 0 {
 		fail(ReasonNoNewSignature, "no signature covers the appended revisions")
 	}
-	for _, d := range docMDPDiff(sealedDoc, doc) {
-		fail(ReasonDocMDPViolation, "%s", d)
+	a, err := Analyse(returned)
+	if err != nil {
+		fail(ReasonInvalidSignature, "returned file cannot be read: %v", err)
+		return done()
+	}
+	for _, f := range a.Findings {
+		fail(f.Reason, "%s", f)
+		r.Problems[len(r.Problems)-1].Params = map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset}
+	}
+	// The changes after the sealed revision, and after every signature
+	// added since, as verification judges them.
+	type judged struct {
+		Change
+		revision int // the signed revision the change follows
+	}
+	var changes []judged
+	sealedSigned := false
+	listed := map[string]bool{}
+	for _, s := range a.Signed {
+		if s.End < r.SealedSize {
+			continue
+		}
+		sealedSigned = sealedSigned || s.End == r.SealedSize
+		for _, c := range s.Changes {
+			if key := c.Path + " " + c.Kind + " " + c.Rule; !c.Allowed && !listed[key] {
+				listed[key] = true
+				changes = append(changes, judged{c, s.Revision})
+			}
+		}
+	}
+	if !sealedSigned {
+		// The sealed file's own revision holds no signature the analysis
+		// found: judge what was appended to it all the same.
+		cur, err := parseDocument(returned)
+		if err != nil {
+			fail(ReasonInvalidSignature, "returned file cannot be read: %v", err)
+			return done()
+		}
+		level := 0
+		for _, f := range sigFields(sealedDoc, sealedDoc.dict(sealedDoc.trailer["Root"])) {
+			if p := docMDPLevel(sealedDoc, sealedDoc.dict(f.dict["V"])); p > 0 {
+				level = p
+			}
+		}
+		budget := maxDiffVisits
+		for _, c := range judgeChanges(sealedDoc, cur, restatedAfter(returned, sealedDoc, r.SealedSize), level, r.SealedSize, &budget) {
+			changes = append(changes, judged{c, revisionOf(returned, r.SealedSize)})
+		}
+	}
+	n := 0
+	for _, c := range changes {
+		if c.Allowed {
+			continue
+		}
+		if n++; n > 20 {
+			fail(ReasonDocMDPViolation, "more changes not listed")
+			break
+		}
+		fail(c.Rule, "%s", c.Change)
+		r.Problems[len(r.Problems)-1].Params = map[string]any{"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "Revision": c.revision}
 	}
 	return done()
 }
 
-// docMDPDiff compares the newest revisions of two documents, the second
-// extending the first, and describes every change DocMDP /P 2 forbids.
-func docMDPDiff(old, cur *document) []string {
-	var out []string
-	if cur.trailer["Root"] != old.trailer["Root"] {
-		out = append(out, "trailer /Root changed")
+// restatedAfter returns the numbers of the objects of old that the
+// revisions of pdf after its first end bytes write again.
+func restatedAfter(pdf []byte, old *document, end int64) map[int]bool {
+	out := map[int]bool{}
+	cur, err := parseDocument(pdf)
+	if err != nil {
+		return out
 	}
-	if cur.trailer["Encrypt"] != nil && old.trailer["Encrypt"] == nil {
-		out = append(out, "encryption added")
-	}
-	nums := make([]int, 0)
-	for n, e := range cur.xref {
-		if oe, ok := old.xref[n]; !ok || oe != e {
-			nums = append(nums, n)
+	secs, _ := readHistory(pdf, cur)
+	for _, s := range secs {
+		if s.start < end {
+			continue
 		}
-	}
-	slices.Sort(nums)
-	rootNum := old.trailer["Root"].(Ref).Num
-	for _, n := range nums {
-		if len(out) >= 20 {
-			out = append(out, "more changes not listed")
-			break
-		}
-		ov, oerr := old.get(n)
-		if oerr == nil && ov == nil {
-			continue // new object: only what references it matters
-		}
-		nv, nerr := cur.get(n)
-		switch {
-		case nerr != nil:
-			out = append(out, fmt.Sprintf("object %d unreadable: %v", n, nerr))
-		case nv == nil:
-			out = append(out, fmt.Sprintf("object %d deleted", n))
-		case !equalObj(ov, nv):
-			if why := changeForbidden(old, cur, n == rootNum, ov, nv); why != "" {
-				out = append(out, fmt.Sprintf("object %d: %s", n, why))
+		for n := range s.entries {
+			if e, ok := old.xref[n]; ok && e.typ != 0 {
+				out[n] = true
 			}
 		}
 	}
 	return out
-}
-
-// changeForbidden returns why changing ov into nv is not form filling
-// or signing, or "" when it is allowed.
-func changeForbidden(old, cur *document, isRoot bool, ov, nv any) string {
-	od, nd := asDict(ov), asDict(nv)
-	switch {
-	case isRoot:
-		if k := diffKeys(od, nd, "AcroForm", "DSS", "Metadata", "Extensions"); k != "" {
-			return "catalog /" + k + " changed"
-		}
-		return ""
-	case od != nil && od.name("Type") == "Page":
-		if k := diffKeys(od, nd, "Annots"); k != "" {
-			return "page /" + k + " changed"
-		}
-		return checkAdded(old, cur, old.array(od["Annots"]), cur.array(nd["Annots"]), "page /Annots")
-	case od != nil && od.name("Type") == "Metadata":
-		return ""
-	case od != nil && isSigFieldOrWidget(old, od) && od["V"] == nil:
-		return "" // an empty signature field being signed
-	case od != nil && od["Fields"] != nil: // AcroForm
-		return checkAdded(old, cur, old.array(od["Fields"]), cur.array(nd["Fields"]), "AcroForm /Fields")
-	}
-	if oa, ok := ov.(Array); ok {
-		if na, ok := nv.(Array); ok {
-			return checkAdded(old, cur, oa, na, "array")
-		}
-	}
-	t := "object"
-	if od != nil && od.name("Type") != "" {
-		t = "/" + string(od.name("Type"))
-	}
-	return t + " modified"
-}
-
-// checkAdded requires na to keep every element of oa and to add only
-// signature fields or their widgets.
-func checkAdded(old, cur *document, oa, na Array, what string) string {
-	for _, e := range oa {
-		if !slices.ContainsFunc(na, func(x any) bool { return equalObj(x, e) }) {
-			return what + " lost an element"
-		}
-	}
-	for _, e := range na {
-		if slices.ContainsFunc(oa, func(x any) bool { return equalObj(x, e) }) {
-			continue
-		}
-		if d := cur.dict(e); d == nil || !isSigFieldOrWidget(cur, d) {
-			return what + " gained an element that is not a signature field"
-		}
-	}
-	return ""
-}
-
-// isSigFieldOrWidget reports whether d is a signature field or a widget
-// whose parent is one.
-func isSigFieldOrWidget(doc *document, d Dict) bool {
-	for i := 0; i < 8 && d != nil; i++ {
-		if ft := d.name("FT"); ft != "" {
-			return ft == "Sig"
-		}
-		d = doc.dict(d["Parent"])
-	}
-	return false
-}
-
-func asDict(v any) Dict {
-	switch x := v.(type) {
-	case Dict:
-		return x
-	case *Stream:
-		return x.Dict
-	}
-	return nil
-}
-
-// diffKeys returns a key whose value differs between a and b, ignoring
-// the allowed keys, or "".
-func diffKeys(a, b Dict, allowed ...Name) string {
-	for _, m := range []Dict{a, b} {
-		for k := range m {
-			if !slices.Contains(allowed, k) && !equalObj(a[k], b[k]) {
-				return string(k)
-			}
-		}
-	}
-	return ""
 }
 
 // equalObj compares two parsed objects structurally.
@@ -284,4 +237,11 @@ func equalObj(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// revisionOf returns the number, from 1, of the revision of pdf that
+// ends at end, or 0.
+func revisionOf(pdf []byte, end int64) int {
+	revs, _ := Revisions(pdf)
+	return slices.Index(revs, end) + 1
 }

@@ -16,8 +16,15 @@
 // Inspect lists and verifies the integrity of the signatures of a file
 // (ETSI.CAdES.detached and adbe.pkcs7.detached); trust in the signer
 // certificates is left to the caller, which gets the certificates.
-// CheckCountersigned accepts or refuses the copy of a sealed file that a
-// signer sends back after adding its own signature.
+// Analyse judges what changed after each signature: it reads every
+// revision strictly and reports each ambiguity of structure (a Finding),
+// then compares the object graph of each signed revision with the file's,
+// as a reader resolves it from the trailer, and judges each Change with
+// the Policy of the DocMDP level in force (PolicyFor), made of small
+// whitelisting rules. CheckCountersigned accepts or refuses the copy of a
+// sealed file that a signer sends back after adding its own signature,
+// with the same analysis. Document time-stamps (ETSI.RFC3161) are
+// verified too.
 //
 // The PDF parser is small and bounded: it reads classic cross-reference
 // tables, cross-reference streams and object streams (FlateDecode), and

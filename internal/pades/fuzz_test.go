@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"faldone/internal/pdftest"
 )
 
 func FuzzInspect(f *testing.F) {
@@ -21,6 +23,9 @@ func FuzzInspect(f *testing.F) {
 	}
 	f.Add(signed)
 	f.Add(letter)
+	for _, a := range pdftest.Attacks(f, signed) {
+		f.Add(a.PDF)
+	}
 	f.Add([]byte("garbage"))
 	f.Add([]byte("%PDF-1.7\n" + strings.Repeat("[", 100000)))
 	f.Add([]byte("%PDF-1.4\n1 0 obj << /Length 99999999999 >> stream\nabc\nendstream endobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer << /Root 1 0 R /Size 2 >>\nstartxref\n61\n%%EOF"))
@@ -42,9 +47,26 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 		_, _ = Revisions(data)
+		if a, err := Analyse(data); err == nil && a.OK() && len(a.Signed) > 0 && bytes.HasPrefix(data, signed) && len(data) > len(signed) {
+			// anything appended to the sealed letter that the analysis
+			// allows must also be allowed at intake
+			for _, p := range mustRefusals(CheckCountersigned(signed, data)) {
+				if p.Reason == ReasonDocMDPViolation || p.Params != nil {
+					t.Fatalf("the analysis allows what intake refuses: %+v", p)
+				}
+			}
+		}
 		_, _ = CheckCountersigned(signed, data)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("took %v on %d bytes", d, len(data))
 		}
 	})
+}
+
+// mustRefusals returns the problems of a CheckCountersigned outcome.
+func mustRefusals(r *CounterReport, _ error) []Problem {
+	if r == nil {
+		return nil
+	}
+	return r.Problems
 }

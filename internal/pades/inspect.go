@@ -80,12 +80,13 @@ func Inspect(pdf []byte) ([]Signature, error) {
 	revs, _ := Revisions(pdf)
 	var sigs []Signature
 	b := &budget{signatures: maxCheckedSignatures, bytes: maxSignedBytes}
+	signed := &signedRevisions{doc: doc, docs: map[int64]*document{}}
 	for _, f := range sigFields(doc, catalog) {
 		sd := doc.dict(f.dict["V"])
 		if sd == nil {
 			continue
 		}
-		sigs = append(sigs, inspectOne(doc, f.name, sd, revs, b))
+		sigs = append(sigs, inspectOne(doc, f.name, sd, revs, b, signed))
 	}
 	sort.SliceStable(sigs, func(i, j int) bool {
 		return sigs[i].ByteRange[2]+sigs[i].ByteRange[3] < sigs[j].ByteRange[2]+sigs[j].ByteRange[3]
@@ -102,8 +103,34 @@ type budget struct {
 	bytes      int64
 }
 
-func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Signature {
-	s := Signature{FieldName: name, SubFilter: string(sd.name("SubFilter")), DocMDP: docMDPLevel(doc, sd)}
+// signedRevisions parses, once each, the revisions signatures sign.
+type signedRevisions struct {
+	doc  *document // the whole file
+	docs map[int64]*document
+}
+
+// at returns the document as it was at the end of revision end.
+func (r *signedRevisions) at(end int64) *document {
+	if end == int64(len(r.doc.data)) {
+		return r.doc
+	}
+	if d, ok := r.docs[end]; ok {
+		return d
+	}
+	var d *document
+	if len(r.docs) < maxAnalysedRevisions && end > 0 && end < int64(len(r.doc.data)) {
+		d, _ = r.doc.parsePrefix(end)
+	}
+	r.docs[end] = d
+	return d
+}
+
+// ErrRestated is the IntegrityErr of a signature whose dictionary is not
+// the one of the revision it signs.
+var ErrRestated = errors.New("the signature dictionary is not the one of the revision it signs: it was written again after signing")
+
+func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget, revsAt *signedRevisions) Signature {
+	s := Signature{FieldName: name, SubFilter: string(sd.name("SubFilter"))}
 	m, _ := sd["M"].(String)
 	s.SigningTime = parsePDFDate(string(m))
 	br, err := byteRange(sd)
@@ -121,10 +148,14 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Si
 			break
 		}
 	}
+	if end <= s.RevisionEnd && s.RevisionEnd <= int64(len(doc.data)) && len(bytes.TrimLeft(doc.data[end:s.RevisionEnd], "\x00\t\n\f\r ")) > 0 {
+		s.IntegrityErr = fmt.Errorf("the signature does not cover its whole revision: %d bytes of it are not signed", s.RevisionEnd-end)
+		return s
+	}
 	contents, _ := sd["Contents"].(String)
 	s.Contents = trimDER(contents)
 	switch s.SubFilter {
-	case "ETSI.CAdES.detached", "adbe.pkcs7.detached":
+	case "ETSI.CAdES.detached", "adbe.pkcs7.detached", SubFilterDocTimestamp:
 	default:
 		s.IntegrityErr = fmt.Errorf("unsupported signature subfilter %q", s.SubFilter)
 		return s
@@ -136,6 +167,31 @@ func inspectOne(doc *document, name string, sd Dict, revs []int64, b *budget) Si
 		}
 		b.signatures--
 		b.bytes -= signed
+	}
+	// The signature dictionary, and the DocMDP permissions in it, are
+	// those of the revision the signature signs, never of a later update.
+	var own Dict
+	if rd := revsAt.at(s.RevisionEnd); rd != nil {
+		for _, f := range sigFields(rd, rd.dict(rd.trailer["Root"])) {
+			if f.name == name {
+				own = rd.dict(f.dict["V"])
+				s.DocMDP = docMDPLevel(rd, own)
+				break
+			}
+		}
+	}
+	if own == nil || !equalObj(own, sd) {
+		s.IntegrityErr = ErrRestated
+		return s
+	}
+	if s.SubFilter == SubFilterDocTimestamp {
+		ts, err := verifyDocTimestamp(doc.data, br, contents)
+		if err != nil {
+			s.IntegrityErr = err
+			return s
+		}
+		s.Signer, s.Certs, s.SigningTime, s.Timestamp = ts.Signer, ts.Certs, ts.Time, ts
+		return s
 	}
 	info, err := verifyCMS(doc.data, br, contents)
 	if err != nil {

@@ -53,7 +53,14 @@ func isDelim(c byte) bool {
 type lexer struct {
 	b   []byte
 	pos int
+	// skim reads only where values end: hex strings read as empty, and
+	// an object's dictionary keeps only the entries that locate and decode
+	// a stream (skimKeys), the others skipped without being built.
+	skim bool
 }
+
+// skimKeys are the dictionary entries a skimming lexer keeps.
+var skimKeys = map[Name]bool{"Length": true, "Type": true, "N": true, "First": true, "Filter": true, "DecodeParms": true}
 
 func (l *lexer) skipSpace() {
 	for l.pos < len(l.b) {
@@ -143,6 +150,9 @@ func (l *lexer) object(depth int) (any, error) {
 	case "null":
 		return nil, nil
 	}
+	if c := tok[0]; c != '+' && c != '-' && c != '.' && (c < '0' || c > '9') {
+		return nil, fmt.Errorf("%w: unexpected token %q", errSyntax, truncate(tok))
+	}
 	if n, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
 		// Look ahead for "G R".
 		save := l.pos
@@ -181,12 +191,114 @@ func (l *lexer) dict(depth int) (Dict, error) {
 		}
 		l.pos++
 		k := l.name()
+		if l.skim && depth == 0 && !skimKeys[k] {
+			if err := l.skipValue(depth + 1); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		v, err := l.object(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		d[k] = v
 	}
+}
+
+// skipValue moves past one value, a reference "N G R" included, without
+// building it.
+func (l *lexer) skipValue(depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: nesting too deep", errSyntax)
+	}
+	l.skipSpace()
+	if l.pos >= len(l.b) {
+		return fmt.Errorf("%w: unexpected end of data", errSyntax)
+	}
+	switch l.b[l.pos] {
+	case '/':
+		l.pos++
+		for l.pos < len(l.b) && !isWhite(l.b[l.pos]) && !isDelim(l.b[l.pos]) {
+			l.pos++
+		}
+		return nil
+	case '(':
+		l.pos++
+		return l.skipLiteral()
+	case '<':
+		if l.pos+1 < len(l.b) && l.b[l.pos+1] == '<' {
+			l.pos += 2
+			for {
+				l.skipSpace()
+				if l.pos+1 < len(l.b) && l.b[l.pos] == '>' && l.b[l.pos+1] == '>' {
+					l.pos += 2
+					return nil
+				}
+				if l.pos >= len(l.b) || l.b[l.pos] != '/' {
+					return fmt.Errorf("%w: dictionary key expected at %d", errSyntax, l.pos)
+				}
+				l.pos++
+				l.name()
+				if err := l.skipValue(depth + 1); err != nil {
+					return err
+				}
+			}
+		}
+		end := bytes.IndexByte(l.b[l.pos:], '>')
+		if end < 0 {
+			return fmt.Errorf("%w: unterminated hex string", errSyntax)
+		}
+		l.pos += end + 1
+		return nil
+	case '[':
+		l.pos++
+		for {
+			l.skipSpace()
+			if l.pos >= len(l.b) {
+				return fmt.Errorf("%w: unterminated array", errSyntax)
+			}
+			if l.b[l.pos] == ']' {
+				l.pos++
+				return nil
+			}
+			if err := l.skipValue(depth + 1); err != nil {
+				return err
+			}
+		}
+	}
+	tok := l.keyword()
+	if len(tok) == 0 {
+		return fmt.Errorf("%w: unexpected %q at %d", errSyntax, l.b[l.pos], l.pos)
+	}
+	if c := tok[0]; c >= '0' && c <= '9' {
+		// a reference is three tokens: "N G R"
+		save := l.pos
+		if g := l.keyword(); len(g) > 0 && g[0] >= '0' && g[0] <= '9' && string(l.keyword()) == "R" {
+			return nil
+		}
+		l.pos = save
+	}
+	return nil
+}
+
+// skipLiteral moves past a literal string, after its "(".
+func (l *lexer) skipLiteral() error {
+	nest := 1
+	for l.pos < len(l.b) {
+		c := l.b[l.pos]
+		l.pos++
+		switch c {
+		case '(':
+			nest++
+		case ')':
+			if nest--; nest == 0 {
+				return nil
+			}
+		case '\\':
+			l.pos++
+		}
+	}
+	return fmt.Errorf("%w: unterminated string", errSyntax)
 }
 
 func (l *lexer) name() Name {
@@ -269,6 +381,9 @@ func (l *lexer) hex() (String, error) {
 	}
 	raw := l.b[l.pos : l.pos+end]
 	l.pos += end + 1
+	if l.skim {
+		return String{}, nil
+	}
 	out := make([]byte, 0, len(raw)/2+1)
 	var hi byte
 	half := false

@@ -42,21 +42,66 @@ func byteRange(sd Dict) ([4]int64, error) {
 	return br, nil
 }
 
+// SubFilterDocTimestamp is the /SubFilter of a document time-stamp
+// (/Type /DocTimeStamp): an RFC 3161 token over the byte range.
+const SubFilterDocTimestamp = "ETSI.RFC3161"
+
+// checkGap checks that br fits data and that its gap is the hex string
+// of contents.
+func checkGap(data []byte, br [4]int64, contents []byte) error {
+	n := int64(len(data))
+	if br[0] != 0 || br[1] > n || br[2] > n || br[3] > n || br[1] >= br[2] || br[2]+br[3] > n {
+		return fmt.Errorf("byte range %v does not fit the file", br)
+	}
+	gap := data[br[1]:br[2]]
+	if len(gap) < 2 || gap[0] != '<' || gap[len(gap)-1] != '>' {
+		return errors.New("byte range gap is not a hex string")
+	}
+	decoded := make([]byte, hex.DecodedLen(len(gap)-2))
+	if _, err := hex.Decode(decoded, gap[1:len(gap)-1]); err != nil || !bytes.Equal(decoded, contents) {
+		return errors.New("byte range gap is not the signature's /Contents")
+	}
+	return nil
+}
+
+// verifyDocTimestamp checks a document time-stamp: the token in contents
+// occupies the gap of br, its signature verifies with the certificate it
+// carries, and its message imprint is the hash of the bytes br covers.
+func verifyDocTimestamp(data []byte, br [4]int64, contents []byte) (*Timestamp, error) {
+	if err := checkGap(data, br, contents); err != nil {
+		return nil, err
+	}
+	token := trimDER(contents)
+	ts, err := timestamp.Parse(token)
+	if err != nil {
+		return nil, fmt.Errorf("parse document time-stamp: %w", err)
+	}
+	out := &Timestamp{Time: ts.Time, Certs: ts.Certificates, Token: token}
+	if p7, err := pkcs7.Parse(token); err == nil {
+		out.Signer = p7.GetOnlySigner()
+	}
+	switch {
+	case len(ts.Certificates) == 0 || out.Signer == nil:
+		return nil, errors.New("document time-stamp carries no certificate to verify it")
+	case !ts.HashAlgorithm.Available() || ts.HashAlgorithm == crypto.SHA1:
+		return nil, errors.New("document time-stamp uses a hash that is not accepted")
+	}
+	h := ts.HashAlgorithm.New()
+	h.Write(data[:br[1]])
+	h.Write(data[br[2] : br[2]+br[3]])
+	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
+		return nil, errors.New("document time-stamp: message digest mismatch")
+	}
+	out.ImprintMatches = true
+	return out, nil
+}
+
 // verifyCMS checks that the CMS in contents is the hex string occupying
 // the gap of br in data and that it is a valid detached signature over
 // the bytes br covers.
 func verifyCMS(data []byte, br [4]int64, contents []byte) (*cmsInfo, error) {
-	n := int64(len(data))
-	if br[0] != 0 || br[1] > n || br[2] > n || br[3] > n || br[1] >= br[2] || br[2]+br[3] > n {
-		return nil, fmt.Errorf("byte range %v does not fit the file", br)
-	}
-	gap := data[br[1]:br[2]]
-	if len(gap) < 2 || gap[0] != '<' || gap[len(gap)-1] != '>' {
-		return nil, errors.New("byte range gap is not a hex string")
-	}
-	decoded := make([]byte, hex.DecodedLen(len(gap)-2))
-	if _, err := hex.Decode(decoded, gap[1:len(gap)-1]); err != nil || !bytes.Equal(decoded, contents) {
-		return nil, errors.New("byte range gap is not the signature's /Contents")
+	if err := checkGap(data, br, contents); err != nil {
+		return nil, err
 	}
 	der := contents
 	var raw asn1.RawValue

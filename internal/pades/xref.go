@@ -39,8 +39,16 @@ type document struct {
 	cache      map[int]any
 	objstm     map[int]*objStream
 	busy       map[int]bool
-	decoded    int
-	resolves   int
+	cost       *costs
+	dups       []int // numbers listed twice, recorded when non-nil
+}
+
+// costs is what reading a file has spent, shared by the documents made of
+// its revisions, so that reading each revision again cannot multiply the
+// limits.
+type costs struct {
+	decoded  int // bytes decoded from streams
+	resolves int // object look-ups
 }
 
 type objStream struct {
@@ -51,6 +59,16 @@ type objStream struct {
 // parseDocument reads the cross-reference chain starting at the last
 // startxref of data.
 func parseDocument(data []byte) (*document, error) {
+	return parseWithin(data, &costs{})
+}
+
+// parsePrefix parses the first end bytes of d's file (an earlier
+// revision), within what reading d has left to spend.
+func (d *document) parsePrefix(end int64) (*document, error) {
+	return parseWithin(d.data[:end], d.cost)
+}
+
+func parseWithin(data []byte, cost *costs) (*document, error) {
 	if !bytes.HasPrefix(data, []byte("%PDF-")) {
 		if i := bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-")); i < 0 {
 			return nil, ErrNotPDF
@@ -67,7 +85,7 @@ func parseDocument(data []byte) (*document, error) {
 	}
 	d := &document{
 		data: data, xref: map[int]xrefEntry{}, startxref: off,
-		cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{},
+		cache: map[int]any{}, objstm: map[int]*objStream{}, busy: map[int]bool{}, cost: cost,
 	}
 	if err := d.readXrefChain(off); err != nil {
 		return nil, fmt.Errorf("read xref: %w", err)
@@ -112,6 +130,9 @@ func (d *document) readXrefChain(off int64) error {
 // addEntry records an entry unless a newer section already did.
 func (d *document) addEntry(num int, e xrefEntry) error {
 	if _, ok := d.xref[num]; ok {
+		if d.dups != nil && len(d.dups) < 64 {
+			d.dups = append(d.dups, num)
+		}
 		return nil
 	}
 	if len(d.xref) >= maxObjects {
@@ -127,43 +148,9 @@ func (d *document) readXrefSection(off int64) (Dict, bool, error) {
 		trailer, err := d.readXrefStream(off)
 		return trailer, true, err
 	}
-	l.keyword()
-	type entry struct {
-		num int
-		e   xrefEntry
-	}
-	var table []entry
-	for {
-		if l.peekKeyword("trailer") {
-			l.keyword()
-			break
-		}
-		start, err1 := strconv.Atoi(string(l.keyword()))
-		count, err2 := strconv.Atoi(string(l.keyword()))
-		if err1 != nil || err2 != nil || start < 0 || count < 0 || count > (len(d.data)-l.pos)/18+1 {
-			return nil, false, fmt.Errorf("%w: bad xref subsection", errSyntax)
-		}
-		for i := 0; i < count; i++ {
-			o, err1 := strconv.ParseInt(string(l.keyword()), 10, 64)
-			g, err2 := strconv.Atoi(string(l.keyword()))
-			kind := string(l.keyword())
-			if err1 != nil || err2 != nil || (kind != "n" && kind != "f") {
-				return nil, false, fmt.Errorf("%w: bad xref entry", errSyntax)
-			}
-			e := xrefEntry{typ: 0, gen: g}
-			if kind == "n" {
-				e = xrefEntry{typ: 1, off: o, gen: g}
-			}
-			table = append(table, entry{start + i, e})
-		}
-	}
-	v, err := l.object(0)
+	table, trailer, _, err := d.readXrefTable(off)
 	if err != nil {
 		return nil, false, err
-	}
-	trailer, ok := v.(Dict)
-	if !ok {
-		return nil, false, fmt.Errorf("%w: trailer is not a dictionary", errSyntax)
 	}
 	if xs, ok := trailer.int("XRefStm"); ok && xs >= 0 && xs < int64(len(d.data)) && xs != off {
 		if _, err := d.readXrefStream(xs); err != nil {
@@ -176,6 +163,53 @@ func (d *document) readXrefSection(off int64) (Dict, bool, error) {
 		}
 	}
 	return trailer, false, nil
+}
+
+// tableEntry is one row of a classic cross-reference table.
+type tableEntry struct {
+	num int
+	e   xrefEntry
+}
+
+// readXrefTable reads the classic cross-reference table at off and its
+// trailer, and returns them with the offset just after the trailer.
+func (d *document) readXrefTable(off int64) ([]tableEntry, Dict, int, error) {
+	l := &lexer{b: d.data, pos: int(off)}
+	l.keyword()
+	var table []tableEntry
+	for {
+		if l.peekKeyword("trailer") {
+			l.keyword()
+			break
+		}
+		start, err1 := strconv.Atoi(string(l.keyword()))
+		count, err2 := strconv.Atoi(string(l.keyword()))
+		if err1 != nil || err2 != nil || start < 0 || count < 0 || count > (len(d.data)-l.pos)/18+1 {
+			return nil, nil, 0, fmt.Errorf("%w: bad xref subsection", errSyntax)
+		}
+		for i := 0; i < count; i++ {
+			o, err1 := strconv.ParseInt(string(l.keyword()), 10, 64)
+			g, err2 := strconv.Atoi(string(l.keyword()))
+			kind := string(l.keyword())
+			if err1 != nil || err2 != nil || (kind != "n" && kind != "f") {
+				return nil, nil, 0, fmt.Errorf("%w: bad xref entry", errSyntax)
+			}
+			e := xrefEntry{typ: 0, gen: g}
+			if kind == "n" {
+				e = xrefEntry{typ: 1, off: o, gen: g}
+			}
+			table = append(table, tableEntry{start + i, e})
+		}
+	}
+	v, err := l.object(0)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	trailer, ok := v.(Dict)
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("%w: trailer is not a dictionary", errSyntax)
+	}
+	return table, trailer, l.pos, nil
 }
 
 func (d *document) readXrefStream(off int64) (Dict, error) {
@@ -251,22 +285,39 @@ func (d *document) readXrefStream(off int64) (Dict, error) {
 
 // parseIndirect parses "N G obj ... endobj" at off.
 func (d *document) parseIndirect(off int64) (Ref, any, error) {
+	r, v, _, err := d.indirect(off)
+	return r, v, err
+}
+
+// indirect parses "N G obj ... endobj" at off and also returns the offset
+// just after the object's value or stream data, before any "endobj".
+func (d *document) indirect(off int64) (Ref, any, int, error) {
+	return d.indirectAt(off, false)
+}
+
+// skim is indirect for a reader that only needs where objects are and
+// what their dictionaries hold: hex strings are skipped, not decoded.
+func (d *document) skim(off int64) (Ref, any, int, error) {
+	return d.indirectAt(off, true)
+}
+
+func (d *document) indirectAt(off int64, skim bool) (Ref, any, int, error) {
 	if off < 0 || off >= int64(len(d.data)) {
-		return Ref{}, nil, fmt.Errorf("%w: offset %d out of range", errSyntax, off)
+		return Ref{}, nil, 0, fmt.Errorf("%w: offset %d out of range", errSyntax, off)
 	}
-	l := &lexer{b: d.data, pos: int(off)}
+	l := &lexer{b: d.data, pos: int(off), skim: skim}
 	num, err1 := strconv.Atoi(string(l.keyword()))
 	gen, err2 := strconv.Atoi(string(l.keyword()))
 	if err1 != nil || err2 != nil || string(l.keyword()) != "obj" {
-		return Ref{}, nil, fmt.Errorf("%w: no object at offset %d", errSyntax, off)
+		return Ref{}, nil, 0, fmt.Errorf("%w: no object at offset %d", errSyntax, off)
 	}
 	v, err := l.object(0)
 	if err != nil {
-		return Ref{}, nil, err
+		return Ref{}, nil, 0, err
 	}
 	dict, ok := v.(Dict)
 	if !ok || !l.peekKeyword("stream") {
-		return Ref{num, gen}, v, nil
+		return Ref{num, gen}, v, l.pos, nil
 	}
 	l.keyword()
 	if l.pos < len(l.b) && l.b[l.pos] == '\r' {
@@ -293,11 +344,11 @@ func (d *document) parseIndirect(off int64) (Ref, any, error) {
 		!bytes.Contains(d.data[start+int(n):min(len(d.data), start+int(n)+32)], []byte("endstream")) {
 		e := bytes.Index(d.data[start:], []byte("endstream"))
 		if e < 0 {
-			return Ref{}, nil, fmt.Errorf("%w: unterminated stream", errSyntax)
+			return Ref{}, nil, 0, fmt.Errorf("%w: unterminated stream", errSyntax)
 		}
 		n = int64(len(bytes.TrimRight(d.data[start:start+e], "\r\n")))
 	}
-	return Ref{num, gen}, &Stream{Dict: dict, Raw: d.data[start : start+int(n)]}, nil
+	return Ref{num, gen}, &Stream{Dict: dict, Raw: d.data[start : start+int(n)]}, start + int(n), nil
 }
 
 // get returns object num of the newest revision (nil when free or missing).
@@ -308,8 +359,8 @@ func (d *document) get(num int) (any, error) {
 	if d.busy[num] {
 		return nil, fmt.Errorf("%w: reference loop at object %d", errSyntax, num)
 	}
-	d.resolves++
-	if d.resolves > maxResolves {
+	d.cost.resolves++
+	if d.cost.resolves > maxResolves {
 		return nil, fmt.Errorf("%w: too many object look-ups", errSyntax)
 	}
 	d.busy[num] = true
@@ -338,7 +389,11 @@ func (d *document) get(num int) (any, error) {
 
 func (d *document) fromObjStream(stm, idx int) (any, error) {
 	os, ok := d.objstm[stm]
+	if ok && os == nil {
+		return nil, fmt.Errorf("%w: object stream %d unreadable", errSyntax, stm)
+	}
 	if !ok {
+		d.objstm[stm] = nil // until read: a stream that fails is not opened again
 		v, err := d.get(stm)
 		if err != nil {
 			return nil, err
@@ -430,14 +485,14 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	left := int64(maxDecoded - d.decoded)
+	left := int64(maxDecoded - d.cost.decoded)
 	n, err := io.Copy(io.Discard, io.LimitReader(zr, left+1))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		d.decoded += int(min(n, left)) // what a broken stream inflated counts too
+		d.cost.decoded += int(min(n, left)) // what a broken stream inflated counts too
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
 	if n > left {
-		d.decoded = maxDecoded // spent: a stream opened again fails at once
+		d.cost.decoded = maxDecoded // spent: a stream opened again fails at once
 		return nil, fmt.Errorf("%w: decoded streams too large", errSyntax)
 	}
 	if zr, err = zlib.NewReader(bytes.NewReader(s.Raw)); err != nil {
@@ -447,7 +502,7 @@ func (d *document) decode(s *Stream) ([]byte, error) {
 	if _, err := io.ReadFull(zr, out); err != nil {
 		return nil, fmt.Errorf("%w: flate: %v", errSyntax, err)
 	}
-	d.decoded += len(out)
+	d.cost.decoded += len(out)
 	parms := d.dict(s.Dict["DecodeParms"])
 	if a, ok := d.resolve(s.Dict["DecodeParms"]).(Array); ok && len(a) == 1 {
 		parms = d.dict(a[0])

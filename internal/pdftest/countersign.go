@@ -11,8 +11,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -118,6 +121,24 @@ func qcStatements() pkix.Extension {
 // a fresh NSS database.
 func Countersign(tb testing.TB, sealed []byte, comune *PKI) []byte {
 	tb.Helper()
+	b, err := NewCountersigner(tb, comune).Sign(sealed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// Countersigner signs files with poppler's pdfsig and one comune's key,
+// imported once into its NSS database.
+type Countersigner struct {
+	tb  testing.TB
+	nss string
+	n   int
+}
+
+// NewCountersigner imports comune's key into a fresh NSS database.
+func NewCountersigner(tb testing.TB, comune *PKI) *Countersigner {
+	tb.Helper()
 	dir := tb.TempDir()
 	nss := filepath.Join(dir, "nss")
 	if err := os.Mkdir(nss, 0o700); err != nil {
@@ -134,16 +155,28 @@ func Countersign(tb testing.TB, sealed []byte, comune *PKI) []byte {
 	mustRun(tb, testenv.Tool(tb, "openssl"), "pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-certfile", comune.CAFile,
 		"-name", "comune", "-passout", "pass:test", "-out", p12)
 	mustRun(tb, testenv.Tool(tb, "pk12util"), "-i", p12, "-d", "sql:"+nss, "-W", "test")
-	in, out := filepath.Join(dir, "sealed.pdf"), filepath.Join(dir, "signed.pdf")
-	writeFile(tb, in, sealed)
-	mustRun(tb, testenv.Tool(tb, "pdfsig"), "-add-signature", "-nssdir", "sql:"+nss, "-nick", "comune",
+	return &Countersigner{tb: tb, nss: nss}
+}
+
+// Sign appends the comune's signature to pdf with pdfsig -add-signature,
+// or says why pdfsig would not.
+func (c *Countersigner) Sign(pdf []byte) ([]byte, error) {
+	c.tb.Helper()
+	dir := c.tb.TempDir()
+	c.n++
+	in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "signed.pdf")
+	writeFile(c.tb, in, pdf)
+	cmd := exec.Command(testenv.Tool(c.tb, "pdfsig"), "-add-signature", "-nssdir", "sql:"+c.nss, "-nick", "comune",
 		"-new-signature-field-name", "FirmaComune", "-reason", "Approvato", in, out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pdfsig -add-signature: %v: %s", err, b)
+	}
 	b, err := os.ReadFile(out)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	if !bytes.HasPrefix(b, sealed) {
-		tb.Fatal("pdfsig did not append to the sealed file")
+	if !bytes.HasPrefix(b, pdf) {
+		return nil, errors.New("pdfsig did not append to the file")
 	}
-	return b
+	return b, nil
 }

@@ -45,7 +45,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return err
 		}
-		return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	r.Leaf = leaf
 	*rec = r
@@ -57,7 +57,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (int64, error) {
 	var size int64
 	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&size); err != nil {
-		return 0, fmt.Errorf("lock log head: %w", err)
+		return 0, classify(fmt.Errorf("lock log head: %w", err))
 	}
 	var latest *faldone.Record
 	var v int
@@ -67,10 +67,19 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 	case err == nil:
 		latest = &faldone.Record{ID: r.ID, Version: v, SHA256: sha}
 	case !errors.Is(err, pgx.ErrNoRows):
-		return 0, fmt.Errorf("read latest version: %w", err)
+		return 0, classify(fmt.Errorf("read latest version: %w", err))
 	}
 	if err := archive.Next(r, latest); err != nil {
 		return 0, err
+	}
+	if size > 0 {
+		var last []byte
+		if err := tx.QueryRow(ctx, `SELECT body FROM records WHERE leaf_index = $1`, size-1).Scan(&last); err != nil {
+			return 0, classify(fmt.Errorf("read the newest record: %w", err))
+		}
+		if err := archive.NotBefore(r, last); err != nil {
+			return 0, err
+		}
 	}
 	body, leafHash := archive.Encode(r)
 	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
@@ -93,7 +102,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted)
 	b.Queue(`UPDATE audit_head SET size = $1 WHERE id = 1`, size+1)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
+		return 0, classify(fmt.Errorf("insert: %w", err))
 	}
 	return size, nil
 }

@@ -46,7 +46,7 @@ func (a *Archive) InsertKey(ctx context.Context, k *auth.Key, hash []byte) error
 	_, err := a.pool.Exec(ctx, `INSERT INTO api_keys (id, hash, name, role, comune, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		k.ID, hash, k.Name, string(k.Role), comune, k.Created)
 	if err != nil {
-		return fmt.Errorf("insert key: %w", err)
+		return classify(fmt.Errorf("insert key: %w", err))
 	}
 	return nil
 }
@@ -58,7 +58,7 @@ func (a *Archive) KeyByHash(ctx context.Context, hash []byte) (*auth.Key, []byte
 		return nil, nil, faldone.Errorf(faldone.ENOTFOUND, "key not found")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("key by hash: %w", err)
+		return nil, nil, classify(fmt.Errorf("key by hash: %w", err))
 	}
 	return k, h, nil
 }
@@ -67,19 +67,19 @@ func (a *Archive) KeyByHash(ctx context.Context, hash []byte) (*auth.Key, []byte
 func (a *Archive) Keys(ctx context.Context) ([]*auth.Key, error) {
 	rows, err := a.pool.Query(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, classify(fmt.Errorf("list keys: %w", err))
 	}
 	defer rows.Close()
 	out := []*auth.Key{}
 	for rows.Next() {
 		k, _, err := scanKey(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
+			return nil, classify(fmt.Errorf("list keys: %w", err))
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, classify(fmt.Errorf("list keys: %w", err))
 	}
 	return out, nil
 }
@@ -89,7 +89,7 @@ func (a *Archive) Keys(ctx context.Context) ([]*auth.Key, error) {
 func (a *Archive) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	tag, err := a.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
 	if err != nil {
-		return fmt.Errorf("revoke key: %w", err)
+		return classify(fmt.Errorf("revoke key: %w", err))
 	}
 	if tag.RowsAffected() == 0 {
 		return faldone.Errorf(faldone.ENOTFOUND, "key %s not found", id)
@@ -100,7 +100,7 @@ func (a *Archive) RevokeKey(ctx context.Context, id string, at time.Time) error 
 // TouchKey records when a key was last used.
 func (a *Archive) TouchKey(ctx context.Context, id string, at time.Time) error {
 	if _, err := a.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, at, id); err != nil {
-		return fmt.Errorf("touch key: %w", err)
+		return classify(fmt.Errorf("touch key: %w", err))
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func (nr nodeReader) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, 
 		FROM unnest($1::smallint[], $2::bigint[]) AS q(level, idx)
 		JOIN audit_nodes n ON n.level = q.level AND n.idx = q.idx`, levels, idxs)
 	if err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
+		return nil, classify(fmt.Errorf("read nodes: %w", err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -53,14 +53,14 @@ func (nr nodeReader) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, 
 		var idx int64
 		var h []byte
 		if err := rows.Scan(&level, &idx, &h); err != nil {
-			return nil, fmt.Errorf("read nodes: %w", err)
+			return nil, classify(fmt.Errorf("read nodes: %w", err))
 		}
 		for _, pos := range want[audit.NodeID{Level: uint(level), Index: uint64(idx)}] {
 			out[pos] = h
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
+		return nil, classify(fmt.Errorf("read nodes: %w", err))
 	}
 	return out, nil
 }
@@ -74,7 +74,7 @@ func (a *Archive) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, err
 func (a *Archive) Size(ctx context.Context) (uint64, error) {
 	var size int64
 	if err := a.pool.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
-		return 0, fmt.Errorf("log size: %w", err)
+		return 0, classify(fmt.Errorf("log size: %w", err))
 	}
 	return uint64(size), nil
 }
@@ -95,7 +95,7 @@ func (a *Archive) SaveCheckpoint(ctx context.Context, size uint64, note []byte) 
 		ins AS (INSERT INTO checkpoints (size, note) SELECT $1, $2 FROM h WHERE h.size >= $1 RETURNING 1)
 		SELECT h.size, EXISTS (SELECT 1 FROM ins) FROM h`, int64(size), note).Scan(&logSize, &saved)
 	if err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		return classify(fmt.Errorf("save checkpoint: %w", err))
 	}
 	if !saved {
 		return faldone.Errorf(faldone.ECONFLICT, "checkpoint size %d exceeds the log size %d", size, logSize)
@@ -107,11 +107,11 @@ func (a *Archive) SaveCheckpoint(ctx context.Context, size uint64, note []byte) 
 func (a *Archive) Checkpoints(ctx context.Context) ([][]byte, error) {
 	rows, err := a.pool.Query(ctx, `SELECT note FROM checkpoints ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
+		return nil, classify(fmt.Errorf("checkpoints: %w", err))
 	}
 	notes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	if err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
+		return nil, classify(fmt.Errorf("checkpoints: %w", err))
 	}
 	if notes == nil {
 		notes = [][]byte{}
@@ -128,7 +128,7 @@ func (a *Archive) LatestCheckpoint(ctx context.Context) (size uint64, note []byt
 		return 0, nil, faldone.Errorf(faldone.ENOTFOUND, "no checkpoint saved")
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("latest checkpoint: %w", err)
+		return 0, nil, classify(fmt.Errorf("latest checkpoint: %w", err))
 	}
 	return uint64(s), note, nil
 }

@@ -100,14 +100,19 @@ func (a *Archive) Migrate(ctx context.Context) error {
 		)`); err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
 			return err
 		}
-		if current > len(ms) {
-			return fmt.Errorf("the database schema is at version %d but this faldone knows up to %d: upgrade faldone", current, len(ms))
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return err
 		}
-		for _, m := range ms[current:] {
+		pending, err := archive.Pending(ms, applied)
+		if err != nil {
+			return err
+		}
+		for _, m := range pending {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("%s: %w", m.Name, err)
 			}

@@ -30,7 +30,7 @@ func (a *Archive) one(ctx context.Context, op, what, query string, args ...any) 
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "%s not found", what)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	return rec, nil
 }
@@ -39,19 +39,19 @@ func (a *Archive) one(ctx context.Context, op, what, query string, args ...any) 
 func (a *Archive) many(ctx context.Context, op, query string, args ...any) ([]*faldone.Record, error) {
 	rows, err := a.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	defer rows.Close()
 	out := []*faldone.Record{}
 	for rows.Next() {
 		rec, err := scanRow(rows)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return nil, classify(fmt.Errorf("%s: %w", op, err))
 		}
 		out = append(out, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	return out, nil
 }
@@ -108,13 +108,13 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "PDF %s not found", sum)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pdf %s: %w", sum, err)
+		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
 	if !found {
 		return nil, fmt.Errorf("pdf %s: the blobs row is missing although a record names it: restore the database from a backup and run an audit", sum)
 	}
 	if err := archive.CheckBlob("blobs/"+sum, sum, data); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
+		return nil, classify(fmt.Errorf("pdf: %w", err))
 	}
 	return data, nil
 }
@@ -136,7 +136,7 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "blob %s not found", sum)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", sum, err)
+		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
 	}
 	return data, nil
 }
@@ -155,7 +155,7 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 			FROM records r LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = r.leaf_index
 			WHERE r.leaf_index > $1 ORDER BY r.leaf_index LIMIT $2`, last, walkPage)
 		if err != nil {
-			return fmt.Errorf("walk: %w", err)
+			return classify(fmt.Errorf("walk: %w", err))
 		}
 		type item struct {
 			rec  *faldone.Record
@@ -167,19 +167,19 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 			var h []byte
 			if err := rows.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body, &row.SignerSHA256, &row.SignerTrusted, &h); err != nil {
 				rows.Close()
-				return fmt.Errorf("walk: %w", err)
+				return classify(fmt.Errorf("walk: %w", err))
 			}
 			rec, err := archive.Decode(&row)
 			if err != nil {
 				rows.Close()
-				return fmt.Errorf("walk: %w", err)
+				return classify(fmt.Errorf("walk: %w", err))
 			}
 			page = append(page, item{rec, h})
 			last = row.Leaf
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("walk: %w", err)
+			return classify(fmt.Errorf("walk: %w", err))
 		}
 		for _, it := range page {
 			if err := fn(it.rec, it.hash); err != nil {
@@ -211,19 +211,19 @@ func (a *Archive) Blobs(ctx context.Context, sums []string) (map[string][]byte, 
 	}
 	rows, err := a.pool.Query(ctx, `SELECT sha256, data FROM blobs WHERE sha256 = ANY($1)`, valid)
 	if err != nil {
-		return nil, fmt.Errorf("blobs: %w", err)
+		return nil, classify(fmt.Errorf("blobs: %w", err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var sum string
 		var data []byte
 		if err := rows.Scan(&sum, &data); err != nil {
-			return nil, fmt.Errorf("blobs: %w", err)
+			return nil, classify(fmt.Errorf("blobs: %w", err))
 		}
 		out[sum] = data
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("blobs: %w", err)
+		return nil, classify(fmt.Errorf("blobs: %w", err))
 	}
 	return out, nil
 }

@@ -25,20 +25,38 @@ type Sealer struct {
 	Fallback bool
 	// Now is the clock of the claimed signing time. If nil, time.Now is used.
 	Now func() time.Time
+	// Tolerance is how far the clock may be from the time-stamp token's
+	// time before a seal is refused. Optional: default DefaultTolerance.
+	Tolerance time.Duration
 	// Logger records every seal and every refusal, unless the context of
 	// Seal carries a logger (faldone.WithLogger), such as the logger of an
 	// HTTP request. Optional.
 	Logger *slog.Logger
 }
 
+// DefaultTolerance is the default of Sealer.Tolerance.
+const DefaultTolerance = 2 * time.Minute
+
 // Seal certifies pdf. The input stays an exact prefix of the output. When
 // the TSA is down it returns EUNAVAILABLE, unless Fallback is set.
+//
+// The clock is guarded: Seal returns EUNAVAILABLE, and seals nothing a
+// verifier would reject, when now is outside the validity of the seal
+// certificate, or, with a TSA, further than Tolerance from the time of
+// the token.
 func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]byte, *faldone.SealFacts, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	log := faldone.Logger(ctx, s.Logger)
+	if t, leaf := now(), s.Key.Leaf(); t.Before(leaf.NotBefore) || t.After(leaf.NotAfter) {
+		log.ErrorContext(ctx, "seal refused: the clock is outside the seal certificate's validity",
+			"now", t.UTC(), "not_before", leaf.NotBefore.UTC(), "not_after", leaf.NotAfter.UTC())
+		return nil, nil, &faldone.Error{Code: faldone.EUNAVAILABLE, MessageID: "error.clock_outside_certificate",
+			Params:  map[string]any{"Now": t.UTC().Format(time.RFC3339)},
+			Message: fmt.Sprintf("the clock (%s) is outside the seal certificate's validity (%s to %s); the document was not sealed", t.UTC().Format(time.RFC3339), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))}
+	}
 	opts := pades.Options{
 		Signer:   s.Key.Signer,
 		Chain:    s.Key.Chain,
@@ -63,6 +81,19 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("seal: %w", err)
+	}
+	if !res.TimestampTime.IsZero() {
+		tol := s.Tolerance
+		if tol <= 0 {
+			tol = DefaultTolerance
+		}
+		if skew := res.SigningTime.Sub(res.TimestampTime); skew > tol || skew < -tol {
+			log.ErrorContext(ctx, "seal refused: the clock differs from the time-stamp authority's",
+				"signing_time", res.SigningTime.UTC(), "timestamp_time", res.TimestampTime.UTC(), "skew", skew.String())
+			return nil, nil, &faldone.Error{Code: faldone.EUNAVAILABLE, MessageID: "error.clock_skew_tsa",
+				Params:  map[string]any{"Skew": skew.Round(time.Second).String()},
+				Message: fmt.Sprintf("the clock differs by %s from the time-stamp's time (tolerance %s); the document was not sealed", skew.Round(time.Second), tol)}
+		}
 	}
 	facts := &faldone.SealFacts{CertSHA256: res.SignerSHA256, Level: res.Level, TSAFallback: fallback}
 	st := res.SigningTime.UTC()

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"faldone/internal/archive"
 	"faldone/internal/audit"
@@ -26,10 +28,13 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := archive.Prepare(&r, pdf, a.now); err != nil {
 		return err
 	}
-	if err := a.putBlob(ctx, r.SHA256, pdf); err != nil {
-		return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+	if err := a.checkSpace(int64(len(pdf))); err != nil {
+		return err
 	}
-	leaf, err := a.insert(ctx, &r)
+	if err := a.putBlob(ctx, r.SHA256, pdf); err != nil {
+		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
+	}
+	leaf, err := a.insert(ctx, &r, pdf)
 	if err != nil {
 		return err
 	}
@@ -39,12 +44,12 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 }
 
 // insert runs the append transaction and returns the leaf index.
-func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) {
+func (a *Archive) insert(ctx context.Context, r *faldone.Record, pdf []byte) (int64, error) {
 	fail := func(err error) (int64, error) {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err
 		}
-		return 0, fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+		return 0, classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	tx, err := a.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -70,6 +75,15 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 	if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
 		return fail(fmt.Errorf("read log size: %w", err))
 	}
+	if size > 0 {
+		var last []byte
+		if err := tx.QueryRowContext(ctx, `SELECT body FROM records WHERE leaf_index = ?`, size-1).Scan(&last); err != nil {
+			return fail(fmt.Errorf("read the newest record: %w", err))
+		}
+		if err := archive.NotBefore(r, last); err != nil {
+			return fail(err)
+		}
+	}
 	body, leafHash := archive.Encode(r)
 	nodes, err := audit.Append(ctx, nodeReader{tx}, uint64(size), leafHash)
 	if err != nil {
@@ -92,6 +106,16 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record) (int64, error) 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET size = ? WHERE id = 1`, size+1); err != nil {
 		return fail(fmt.Errorf("grow log: %w", err))
+	}
+	// The garbage collector removes blobs only under the write lock this
+	// transaction holds: if it removed this one before the lock was
+	// taken, write it again before the record that names it commits.
+	if _, err := os.Stat(a.blobs.path(r.SHA256)); errors.Is(err, fs.ErrNotExist) {
+		if err := a.blobs.put(r.SHA256, pdf); err != nil {
+			return fail(err)
+		}
+	} else if err != nil {
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(busyHint(err))

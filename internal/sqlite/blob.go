@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"faldone/internal/archive"
 	"faldone/internal/faldone"
@@ -35,6 +36,9 @@ func (s *blobStore) path(sum string) string {
 func (s *blobStore) put(sum string, data []byte) error {
 	p := s.path(sum)
 	if old, err := os.ReadFile(p); err == nil {
+		// Fresh again: the garbage collector spares recent blobs.
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
 		return archive.CheckBlob(p, sum, old)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("put blob: %w", err)

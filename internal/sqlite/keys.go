@@ -59,7 +59,7 @@ func (a *Archive) InsertKey(ctx context.Context, k *auth.Key, hash []byte) error
 	_, err := a.w.ExecContext(ctx, `INSERT INTO api_keys (id, hash, name, role, comune, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID, hash, k.Name, string(k.Role), comune, formatTime(k.Created))
 	if err != nil {
-		return fmt.Errorf("insert key: %w", err)
+		return classify(fmt.Errorf("insert key: %w", err))
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (a *Archive) KeyByHash(ctx context.Context, hash []byte) (*auth.Key, []byte
 		return nil, nil, faldone.Errorf(faldone.ENOTFOUND, "key not found")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("key by hash: %w", err)
+		return nil, nil, classify(fmt.Errorf("key by hash: %w", err))
 	}
 	return k, h, nil
 }
@@ -80,19 +80,19 @@ func (a *Archive) KeyByHash(ctx context.Context, hash []byte) (*auth.Key, []byte
 func (a *Archive) Keys(ctx context.Context) ([]*auth.Key, error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, classify(fmt.Errorf("list keys: %w", err))
 	}
 	defer rows.Close()
 	out := []*auth.Key{}
 	for rows.Next() {
 		k, _, err := scanKey(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
+			return nil, classify(fmt.Errorf("list keys: %w", err))
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, classify(fmt.Errorf("list keys: %w", err))
 	}
 	return out, nil
 }
@@ -102,7 +102,7 @@ func (a *Archive) Keys(ctx context.Context) ([]*auth.Key, error) {
 func (a *Archive) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	res, err := a.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, formatTime(at), id)
 	if err != nil {
-		return fmt.Errorf("revoke key: %w", err)
+		return classify(fmt.Errorf("revoke key: %w", err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return faldone.Errorf(faldone.ENOTFOUND, "key %s not found", id)
@@ -113,7 +113,7 @@ func (a *Archive) RevokeKey(ctx context.Context, id string, at time.Time) error 
 // TouchKey records when a key was last used.
 func (a *Archive) TouchKey(ctx context.Context, id string, at time.Time) error {
 	if _, err := a.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, formatTime(at), id); err != nil {
-		return fmt.Errorf("touch key: %w", err)
+		return classify(fmt.Errorf("touch key: %w", err))
 	}
 	return nil
 }

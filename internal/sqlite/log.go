@@ -56,21 +56,21 @@ func (nr nodeReader) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, 
 func (nr nodeReader) scan(ctx context.Context, out [][]byte, s *archive.Span, query string, args ...any) error {
 	rows, err := nr.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("read nodes: %w", err)
+		return classify(fmt.Errorf("read nodes: %w", err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var idx int64
 		var h []byte
 		if err := rows.Scan(&idx, &h); err != nil {
-			return fmt.Errorf("read nodes: %w", err)
+			return classify(fmt.Errorf("read nodes: %w", err))
 		}
 		for _, pos := range s.Want[uint64(idx)] {
 			out[pos] = h
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read nodes: %w", err)
+		return classify(fmt.Errorf("read nodes: %w", err))
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func (a *Archive) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, err
 func (a *Archive) Size(ctx context.Context) (uint64, error) {
 	var size int64
 	if err := a.r.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
-		return 0, fmt.Errorf("log size: %w", err)
+		return 0, classify(fmt.Errorf("log size: %w", err))
 	}
 	return uint64(size), nil
 }
@@ -98,22 +98,22 @@ func (a *Archive) SaveCheckpoint(ctx context.Context, size uint64, note []byte) 
 	}
 	tx, err := a.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save checkpoint: %w", busyHint(err))
+		return classify(fmt.Errorf("save checkpoint: %w", busyHint(err)))
 	}
 	defer tx.Rollback()
 	var logSize int64
 	if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&logSize); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		return classify(fmt.Errorf("save checkpoint: %w", err))
 	}
 	if size > uint64(logSize) {
 		return faldone.Errorf(faldone.ECONFLICT, "checkpoint size %d exceeds the log size %d", size, logSize)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (size, note, created) VALUES (?, ?, ?)`,
 		int64(size), note, a.now().UTC().Format(time.RFC3339Nano)); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		return classify(fmt.Errorf("save checkpoint: %w", err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save checkpoint: %w", busyHint(err))
+		return classify(fmt.Errorf("save checkpoint: %w", busyHint(err)))
 	}
 	return nil
 }
@@ -122,19 +122,19 @@ func (a *Archive) SaveCheckpoint(ctx context.Context, size uint64, note []byte) 
 func (a *Archive) Checkpoints(ctx context.Context) ([][]byte, error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT note FROM checkpoints ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
+		return nil, classify(fmt.Errorf("checkpoints: %w", err))
 	}
 	defer rows.Close()
 	out := [][]byte{}
 	for rows.Next() {
 		var n []byte
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("checkpoints: %w", err)
+			return nil, classify(fmt.Errorf("checkpoints: %w", err))
 		}
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
+		return nil, classify(fmt.Errorf("checkpoints: %w", err))
 	}
 	return out, nil
 }
@@ -148,7 +148,7 @@ func (a *Archive) LatestCheckpoint(ctx context.Context) (size uint64, note []byt
 		return 0, nil, faldone.Errorf(faldone.ENOTFOUND, "no checkpoint saved")
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("latest checkpoint: %w", err)
+		return 0, nil, classify(fmt.Errorf("latest checkpoint: %w", err))
 	}
 	return uint64(s), note, nil
 }

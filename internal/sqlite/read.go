@@ -30,7 +30,7 @@ func (a *Archive) one(ctx context.Context, op, what, query string, args ...any) 
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "%s not found", what)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	return rec, nil
 }
@@ -39,19 +39,19 @@ func (a *Archive) one(ctx context.Context, op, what, query string, args ...any) 
 func (a *Archive) many(ctx context.Context, op, query string, args ...any) ([]*faldone.Record, error) {
 	rows, err := a.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	defer rows.Close()
 	out := []*faldone.Record{}
 	for rows.Next() {
 		rec, err := scanRow(rows)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return nil, classify(fmt.Errorf("%s: %w", op, err))
 		}
 		out = append(out, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, classify(fmt.Errorf("%s: %w", op, err))
 	}
 	return out, nil
 }
@@ -103,17 +103,17 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "PDF %s not found", sum)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pdf %s: %w", sum, err)
+		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
 	b, err := a.getBlob(ctx, sum)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
 		return nil, fmt.Errorf("pdf %s: blob %s is missing although a record names it: restore the blobs from a backup and run an audit", sum, a.blobName(sum))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pdf %s: %w", sum, err)
+		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
 	if err := archive.CheckBlob(a.blobName(sum), sum, b); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
+		return nil, classify(fmt.Errorf("pdf: %w", err))
 	}
 	return b, nil
 }
@@ -127,7 +127,7 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("blob %s: %w", sum, err)
+		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
 	}
 	return a.getBlob(ctx, sum)
 }
@@ -146,7 +146,7 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 			FROM records r LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = r.leaf_index
 			WHERE r.leaf_index > ? ORDER BY r.leaf_index LIMIT ?`, last, walkPage)
 		if err != nil {
-			return fmt.Errorf("walk: %w", err)
+			return classify(fmt.Errorf("walk: %w", err))
 		}
 		type item struct {
 			rec  *faldone.Record
@@ -158,12 +158,12 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 			var h []byte
 			if err := rows.Scan(&row.Leaf, &row.ID, &row.Version, &row.Comune, &row.SHA256, &row.Body, &row.SignerSHA256, &row.SignerTrusted, &h); err != nil {
 				rows.Close()
-				return fmt.Errorf("walk: %w", err)
+				return classify(fmt.Errorf("walk: %w", err))
 			}
 			rec, err := archive.Decode(&row)
 			if err != nil {
 				rows.Close()
-				return fmt.Errorf("walk: %w", err)
+				return classify(fmt.Errorf("walk: %w", err))
 			}
 			page = append(page, item{rec, h})
 			last = row.Leaf
@@ -171,7 +171,7 @@ func (a *Archive) Walk(ctx context.Context, fn func(rec *faldone.Record, leafHas
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return fmt.Errorf("walk: %w", err)
+			return classify(fmt.Errorf("walk: %w", err))
 		}
 		for _, it := range page {
 			if err := fn(it.rec, it.hash); err != nil {

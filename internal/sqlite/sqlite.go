@@ -44,6 +44,11 @@ type Archive struct {
 	// Objects keeps the PDFs in an object store instead of the blob
 	// directory. Optional: set it before the archive is used.
 	Objects archive.Blobs
+	// MinFree is the free space, in bytes, that appends leave on the blob
+	// directory's file system: an append that would go under it is
+	// refused with ESTORAGE before anything is written. Optional: 0 lets
+	// appends fill the disk (and get ESTORAGE when it is full).
+	MinFree int64
 
 	path  string
 	w     *sql.DB // one connection, BEGIN IMMEDIATE
@@ -154,14 +159,25 @@ func (a *Archive) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("migrate %s: %w", a.path, err)
 	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	var applied []int
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return fmt.Errorf("migrate %s: %w", a.path, err)
 	}
-	if current > len(ms) {
-		return fmt.Errorf("migrate %s: the database schema is at version %d but this faldone knows up to %d: upgrade faldone", a.path, current, len(ms))
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate %s: %w", a.path, err)
+		}
+		applied = append(applied, v)
 	}
-	for _, m := range ms[current:] {
+	rows.Close()
+	pending, err := archive.Pending(ms, applied)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", a.path, err)
+	}
+	for _, m := range pending {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migrate %s: %s: %w", a.path, m.Name, err)
 		}

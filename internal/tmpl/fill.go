@@ -165,17 +165,17 @@ func (f *filler) expr(src string, data any) (string, error) {
 	tp, ok := f.exprs[src]
 	if !ok {
 		var err error
-		tp, err = template.New("").Funcs(f.l.parser.funcs).Option("missingkey=zero").Parse(src)
+		tp, err = template.New("").Funcs(withText(f.l.parser.funcs)).Option("missingkey=zero").Parse(src)
 		if err != nil {
 			return "", err
 		}
-		f.exprs[src] = tp
+		f.exprs[src] = printMissingAsEmpty(tp)
 	}
 	var b strings.Builder
 	if err := tp.Execute(&b, data); err != nil {
 		return "", err
 	}
-	return strings.ReplaceAll(b.String(), "<no value>", ""), nil
+	return b.String(), nil
 }
 
 func (f *filler) block(b Block, data map[string]any) (faldone.Block, error) {

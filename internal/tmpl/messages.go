@@ -35,11 +35,11 @@ type parser struct{ funcs template.FuncMap }
 func (p *parser) Cacheable() bool { return true }
 
 func (p *parser) Parse(src, left, right string) (i18ntemplate.ParsedTemplate, error) {
-	t, err := template.New("").Delims(left, right).Funcs(p.funcs).Option("missingkey=zero").Parse(src)
+	t, err := template.New("").Delims(left, right).Funcs(withText(p.funcs)).Option("missingkey=zero").Parse(src)
 	if err != nil {
 		return nil, err
 	}
-	return &parsed{t}, nil
+	return &parsed{printMissingAsEmpty(t)}, nil
 }
 
 type parsed struct{ t *template.Template }

@@ -6,8 +6,10 @@
 //     time-stamp's time when there is a valid one), the time-stamp
 //     authority and whether its imprint matches, the PAdES level, which
 //     revision the signature covers and what was appended after it;
-//   - whether the changes appended after the certification signature are
-//     allowed by its DocMDP permissions;
+//   - whether the file's structure is unambiguous and the changes after
+//     each signature are allowed by the DocMDP permissions in force, with
+//     the analysis every door of the service shares (pades.Analyse): each
+//     forbidden change is a reason naming its object and its path;
 //   - whether the file, or one of its revisions (the sealed version is the
 //     bytes up to the seal's revision end), is an archived document
 //     version, and which;

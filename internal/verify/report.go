@@ -32,9 +32,20 @@ const (
 	CodeClaimedTimeMismatch = trust.CodeClaimedTimeMismatch
 	// CodeTimeBackwards: a signature's time is earlier than that of an
 	// earlier revision's signature.
-	CodeTimeBackwards      = trust.CodeTimeBackwards
-	CodeTimestampInvalid   = "timestamp_invalid"   // the time-stamp token is broken or does not match
-	CodeDocMDPViolation    = "docmdp_violation"    // changes the certification does not allow
+	CodeTimeBackwards     = trust.CodeTimeBackwards
+	CodeTimestampInvalid  = "timestamp_invalid"  // the time-stamp token is broken or does not match
+	CodeDocMDPViolation   = "docmdp_violation"   // changes the certification does not allow
+	CodeSignatureRestated = "signature_restated" // the signature dictionary was written again after signing
+	CodeMoreChanges       = "more_changes"       // more forbidden changes than the report lists
+	// The other error codes of a report are those of pades.Analyse: the
+	// ambiguities of structure (pades.Reason* of a Finding: trailing_data,
+	// startxref_mismatch, prev_chain_broken, xref_hybrid_mismatch,
+	// duplicate_object, unlisted_object, xref_offset_invalid,
+	// objstm_redefines_signed, revision_unreadable, too_many_revisions)
+	// and the forbidden changes more precise than docmdp_violation
+	// (info_changed, metadata_changed, xfa_added,
+	// sig_annotation_not_widget, unsigned_signature_appearance,
+	// annotation_added, field_added, signature_reused, changes_too_many).
 	CodeNotArchived        = "not_archived"        // neither the file nor a revision is archived
 	CodeArchiveUnavailable = "archive_unavailable" // no archive was consulted (offline without a bundle)
 	CodeSealMismatch       = "seal_mismatch"       // the seal is not the one recorded for the version
@@ -124,7 +135,9 @@ type SignatureReport struct {
 	// signature value verifies with the signer's key.
 	Intact         bool   `json:"intact"`
 	IntegrityError string `json:"integrity_error,omitempty"`
-	Signer         *Cert  `json:"signer,omitempty"`
+	// IntegrityReason is the reason code of IntegrityError.
+	IntegrityReason string `json:"integrity_reason,omitempty"`
+	Signer          *Cert  `json:"signer,omitempty"`
 	// Identity says who signed (the subject's serialNumber, such as
 	// TINIT-..., whether the certificate is qualified) and the trust
 	// judgement, as the archive records it for a comune's signature.
@@ -174,10 +187,21 @@ type Appended struct {
 	Bytes      int64 `json:"bytes"`
 	Revisions  int   `json:"revisions"`
 	Signatures int   `json:"signatures"` // later signatures
-	// Allowed, for a certification signature followed by changes, says
-	// whether its DocMDP permissions allow them; nil otherwise.
+	// Allowed, for a signature followed by changes, says whether its
+	// permissions (the DocMDP of the certification in force, else form
+	// filling and signing) allow them; nil otherwise.
 	Allowed *bool    `json:"allowed,omitempty"`
-	Changes []string `json:"changes,omitempty"` // the forbidden changes found
+	Changes []string `json:"changes,omitempty"` // the forbidden changes found, in English
+	// Found are the forbidden changes as data.
+	Found []ChangeReport `json:"found,omitempty"`
+}
+
+// ChangeReport is one forbidden change after a signature.
+type ChangeReport struct {
+	Object string `json:"object,omitempty"` // the object changed, "12 0 R"
+	Path   string `json:"path"`             // its path from the trailer
+	Change string `json:"change"`           // added, removed, modified or restated
+	Reason string `json:"reason"`           // the reason code
 }
 
 // ArchivedVersion is an archived document version the file or one of its

@@ -168,9 +168,13 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int, j *trust.
 	if s.IntegrityErr != nil {
 		out.IntegrityError = s.IntegrityErr.Error()
 		code := CodeSignatureInvalid
-		if strings.Contains(strings.ToLower(out.IntegrityError), "digest mismatch") {
+		switch {
+		case errors.Is(s.IntegrityErr, pades.ErrRestated):
+			code = CodeSignatureRestated
+		case strings.Contains(strings.ToLower(out.IntegrityError), "digest mismatch"):
 			code = CodeContentModified
 		}
+		out.IntegrityReason = code
 		r.add(SeverityError, code, idx, out.IntegrityError, nil)
 	}
 	if !s.SigningTime.IsZero() {
@@ -236,50 +240,78 @@ func (v *Verifier) signature(r *Report, sigs []pades.Signature, i int, j *trust.
 	return out
 }
 
-// checkDocMDP checks the changes appended after a certification signature
-// against its permissions, and flags bytes no signature covers.
+// maxChangeReasons bounds the forbidden changes listed as reasons.
+const maxChangeReasons = 12
+
+// checkDocMDP judges, with the analysis every door of the service shares
+// (pades.Analyse), the file's structure and what changed after each of
+// its signatures, against the DocMDP permissions in force; it flags bytes
+// no signature covers. A file whose signatures an update removed is
+// judged by the changes that removed them, not reported as not signed.
 func (v *Verifier) checkDocMDP(r *Report, pdf []byte, sigs []pades.Signature) {
-	if len(sigs) == 0 {
-		return
-	}
-	last := sigs[len(sigs)-1]
-	if last.IntegrityErr == nil && last.RevisionEnd > 0 && last.RevisionEnd < r.Size {
-		r.add(SeverityWarning, CodeUnsignedChanges, nil, "", map[string]any{"Bytes": r.Size - last.RevisionEnd})
-	}
-	ci := slices.IndexFunc(sigs, func(s pades.Signature) bool { return s.DocMDP > 0 })
-	if ci < 0 || sigs[ci].IntegrityErr != nil {
-		return
-	}
-	cert, rep := &sigs[ci], &r.Signatures[ci]
-	if cert.RevisionEnd <= 0 || cert.RevisionEnd >= r.Size {
-		return
-	}
-	idx := &rep.Index
-	var changes []string
-	if cert.DocMDP == 1 {
-		changes = []string{fmt.Sprintf("%d bytes appended to a document certified with no changes allowed", r.Size-cert.RevisionEnd)}
-	} else {
-		cr, err := pades.CheckCountersigned(pdf[:cert.RevisionEnd], pdf)
-		var ce *pades.CountersignError
-		switch {
-		case errors.As(err, &ce) || err == nil:
-			for _, p := range cr.Problems {
-				if p.Reason == pades.ReasonDocMDPViolation {
-					changes = append(changes, p.Detail)
-				}
-			}
-		default:
-			changes = []string{"the certified revision cannot be read: " + err.Error()}
+	if len(sigs) > 0 {
+		last := sigs[len(sigs)-1]
+		if last.IntegrityErr == nil && last.RevisionEnd > 0 && last.RevisionEnd < r.Size {
+			r.add(SeverityWarning, CodeUnsignedChanges, nil, "", map[string]any{"Bytes": r.Size - last.RevisionEnd})
 		}
 	}
-	allowed := len(changes) == 0
-	rep.Appended.Allowed = &allowed
-	rep.Appended.Changes = changes
-	if allowed {
-		r.add(SeverityInfo, CodeAppendedAllowed, idx, "", map[string]any{"P": cert.DocMDP})
+	a, err := pades.Analyse(pdf)
+	if err != nil {
+		r.add(SeverityError, pades.ReasonUnreadableRevision, nil, err.Error(), map[string]any{"Revision": 0, "Object": "", "Offset": int64(0)})
 		return
 	}
-	r.add(SeverityError, CodeDocMDPViolation, idx, strings.Join(changes, "; "), map[string]any{"P": cert.DocMDP})
+	if len(a.Signed) > 0 {
+		r.Reasons = slices.DeleteFunc(r.Reasons, func(x Reason) bool { return x.Code == CodeNotSigned })
+	}
+	for _, f := range a.Findings {
+		r.add(SeverityError, f.Reason, nil, f.String(), map[string]any{"Revision": f.Revision, "Object": f.Object, "Offset": f.Offset})
+	}
+	listed := map[string]bool{}
+	n := 0
+	for _, sr := range a.Signed {
+		si := slices.IndexFunc(sigs, func(s pades.Signature) bool { return s.RevisionEnd == sr.End })
+		var idx *int
+		forbidden := sr.Forbidden()
+		if si >= 0 {
+			rep := &r.Signatures[si]
+			idx = &rep.Index
+			if len(sr.Changes) > 0 || rep.Appended.Bytes > 0 {
+				// an ambiguous file allows nothing: what it appends
+				// depends on the reader
+				allowed := len(forbidden) == 0 && len(a.Findings) == 0
+				rep.Appended.Allowed = &allowed
+				for _, f := range a.Findings {
+					rep.Appended.Changes = append(rep.Appended.Changes, f.String())
+				}
+			}
+			for _, c := range forbidden {
+				rep.Appended.Changes = append(rep.Appended.Changes, c.String())
+				rep.Appended.Found = append(rep.Appended.Found, ChangeReport{Object: c.Object, Path: c.Path, Change: c.Kind, Reason: c.Rule})
+			}
+			if len(forbidden) == 0 && len(a.Findings) == 0 && len(sr.Changes) > 0 && sigs[si].DocMDP > 0 {
+				r.add(SeverityInfo, CodeAppendedAllowed, idx, "", map[string]any{"P": sr.DocMDP})
+			}
+		}
+		for _, c := range forbidden {
+			key := c.Path + " " + c.Kind + " " + c.Rule
+			if c.Kind == pades.ChangeAdded {
+				key = c.Object + " added " + c.Rule // one object added in two places (a page, the form)
+			}
+			if listed[key] {
+				continue
+			}
+			listed[key] = true
+			if n++; n > maxChangeReasons {
+				break
+			}
+			r.add(SeverityError, c.Rule, idx, c.String(), map[string]any{
+				"Object": c.Object, "Path": c.Path, "Kind": c.Kind, "P": sr.DocMDP, "Revision": sr.Revision,
+			})
+		}
+	}
+	if n > maxChangeReasons {
+		r.add(SeverityError, CodeMoreChanges, nil, "", map[string]any{"Count": n - maxChangeReasons})
+	}
 }
 
 // checkArchive looks the file, then its revisions from the newest, up in
@@ -396,6 +428,9 @@ func (v *Verifier) finish(r *Report) {
 	for i := range r.Reasons {
 		if r.Reasons[i].Severity == SeverityError {
 			r.Valid = false
+		}
+		if k, ok := r.Reasons[i].Params["Kind"].(string); ok {
+			r.Reasons[i].Params["Change"] = v.localize(r.Lang, "verify.change_"+k, nil)
 		}
 		r.Reasons[i].Message = v.localize(r.Lang, "verify."+r.Reasons[i].Code, r.Reasons[i].Params)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,21 +51,23 @@ var workflow = []faldone.Kind{faldone.KindAdesione, faldone.KindAssessment, fald
 // current returns the live session of the request, without checking its
 // key again; nil when there is none.
 func (p *Pages) current(c *fiber.Ctx) *session {
-	return p.sessions.get(c.Cookies(sessionCookie))
+	return p.sessions.get(c.UserContext(), c.Cookies(sessionCookie))
 }
 
 // auth returns the request's session after checking its key again: a
 // revoked key, or one now bound to another comune, ends the session.
 func (p *Pages) auth(c *fiber.Ctx) *session {
 	id := c.Cookies(sessionCookie)
-	s := p.sessions.get(id)
+	s := p.sessions.get(c.UserContext(), id)
 	if s == nil {
 		return nil
 	}
-	if p.cfg.Authenticate != nil {
-		comune, _, err := p.cfg.Authenticate(c.UserContext(), s.key)
-		if err == nil && comune == s.comune {
-			return s
+	if p.cfg.AuthenticateHash != nil {
+		if h, err := hex.DecodeString(s.KeyHash); err == nil {
+			comune, _, err := p.cfg.AuthenticateHash(c.UserContext(), h)
+			if err == nil && comune == s.Comune {
+				return s
+			}
 		}
 	}
 	p.endSession(c, id)
@@ -72,7 +75,7 @@ func (p *Pages) auth(c *fiber.Ctx) *session {
 }
 
 func (p *Pages) endSession(c *fiber.Ctx, id string) {
-	p.sessions.delete(id)
+	p.sessions.delete(c.UserContext(), id)
 	p.setCookie(c, &fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HTTPOnly: true})
 	c.Request().Header.DelCookie(sessionCookie)
 }
@@ -97,14 +100,14 @@ func (p *Pages) comune(c *fiber.Ctx) error {
 		return p.signIn(c, fiber.StatusOK)
 	}
 	d := &dossierData{}
-	if f := p.sessions.takeFlash(c.Cookies(sessionCookie)); f != nil {
+	if f := p.sessions.takeFlash(c.UserContext(), c.Cookies(sessionCookie)); f != nil {
 		d.Accepted = p.msgs.T(p.pageLang(c), "upload.accepted", "id", f.ID, "version", f.Version)
 	}
 	return p.showDossier(c, s, fiber.StatusOK, d)
 }
 
 func (p *Pages) showDossier(c *fiber.Ctx, s *session, status int, d *dossierData) error {
-	recs, err := p.cfg.Archive.Dossier(c.UserContext(), s.comune)
+	recs, err := p.cfg.Archive.Dossier(c.UserContext(), s.Comune)
 	if err != nil {
 		p.cfg.Logger.Error("web dossier", "err", err)
 		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
@@ -177,9 +180,13 @@ func (p *Pages) login(c *fiber.Ctx) error {
 		return p.render(c, fiber.StatusForbidden, "login", &loginData{Error: "login.not_comune"})
 	}
 	if old := c.Cookies(sessionCookie); old != "" {
-		p.sessions.delete(old)
+		p.sessions.delete(c.UserContext(), old)
 	}
-	id := p.sessions.create(key, comune, name)
+	id, err := p.sessions.create(c.UserContext(), key, comune, name)
+	if err != nil {
+		p.cfg.Logger.Error("web sign-in: session store", "error", err.Error())
+		return p.render(c, fiber.StatusServiceUnavailable, "login", &loginData{Error: "error.unavailable"})
+	}
 	p.setCookie(c, &fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true})
 	p.cfg.Logger.Info("web sign-in", "comune", comune, "holder", name)
 	return c.Redirect("/comune", fiber.StatusSeeOther)
@@ -196,11 +203,14 @@ func (p *Pages) logout(c *fiber.Ctx) error {
 // document returns a version (0: the newest) of the comune's document id
 // and its PDF; ENOTFOUND when it does not exist or is another comune's.
 func (p *Pages) document(ctx context.Context, s *session, id string, version int) (*faldone.Record, []byte, error) {
+	if err := p.ownDocument(ctx, s, id); err != nil {
+		return nil, nil, err
+	}
 	rec, pdf, err := p.cfg.Documents.PDF(ctx, id, version)
 	if err != nil {
 		return nil, nil, err
 	}
-	if rec.Comune != s.comune {
+	if rec.Comune != s.Comune {
 		return nil, nil, faldone.Errorf(faldone.ENOTFOUND, "no document %s", id)
 	}
 	return rec, pdf, nil
@@ -243,7 +253,13 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	}
 	lang := p.pageLang(c)
 	id := strings.Clone(c.Params("id"))
-	if rec, err := p.cfg.Documents.Latest(c.UserContext(), id); faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && rec.Comune != s.comune {
+	if err := p.ownDocument(c.UserContext(), s, id); faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
+	} else if err != nil {
+		p.cfg.Logger.Error("web upload", "err", err)
+		return p.fail(c, fiber.StatusServiceUnavailable, "error.unavailable")
+	}
+	if rec, err := p.cfg.Documents.Latest(c.UserContext(), id); faldone.ErrorCode(err) == faldone.ENOTFOUND || err == nil && rec.Comune != s.Comune {
 		return p.fail(c, fiber.StatusNotFound, "comune.not_found")
 	} else if err != nil {
 		p.cfg.Logger.Error("web upload", "err", err)
@@ -258,9 +274,9 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), p.cfg.Timeout)
 	defer cancel()
-	actor := s.name
+	actor := s.Name
 	if actor == "" {
-		actor = "comune " + s.comune
+		actor = "comune " + s.Comune
 	}
 	rec, report, err := p.cfg.Documents.ReturnSigned(ctx, id, signed, lang, actor)
 	switch faldone.ErrorCode(err) {
@@ -269,9 +285,17 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 		if report == nil || len(report.Problems) == 0 {
 			return refuse(fiber.StatusUnprocessableEntity, p.msgs.T(lang, "upload.not_pdf"))
 		}
+		var fe *faldone.Error
+		errors.As(err, &fe)
 		var reasons []string
-		for _, pr := range report.Problems {
-			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason, "detail", pr.Detail))
+		for i, pr := range report.Problems {
+			if pr.Params != nil && fe != nil && i < len(fe.Fields) {
+				// a forged or ambiguous file: the analysis's reason,
+				// localised, naming the object changed
+				reasons = append(reasons, fe.Fields[i].Message)
+				continue
+			}
+			reasons = append(reasons, p.msgs.T(lang, "refusal."+pr.Reason))
 		}
 		return refuse(fiber.StatusUnprocessableEntity, reasons...)
 	case faldone.EUNTRUSTED:
@@ -290,9 +314,27 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 		p.cfg.Logger.Error("web upload", "err", err)
 		return refuse(fiber.StatusServiceUnavailable, p.msgs.T(lang, "error.unavailable"))
 	}
-	p.sessions.setFlash(c.Cookies(sessionCookie), &flash{ID: rec.ID, Version: rec.Version})
-	p.cfg.Logger.Info("web signed copy", "comune", s.comune, "id", rec.ID, "version", rec.Version)
+	p.sessions.setFlash(c.UserContext(), c.Cookies(sessionCookie), &flash{ID: rec.ID, Version: rec.Version})
+	p.cfg.Logger.Info("web signed copy", "comune", s.Comune, "id", rec.ID, "version", rec.Version)
 	return c.Redirect("/comune", fiber.StatusSeeOther)
+}
+
+// ownDocument returns ENOTFOUND when document id is not the session's
+// comune's, from the one column it needs when the archive can tell
+// (before any record or PDF is read), so that another comune's document
+// is refused as fast as a missing one.
+func (p *Pages) ownDocument(ctx context.Context, s *session, id string) error {
+	co, ok := p.cfg.Archive.(interface {
+		ComuneOf(ctx context.Context, id string) (string, error)
+	})
+	if !ok {
+		return nil
+	}
+	comune, err := co.ComuneOf(ctx, id)
+	if err == nil && comune != s.Comune {
+		return faldone.Errorf(faldone.ENOTFOUND, "no document %s", id)
+	}
+	return err
 }
 
 // describeSigner says who signed for the comune and whether the signer was

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -129,7 +130,7 @@ func newEnv(tb testing.TB, opts ...func(*web.Config)) *env {
 		Documents: e.svc, Archive: e.archive, Comuni: e.set.Registry(), Logger: quiet, Now: e.clock.Now,
 		Verifier: &verify.Verifier{Anchors: anchors, Archive: e.archive, Messages: e.set,
 			Log: &verify.TreeLog{Store: e.archive, Signer: signer, VKey: vkey}},
-		Authenticate: e.authenticate,
+		Authenticate: e.authenticate, AuthenticateHash: e.authenticateHash,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -153,6 +154,16 @@ func (e *env) authenticate(_ context.Context, key string) (string, string, error
 		return "", "", faldone.Errorf(faldone.EUNAUTHORIZED, "unknown key")
 	}
 	return comune, "sindaco " + comune, nil
+}
+
+// authenticateHash resolves the keys of e.keys by their SHA-256.
+func (e *env) authenticateHash(ctx context.Context, h []byte) (string, string, error) {
+	for k := range e.keys {
+		if s := sha256.Sum256([]byte(k)); bytes.Equal(s[:], h) {
+			return e.authenticate(ctx, k)
+		}
+	}
+	return "", "", faldone.Errorf(faldone.EUNAUTHORIZED, "unknown key")
 }
 
 // keyOf returns the API key of a comune.

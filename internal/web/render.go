@@ -61,7 +61,7 @@ func (p *Pages) render(c *fiber.Ctx, status int, page string, data any) error {
 	v := &view{p: p, Lang: lang, Path: c.Path(), CSRF: p.csrfToken(c), Static: staticVersion, Data: data,
 		Title: map[string]string{"verifica": "verify.title", "comune": "comune.title", "login": "comune.title", "error": "error.title"}[page]}
 	if s := p.current(c); s != nil {
-		v.Comune = &sessionView{ISTAT: s.comune, Name: p.comuneName(s.comune), Holder: s.name}
+		v.Comune = &sessionView{ISTAT: s.Comune, Name: p.comuneName(s.Comune), Holder: s.Name}
 	}
 	var buf bytes.Buffer
 	if err := p.tmpl.t.ExecuteTemplate(&buf, page, v); err != nil {

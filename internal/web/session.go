@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"sync"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,33 +23,40 @@ const (
 	csrfField     = "csrf"
 )
 
-// session is the server-side record behind a session cookie.
+// session is the server-side record behind a session cookie. It holds
+// the SHA-256 of the API key, never the key: the key is checked again
+// by its hash on every request.
 type session struct {
-	key     string // the API key, checked again on every request
-	comune  string // the ISTAT code of the key's comune
-	name    string // the key's holder
-	created time.Time
-	seen    time.Time
-	flash   *flash // the outcome of the last upload, shown once
+	KeyHash string    `json:"key_sha256"`
+	Comune  string    `json:"comune"` // the ISTAT code of the key's comune
+	Name    string    `json:"name"`   // the key's holder
+	Created time.Time `json:"created"`
+	Seen    time.Time `json:"seen"`
+	Flash   *flash    `json:"flash,omitempty"` // the outcome of the last upload, shown once
 }
 
 // flash is an accepted upload, shown once on the next page.
 type flash struct {
-	ID      string // the document
-	Version int    // the version the signed copy became
+	ID      string `json:"id"`      // the document
+	Version int    `json:"version"` // the version the signed copy became
 }
 
-// sessions is an in-memory store of sessions, keyed by the SHA-256 of
-// their id: the ids themselves are not kept.
+// sessions keeps sessions in a Store, keyed by the SHA-256 of their id:
+// the ids themselves are not kept, so a copy of the database signs no
+// one in.
 type sessions struct {
-	mu        sync.Mutex
-	m         map[[32]byte]*session
+	store     storeAdapter
 	idle, max time.Duration
 	now       func() time.Time
+	log       *slog.Logger
 }
 
-func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
-	return &sessions{m: map[[32]byte]*session{}, idle: idle, max: max, now: now}
+// seenEvery is how stale a session's last-seen time may get before a
+// request writes it again.
+const seenEvery = time.Minute
+
+func newSessions(store storeAdapter, idle, max time.Duration, now func() time.Time, log *slog.Logger) *sessions {
+	return &sessions{store: store, idle: idle, max: max, now: now, log: log}
 }
 
 func randomToken() string {
@@ -56,70 +67,107 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create stores a new session and returns its id.
-func (s *sessions) create(key, comune, name string) string {
+// storeKey is the key of a session in the store.
+func storeKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return "session:" + hex.EncodeToString(h[:])
+}
+
+// expiry is when a session ends unless seen again.
+func (s *sessions) expiry(v *session) time.Time {
+	idle, max := v.Seen.Add(s.idle), v.Created.Add(s.max)
+	if idle.Before(max) {
+		return idle
+	}
+	return max
+}
+
+func (s *sessions) put(ctx context.Context, id string, v *session) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.store.Set(ctx, storeKey(id), b, s.expiry(v))
+}
+
+// create stores a new session for the key and returns its id.
+func (s *sessions) create(ctx context.Context, key, comune, name string) (string, error) {
 	id := randomToken()
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.m { // sweep expired sessions
-		if s.expired(v, now) {
-			delete(s.m, k)
-		}
+	h := sha256.Sum256([]byte(key))
+	v := &session{KeyHash: hex.EncodeToString(h[:]), Comune: comune, Name: name, Created: now, Seen: now}
+	if err := s.put(ctx, id, v); err != nil {
+		return "", err
 	}
-	s.m[sha256.Sum256([]byte(id))] = &session{key: key, comune: comune, name: name, created: now, seen: now}
-	return id
+	return id, nil
 }
 
 func (s *sessions) expired(v *session, now time.Time) bool {
-	return now.Sub(v.seen) > s.idle || now.Sub(v.created) > s.max
+	return now.Sub(v.Seen) > s.idle || now.Sub(v.Created) > s.max
 }
 
-// get returns a live session and marks it seen; nil when there is none.
-func (s *sessions) get(id string) *session {
+// load returns a live session, nil when there is none.
+func (s *sessions) load(ctx context.Context, id string) (*session, error) {
 	if id == "" {
+		return nil, nil
+	}
+	b, err := s.store.Get(ctx, storeKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	v := new(session)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if s.expired(v, s.now()) {
+		_ = s.store.Delete(ctx, storeKey(id))
+		return nil, nil
+	}
+	return v, nil
+}
+
+// get returns a live session and marks it seen; nil when there is none
+// or the store fails (logged).
+func (s *sessions) get(ctx context.Context, id string) *session {
+	v, err := s.load(ctx, id)
+	if err != nil {
+		s.log.ErrorContext(ctx, "web session store", "error", err.Error())
 		return nil
 	}
-	k := sha256.Sum256([]byte(id))
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[k]
-	if !ok {
+	if v == nil {
 		return nil
 	}
-	if s.expired(v, now) {
-		delete(s.m, k)
-		return nil
+	if now := s.now(); now.Sub(v.Seen) >= seenEvery {
+		v.Seen = now
+		if err := s.put(ctx, id, v); err != nil {
+			s.log.ErrorContext(ctx, "web session store", "error", err.Error())
+		}
 	}
-	v.seen = now
 	return v
 }
 
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sha256.Sum256([]byte(id)))
+func (s *sessions) delete(ctx context.Context, id string) {
+	if err := s.store.Delete(ctx, storeKey(id)); err != nil {
+		s.log.ErrorContext(ctx, "web session store", "error", err.Error())
+	}
 }
 
 // setFlash and takeFlash pass an upload's outcome to the next page.
-func (s *sessions) setFlash(id string, f *flash) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.m[sha256.Sum256([]byte(id))]; ok {
-		v.flash = f
+func (s *sessions) setFlash(ctx context.Context, id string, f *flash) {
+	if v, _ := s.load(ctx, id); v != nil {
+		v.Flash = f
+		_ = s.put(ctx, id, v)
 	}
 }
 
-func (s *sessions) takeFlash(id string) *flash {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[sha256.Sum256([]byte(id))]
-	if !ok {
+func (s *sessions) takeFlash(ctx context.Context, id string) *flash {
+	v, _ := s.load(ctx, id)
+	if v == nil || v.Flash == nil {
 		return nil
 	}
-	f := v.flash
-	v.flash = nil
+	f := v.Flash
+	v.Flash = nil
+	_ = s.put(ctx, id, v)
 	return f
 }
 
@@ -140,7 +188,7 @@ func (p *Pages) setCookie(c *fiber.Ctx, ck *fiber.Cookie) {
 // the session id when signed in, else an anonymous random cookie, set
 // here when missing.
 func (p *Pages) csrfBinding(c *fiber.Ctx) string {
-	if id := c.Cookies(sessionCookie); id != "" && p.sessions.get(id) != nil {
+	if id := c.Cookies(sessionCookie); id != "" && p.sessions.get(c.UserContext(), id) != nil {
 		return "session:" + id
 	}
 	v := c.Cookies(csrfCookie)
@@ -159,7 +207,7 @@ func (p *Pages) csrfToken(c *fiber.Ctx) string {
 }
 
 func (p *Pages) tokenFor(binding string) string {
-	m := hmac.New(sha256.New, p.cfg.Secret)
+	m := hmac.New(sha256.New, p.secret)
 	m.Write([]byte("faldone web csrf\x00" + binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -171,7 +219,7 @@ func (p *Pages) checkCSRF(c *fiber.Ctx) bool {
 		return false
 	}
 	var binding string
-	if id := c.Cookies(sessionCookie); id != "" && p.sessions.get(id) != nil {
+	if id := c.Cookies(sessionCookie); id != "" && p.sessions.get(c.UserContext(), id) != nil {
 		binding = "session:" + id
 	} else if v := c.Cookies(csrfCookie); len(v) >= 32 {
 		binding = "anon:" + v

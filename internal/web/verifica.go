@@ -130,6 +130,7 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 		if s.DocMDP > 0 && seal < 0 {
 			seal = i
 		}
+		s.IntegrityError = integrityWords(s, r.Reasons)
 		out.Signatures = append(out.Signatures, p.describeSignature(lang, s))
 	}
 	switch {
@@ -140,17 +141,26 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 	default:
 		s := r.Signatures[seal]
 		switch {
-		case !s.Intact:
+		case !s.Intact && s.IntegrityReason != verify.CodeSignatureRestated:
 			out.Changes = t("changes.seal_broken")
+		case !s.Intact: // its dictionary written again by an update
+			out.Changes = t("changes.forbidden", "bytes", s.Appended.Bytes)
 		case s.Appended.Bytes == 0:
 			out.Changes = t("changes.none")
 		case s.Appended.Allowed != nil && *s.Appended.Allowed:
 			out.Changes = t("changes.allowed", "signatures", s.Appended.Signatures, "bytes", s.Appended.Bytes)
 		default:
 			out.Changes = t("changes.forbidden", "bytes", s.Appended.Bytes)
-			out.ChangeList = s.Appended.Changes
 		}
 	}
+	for _, x := range r.Reasons {
+		// every change or ambiguity the analysis found, in the page's
+		// language, naming the object
+		if _, ok := x.Params["Object"]; ok && x.Severity == verify.SeverityError {
+			out.ChangeList = append(out.ChangeList, x.Message)
+		}
+	}
+
 	for _, a := range r.Archived {
 		v := archivedView{Document: t("archive.document", "kind", t("kind."+a.Kind), "oggetto", a.Oggetto,
 			"comune", p.comuneName(a.Comune), "istat", a.Comune, "id", a.ID, "version", a.Version, "date", longTime(lang, a.Created))}
@@ -235,6 +245,19 @@ func (p *Pages) describeSignature(lang string, s verify.SignatureReport) signatu
 		v.Lines = append(v.Lines, t("signature.level", "level", s.Level))
 	}
 	return v
+}
+
+// integrityWords returns the report's localised reason why signature s
+// is not intact, never the library's English of IntegrityError (the
+// page's texts for time-stamps and proofs leave their English error out
+// too).
+func integrityWords(s verify.SignatureReport, reasons []verify.Reason) string {
+	for _, x := range reasons {
+		if s.IntegrityReason != "" && x.Code == s.IntegrityReason && x.Signature != nil && *x.Signature == s.Index {
+			return x.Message
+		}
+	}
+	return ""
 }
 
 // commonName returns the CN of an RFC 2253 subject, else the subject.

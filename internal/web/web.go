@@ -20,7 +20,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -65,17 +65,28 @@ type Config struct {
 	// valid key that is not a comune's. Optional: without it signing in
 	// answers that comune access is not configured.
 	Authenticate func(ctx context.Context, key string) (comune, name string, err error)
+	// AuthenticateHash is Authenticate by the SHA-256 of the key: a
+	// session keeps only the hash, and every request of a signed-in
+	// comune checks the key again through it, so revoking the key ends
+	// the session. Required with Authenticate: without it sessions end
+	// at their first request.
+	AuthenticateHash func(ctx context.Context, keySHA256 []byte) (comune, name string, err error)
 	// Comuni names the comuni on the pages. Optional: without it the
 	// ISTAT code is shown.
 	Comuni *comuni.Registry
 	// MaxUpload is the largest PDF accepted, in bytes; default 10 MiB. The
 	// Fiber app's BodyLimit must be larger.
 	MaxUpload int64
-	// Secret keys the CSRF tokens. Optional: a random one is made, and
-	// tokens then last as long as the process.
+	// Store keeps the sessions and the CSRF secret: the archive's
+	// database, so that a restart keeps the sessions and any instance
+	// serves any session. Optional: a MemoryStore of this process.
+	Store Store
+	// Secret keys the CSRF tokens. Optional: the one in Store, made on
+	// first use and shared by every instance.
 	Secret []byte
 	// SecureCookies marks every cookie Secure even when the request did
-	// not come over TLS (behind a proxy that does not say so).
+	// not come over TLS (behind a TLS proxy that is not among the trusted
+	// proxies, whose X-Forwarded-Proto is not believed).
 	SecureCookies bool
 	// SessionIdle and SessionMax end a session after this long without a
 	// request, or this long after signing in; defaults 30 min and 8 h.
@@ -92,6 +103,7 @@ type Config struct {
 // Pages serves the web pages.
 type Pages struct {
 	cfg      Config
+	secret   []byte
 	tmpl     *templates
 	sessions *sessions
 	msgs     *catalog
@@ -109,10 +121,16 @@ func New(cfg Config) (*Pages, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if len(cfg.Secret) == 0 {
-		cfg.Secret = make([]byte, 32)
-		if _, err := rand.Read(cfg.Secret); err != nil {
-			return nil, err
+	if cfg.Store == nil {
+		cfg.Store = &MemoryStore{Now: cfg.Now}
+	}
+	secret := cfg.Secret
+	if len(secret) == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var err error
+		if secret, err = loadSecret(ctx, cfg.Store); err != nil {
+			return nil, fmt.Errorf("web: CSRF secret: %w", err)
 		}
 	}
 	if cfg.MaxUpload <= 0 {
@@ -138,7 +156,8 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pages{cfg: cfg, tmpl: t, msgs: msgs, sessions: newSessions(cfg.SessionIdle, cfg.SessionMax, cfg.Now)}, nil
+	return &Pages{cfg: cfg, secret: secret, tmpl: t, msgs: msgs,
+		sessions: newSessions(storeAdapter{cfg.Store}, cfg.SessionIdle, cfg.SessionMax, cfg.Now, cfg.Logger)}, nil
 }
 
 // Mount adds the pages and their static files to r. Call it before any

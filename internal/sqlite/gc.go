@@ -1,0 +1,150 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"faldone/internal/archive"
+)
+
+// Orphan blobs. A PDF is written before the transaction that records it,
+// so a refused append (the loser of two concurrent uploads of the next
+// version, a record dated before the log's newest), a failed one and a
+// crash in between leave a blob no record names, or a temporary file.
+// CollectGarbage removes them.
+//
+// It never removes a blob a record names, nor one an append in flight is
+// about to record: it checks and removes blobs while holding the
+// database's write lock (BEGIN IMMEDIATE), under which no append commits,
+// and an append, under the same lock, checks that its blob is still there
+// (and writes it again if not) before it commits. Blobs modified within
+// grace are left alone, so that an append in flight rarely has to.
+
+// GC is the outcome of a collection.
+type GC struct {
+	Examined int   // blob files looked at
+	Removed  int   // orphan blobs and temporary files removed
+	Bytes    int64 // their size
+}
+
+// gcBatch is how many blobs one write transaction checks.
+const gcBatch = 256
+
+// tmpGrace is the least age of a temporary file the collector removes,
+// whatever its grace: a write in flight owns it until it renames it.
+const tmpGrace = time.Hour
+
+// CollectGarbage removes the blobs that no record names and the
+// temporary files of failed writes, if last modified more than grace ago
+// (temporary files: and more than an hour ago).
+func (a *Archive) CollectGarbage(ctx context.Context, grace time.Duration) (GC, error) {
+	var out GC
+	cutoff := a.now().Add(-grace)
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := a.collect(ctx, batch, &out)
+		batch = batch[:0]
+		return err
+	}
+	err := filepath.WalkDir(a.blobs.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		out.Examined++
+		if info.ModTime().After(cutoff) {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".tmp-") && info.ModTime().After(a.now().Add(-tmpGrace)) {
+			return nil
+		}
+		batch = append(batch, p)
+		if len(batch) >= gcBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return out, classify(fmt.Errorf("collect garbage in %s: %w", a.blobs.dir, err))
+	}
+	return out, nil
+}
+
+// collect removes, under the write lock, the files of paths that are
+// temporary files or blobs no record names.
+func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
+	tx, err := a.w.BeginTx(ctx, nil)
+	if err != nil {
+		return busyHint(err)
+	}
+	defer tx.Rollback()
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if !strings.HasPrefix(name, ".tmp-") {
+			sum, ok := strings.CutSuffix(name, ".pdf")
+			if _, err := archive.ParseSHA256(sum); !ok || err != nil || a.blobs.path(sum) != p {
+				continue // not ours: left alone
+			}
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE sha256 = ?`, sum).Scan(&one)
+			if err != nil {
+				return err
+			}
+			if one > 0 {
+				continue
+			}
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		out.Removed++
+		out.Bytes += info.Size()
+	}
+	return tx.Commit()
+}
+
+// RunGC collects garbage every interval until ctx ends, logging through
+// logf what it removed and any failure.
+func (a *Archive) RunGC(ctx context.Context, interval, grace time.Duration, logf func(msg string, args ...any)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		gc, err := a.CollectGarbage(ctx, grace)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logf("orphan blob collection failed", "error", err.Error())
+		case gc.Removed > 0:
+			logf("orphan blobs collected", "removed", gc.Removed, "bytes", gc.Bytes, "examined", gc.Examined)
+		}
+	}
+}

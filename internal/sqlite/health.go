@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+
+	"faldone/internal/faldone"
+)
+
+// minReady is the free space below which the archive is never ready,
+// whatever MinFree says: a PDF and its database pages need about this.
+const minReady = 1 << 20
+
+// freeBytes returns the bytes available to this process on the file
+// system of dir.
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", dir, err)
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+// checkSpace returns ESTORAGE when writing need more bytes would leave
+// less than MinFree free on the blob directory's file system.
+func (a *Archive) checkSpace(need int64) error {
+	free, err := freeBytes(a.blobs.dir)
+	if err != nil {
+		return err
+	}
+	if free-need < max(a.MinFree, 0) || free < need {
+		return &faldone.Error{Code: faldone.ESTORAGE, MessageID: "error.storage_full",
+			Message: fmt.Sprintf("the archive's disk has %d bytes free, under the reserve of %d bytes; nothing was archived", free, a.MinFree)}
+	}
+	return nil
+}
+
+// Ready reports whether the archive can take writes now: the database
+// answers, the blob directory takes a file, and its file system has
+// more than MinFree (and at least 1 MiB) free. A full disk is ESTORAGE.
+func (a *Archive) Ready(ctx context.Context) error {
+	var size int64
+	if err := a.r.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
+		return classify(fmt.Errorf("sqlite archive %s: %w", a.path, err))
+	}
+	f, err := os.CreateTemp(a.blobs.dir, ".ready-*")
+	if err != nil {
+		return classify(fmt.Errorf("blob directory %s is not writable: %w", a.blobs.dir, err))
+	}
+	_, werr := f.Write([]byte("ready\n"))
+	serr := f.Sync()
+	f.Close()
+	os.Remove(f.Name())
+	if err := errors.Join(werr, serr); err != nil {
+		return classify(fmt.Errorf("blob directory %s is not writable: %w", a.blobs.dir, err))
+	}
+	free, err := freeBytes(a.blobs.dir)
+	if err != nil {
+		return err
+	}
+	if free < max(a.MinFree, minReady) {
+		return &faldone.Error{Code: faldone.ESTORAGE, MessageID: "error.storage_full",
+			Message: fmt.Sprintf("the archive's disk has %d bytes free, under the reserve of %d bytes", free, max(a.MinFree, minReady))}
+	}
+	return nil
+}
+
+// classify gives a storage error the code of what happened: ESTORAGE
+// for a full disk or quota (ENOSPC, EDQUOT, SQLITE_FULL), EUNAVAILABLE
+// for a database another writer holds. Other errors are returned as
+// they are.
+func classify(err error) error {
+	if err == nil || faldone.ErrorCode(err) != faldone.EINTERNAL {
+		return err
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		strings.Contains(err.Error(), "database or disk is full") || strings.Contains(err.Error(), "SQLITE_FULL") {
+		return &faldone.Error{Code: faldone.ESTORAGE, MessageID: "error.storage_full",
+			Message: "the archive's disk is full; nothing was archived", Err: err}
+	}
+	return busyHint(err)
+}
