@@ -47,6 +47,8 @@ Usage:
   faldone verify  FILE.pdf [--bundle B.json] [--trust PEM] [--log-key KEY] [--lang it|en|de] [--json]
   faldone audit   verify | rerender --id X | gc   check the archive, collect orphan PDFs (see faldone audit -h)
   faldone keys    create|list|revoke [flags]   manage API keys (see faldone keys help)
+  faldone batch   --kind K --in FILE [--out F.zip]   make many documents through a server (see faldone batch -h)
+  faldone webhooks create|list|deliveries|redeliver|disable   manage event subscriptions (see faldone webhooks help)
   faldone dossier export --comune ISTAT | verify FILE.zip   conservation package (see faldone dossier -h)
   faldone version
 `
@@ -68,6 +70,10 @@ func main() {
 		err = auditCmd(os.Args[2:], os.Stdout)
 	case "keys":
 		err = keysCmd(os.Args[2:])
+	case "batch":
+		err = batchCmd(os.Args[2:], os.Stdout, os.Stderr)
+	case "webhooks":
+		err = webhooksCmd(os.Args[2:], os.Stdout)
 	case "dossier":
 		err = dossierCmd(os.Args[2:], os.Stdout)
 	case "version", "--version", "-v":
@@ -109,9 +115,21 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 			return nil, err
 		}
 		a.MinFree = cfg.MinFreeSpace
+		if err := openObjects(ctx, cfg, a); err != nil {
+			a.Close()
+			return nil, err
+		}
 		return a, nil
 	}
-	return postgres.Open(ctx, cfg.Store)
+	a, err := postgres.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if err := openObjects(ctx, cfg, a); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // openSealer loads the seal key and the TSA client of cfg. On the embedded
@@ -222,6 +240,10 @@ func serve(args []string) error {
 		Trust: verifier.Policy(), RequireTrusted: cfg.Production,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
+	wq, err := startQueue(context.Background(), &cfg, archive, svc, set, log)
+	if err != nil {
+		return err
+	}
 	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log)
 	if err != nil {
 		return err
@@ -231,6 +253,7 @@ func serve(args []string) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
+		Batches: wq.batches, Webhooks: wq.webhooks, Events: wq.webhooks, Idempotency: wq.idempotency,
 		Ledger:      auditLog,
 		Keys:        keySvc,
 		CORSOrigins: cfg.corsOrigins(), HSTSMaxAge: cfg.HSTSMaxAge, RateWindow: cfg.RateWindow,
@@ -256,7 +279,9 @@ func serve(args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	wq.stop(sctx)
+	return err
 }
 
 func renderCmd(args []string) error {

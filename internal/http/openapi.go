@@ -24,7 +24,7 @@ func (s *Server) operations() []op {
 		}
 		return r
 	}
-	return []op{
+	return append([]op{
 		{method: "GET", path: "/healthz", summary: "Liveness", responses: std(map[string]string{"200": "json"})},
 		{method: "GET", path: "/readyz", summary: "Readiness of the service and its dependencies", responses: std(map[string]string{"200": "json", "503": "problem"})},
 		{method: "GET", path: "/metrics", summary: "Prometheus metrics", responses: map[string]string{"200": "text"}},
@@ -53,7 +53,7 @@ func (s *Server) operations() []op {
 		{method: "POST", path: "/v1/keys", summary: "Create an API key; the key is in this answer only (admin)", body: "application/json", schema: keyRequestSchema,
 			responses: std(map[string]string{"201": "json", "400": "problem", "401": "problem", "403": "problem", "415": "problem", "422": "problem"})},
 		{method: "DELETE", path: "/v1/keys/{id}", summary: "Revoke an API key (admin)", params: []string{"id"}, responses: std(map[string]string{"204": "empty", "401": "problem", "403": "problem", "404": "problem"})},
-	}
+	}, queueOperations(std)...)
 }
 
 func (s *Server) openapiDoc() map[string]any {
@@ -135,6 +135,8 @@ func response(kind string) map[string]any {
 		return map[string]any{"description": "No content"}
 	case "text":
 		return map[string]any{"description": "Text", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	case "csv", "sse":
+		return queueResponse(kind)
 	}
 	return map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 }
