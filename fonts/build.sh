@@ -1,14 +1,63 @@
 #!/usr/bin/env bash
-# Regenerates the TTF files of this folder from the WOFF files of the npm package
-# typeface-titillium-web (SIL Open Font License 1.1, see OFL.txt).
-# Needs npm and Debian's woff-tools (woff2sfnt).
+# Rebuilds the TTF files of this folder. Nothing is downloaded from the web:
+# Titillium Web and Roboto Mono come from the npm registry (the @fontsource
+# packages, SIL Open Font License 1.1), DejaVu Sans from Debian's
+# fonts-dejavu-core (Bitstream Vera licence, see LICENSE-DejaVu.txt).
+# Needs npm and Debian's fonttools, python3-fonttools, python3-brotli and
+# fonts-dejavu-core.
+#
+#   TitilliumWeb-*.ttf   the "latin" and "latin-ext" subsets of each weight and
+#                        style merged into one font (fontTools' merger)
+#   RobotoMono-Regular   the "latin" subset, for SHA-256 digests and ids
+#   DejaVuSans-*.ttf     the fallback for Greek, Cyrillic and symbols: DejaVu
+#                        Sans cut to the Basic Multilingual Plane blocks below
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent typeface-titillium-web@1.1.13 >/dev/null && tar xzf typeface-titillium-web-*.tgz)
-f="$tmp/package/files/titillium-web-latin"
-woff2sfnt "$f-400.woff" >"$here/TitilliumWeb-Regular.ttf"
-woff2sfnt "$f-700.woff" >"$here/TitilliumWeb-Bold.ttf"
-woff2sfnt "$f-400italic.woff" >"$here/TitilliumWeb-Italic.ttf"
-woff2sfnt "$f-700italic.woff" >"$here/TitilliumWeb-BoldItalic.ttf"
+py=/usr/bin/python3
+# A fixed time in the fonts' head tables makes the build repeatable.
+export SOURCE_DATE_EPOCH=1700000000
+(cd "$tmp" && npm pack --silent @fontsource/titillium-web@5.3.0 @fontsource/roboto-mono@5.3.0 >/dev/null)
+for p in "$tmp"/*.tgz; do d="${p%.tgz}"; mkdir -p "$d"; tar xzf "$p" -C "$d"; done
+tw="$tmp/fontsource-titillium-web-5.3.0/package/files/titillium-web"
+rm="$tmp/fontsource-roboto-mono-5.3.0/package/files/roboto-mono"
+
+"$py" - "$tmp" "$here" "$tw" "$rm" <<'PY'
+import sys
+from fontTools.ttLib import TTFont
+from fontTools.merge import Merger
+
+tmp, out, tw, rm = sys.argv[1:5]
+
+def ttf(src, dst):
+    f = TTFont(src, recalcTimestamp=False)
+    f.flavor = None
+    f.save(dst)
+    return dst
+
+for weight, style, name in [("400", "normal", "Regular"), ("700", "normal", "Bold"),
+                            ("400", "italic", "Italic"), ("700", "italic", "BoldItalic")]:
+    parts = [ttf(f"{tw}-{sub}-{weight}-{style}.woff", f"{tmp}/{sub}-{weight}-{style}.ttf")
+             for sub in ("latin", "latin-ext")]
+    merged = Merger().merge(parts)
+    merged.recalcTimestamp = False
+    merged["head"].modified = merged["head"].created
+    merged.save(f"{out}/TitilliumWeb-{name}.ttf")
+
+ttf(f"{rm}-latin-400-normal.woff", f"{out}/RobotoMono-Regular.ttf")
+PY
+
+# The blocks of the fallback: Latin and its extensions, IPA and combining
+# marks, Greek, Cyrillic, punctuation, currency, letterlike, number forms,
+# arrows, mathematical operators, technical, box drawing, geometric shapes,
+# symbols and dingbats.
+blocks="U+0000-036F,U+0370-03FF,U+0400-052F,U+1E00-1FFF,U+2000-23FF,U+2500-27BF,U+2C60-2C7F,U+A720-A7FF,U+FB00-FB06"
+for w in "" "-Bold"; do
+  pyftsubset "/usr/share/fonts/truetype/dejavu/DejaVuSans$w.ttf" --unicodes="$blocks" \
+    --layout-features='*' --no-hinting --output-file="$here/DejaVuSans$w.ttf"
+done
+
+cp "$tmp/fontsource-titillium-web-5.3.0/package/LICENSE" "$here/OFL.txt"
+cp "$tmp/fontsource-roboto-mono-5.3.0/package/LICENSE" "$here/OFL-RobotoMono.txt"
+cp /usr/share/doc/fonts-dejavu-core/copyright "$here/LICENSE-DejaVu.txt"

@@ -1,16 +1,35 @@
-// Package fonts embeds Titillium Web, the typeface of the Italian public
-// administration's visual identity (Designers Italia), licensed under the SIL
-// Open Font License 1.1 (OFL.txt). The TTF files are converted from the WOFF
-// files of the npm package typeface-titillium-web by build.sh.
+// Package fonts embeds the typefaces of faldone's documents and answers which
+// characters they can draw.
+//
+//   - Titillium Web, the typeface of the Italian public administration's
+//     visual identity (Designers Italia), with its Latin and Latin Extended
+//     glyphs: the text of every document (SIL Open Font License 1.1, OFL.txt).
+//   - DejaVu Sans, cut to the Basic Multilingual Plane's Latin, Greek,
+//     Cyrillic, punctuation and symbol blocks: the fallback for a text that
+//     holds a character Titillium Web lacks (Bitstream Vera licence with
+//     public-domain changes, LICENSE-DejaVu.txt).
+//   - Roboto Mono: SHA-256 digests and document ids (SIL Open Font License
+//     1.1, OFL-RobotoMono.txt).
+//
+// build.sh rebuilds every file from the npm registry and the Debian archive.
 package fonts
 
 import (
 	"bytes"
 	_ "embed"
+	"sync"
+
+	"golang.org/x/image/font/sfnt"
 )
 
-// Family is the font family name the renderer registers the faces under.
+// Family is the font family name the renderer registers Titillium Web under.
 const Family = "titillium"
+
+// FallbackFamily is the family name of the fallback, DejaVu Sans.
+const FallbackFamily = "dejavu"
+
+// MonoFamily is the family name of Roboto Mono.
+const MonoFamily = "robotomono"
 
 var (
 	//go:embed TitilliumWeb-Regular.ttf
@@ -21,6 +40,12 @@ var (
 	italic []byte
 	//go:embed TitilliumWeb-BoldItalic.ttf
 	boldItalic []byte
+	//go:embed DejaVuSans.ttf
+	fallback []byte
+	//go:embed DejaVuSans-Bold.ttf
+	fallbackBold []byte
+	//go:embed RobotoMono-Regular.ttf
+	mono []byte
 	//go:embed OFL.txt
 	license []byte
 )
@@ -28,10 +53,14 @@ var (
 // Faces holds one copy of each face. The PDF writer subsets fonts in place,
 // so every document needs its own copy: call Copy for each render.
 type Faces struct {
-	Regular, Bold, Italic, BoldItalic []byte
+	Regular, Bold, Italic, BoldItalic []byte // Titillium Web
+	Fallback, FallbackBold            []byte // DejaVu Sans
+	Mono                              []byte // Roboto Mono
 }
 
-// Copy returns fresh copies of the four faces, safe to hand to one renderer.
+// Copy returns fresh copies of the Titillium Web faces, safe to hand to one
+// renderer. The fallback and mono faces are large or rarely used: take them
+// with CopyFallback and CopyMono only when a document needs them.
 func Copy() Faces {
 	return Faces{
 		Regular:    bytes.Clone(regular),
@@ -41,5 +70,88 @@ func Copy() Faces {
 	}
 }
 
-// License returns the text of the SIL Open Font License that covers the faces.
+// CopyFallback returns fresh copies of the fallback's regular and bold faces.
+func CopyFallback() (regular, bold []byte) {
+	return bytes.Clone(fallback), bytes.Clone(fallbackBold)
+}
+
+// CopyMono returns a fresh copy of Roboto Mono.
+func CopyMono() []byte { return bytes.Clone(mono) }
+
+// License returns the text of the SIL Open Font License that covers Titillium Web.
 func License() string { return string(license) }
+
+// Coverage tells which characters a face has a glyph for.
+type Coverage struct{ bits [1 << 16 / 64]uint64 }
+
+// Has reports whether r has a glyph. Characters beyond the Basic
+// Multilingual Plane never have one: the PDF writer cannot embed them.
+func (c *Coverage) Has(r rune) bool {
+	if r < 0 || r >= 1<<16 {
+		return false
+	}
+	return c.bits[r/64]&(1<<(r%64)) != 0
+}
+
+func coverage(fonts ...[]byte) *Coverage {
+	c := &Coverage{}
+	var buf sfnt.Buffer
+	for _, b := range fonts {
+		f, err := sfnt.Parse(b)
+		if err != nil {
+			panic("fonts: embedded font does not parse: " + err.Error())
+		}
+		for r := rune(0); r < 1<<16; r++ {
+			if gi, err := f.GlyphIndex(&buf, r); err == nil && gi != 0 {
+				c.bits[r/64] |= 1 << (r % 64)
+			}
+		}
+	}
+	return c
+}
+
+var (
+	covOnce      sync.Once
+	covTitillium *Coverage // both weights of Titillium Web
+	covAny       *Coverage // both weights of Titillium Web, or both of the fallback
+)
+
+func intersect(a, b *Coverage) *Coverage {
+	c := &Coverage{}
+	for i := range c.bits {
+		c.bits[i] = a.bits[i] & b.bits[i]
+	}
+	return c
+}
+
+func loadCoverage() {
+	covOnce.Do(func() {
+		covTitillium = intersect(coverage(regular), coverage(bold))
+		fb := intersect(coverage(fallback), coverage(fallbackBold))
+		covAny = &Coverage{}
+		for i := range covAny.bits {
+			covAny.bits[i] = covTitillium.bits[i] | fb.bits[i]
+		}
+	})
+}
+
+// Main returns the characters Titillium Web draws in both weights; a text
+// holding any other character is set in the fallback.
+func Main() *Coverage {
+	loadCoverage()
+	return covTitillium
+}
+
+// Printable reports whether some embedded face draws r, in regular and
+// bold: Titillium Web, or else the fallback. Control characters other than
+// the newline and the tab are not printable.
+func Printable(r rune) bool {
+	if r == '\n' || r == '\t' {
+		return true
+	}
+	if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+		return false
+	}
+	loadCoverage()
+	return covAny.Has(r)
+}

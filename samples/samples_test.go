@@ -1,10 +1,13 @@
 // Package samples holds the whole FAST path of each of the five comuni of
 // the seed documents, as five different stories: the request body of each
 // document (<comune>/<kind>.json, the body of POST /v1/documents/<kind>) and
-// the PDF each one renders to (<comune>/<kind>.pdf, unsealed). Banari,
+// the PDF each one renders to (<comune>/<kind>.pdf). Banari,
 // Loiano and Suvereto end with a positive outcome, Casaletto Spartano with
-// a partial one, San Calogero with a negative one. Regenerate the PDFs after
-// a template or layout change with:
+// a partial one, San Calogero with a negative one. The PDFs are unsealed
+// drafts, and say so: every page carries "BOZZA – documento non firmato"
+// and a footer that claims no signature (a sealed copy comes from the
+// service or `faldone render` without --unsigned). Regenerate them after a
+// template or layout change with:
 //
 //	go test ./samples -update
 package samples
@@ -65,7 +68,7 @@ func TestSamplesAreCurrent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", in, err)
 			}
-			var opts []docs.Option
+			opts := []docs.Option{docs.Draft()}
 			t0, _ := set.Template(kind)
 			if t0.Cites != "" {
 				if len(chain) == 0 {

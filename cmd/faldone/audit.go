@@ -217,7 +217,11 @@ func auditRerender(args []string, stdout io.Writer) error {
 		return fmt.Errorf("document %s v%d: archived input: %w", rec.ID, rec.Version, err)
 	}
 	r := &docs.Renderer{Templates: set, Version: strings.TrimPrefix(rec.Producer, "faldone ")}
-	res, err := r.RenderData(ctx, rec.Kind, data, rec.Lang, docs.Cited(cited))
+	opts := []docs.Option{docs.Cited(cited)}
+	if rec.Seal.Level == "" {
+		opts = append(opts, docs.Draft()) // archived unsealed, so rendered as a draft
+	}
+	res, err := r.RenderData(ctx, rec.Kind, data, rec.Lang, opts...)
 	if err != nil {
 		return fmt.Errorf("document %s v%d: render: %w", rec.ID, rec.Version, err)
 	}

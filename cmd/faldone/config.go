@@ -54,6 +54,9 @@ type Config struct {
 	MinFreeSpace       int64         // bytes the data directory keeps free; under it writes get 507
 	GCInterval         time.Duration // how often orphan PDF files are collected (SQLite); 0: never
 	GCGrace            time.Duration // age under which an orphan is left alone
+
+	Queue QueueConfig // the durable job queue: batches and deliveries
+	Blobs string      // s3://bucket/prefix: the PDFs in an object store
 }
 
 // bind registers the flags of c on fs, with defaults taken from the
@@ -73,6 +76,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedListSigner, "trusted-list-signer", env("trusted-list-signer", ""), "PEM file of the certificates allowed to sign the Trusted List, as the scheme operator publishes them (FALDONE_TRUSTED_LIST_SIGNER)")
 	c.bindSeal(fs)
 	c.bindLog(fs)
+	c.bindQueue(fs)
+	c.bindBlobs(fs)
 }
 
 // bindLog registers the audit log settings.
@@ -133,6 +138,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
 	}
 	errs = append(errs, c.validateHardening()...)
+	errs = append(errs, c.validateQueue()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

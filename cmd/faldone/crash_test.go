@@ -207,9 +207,9 @@ func TestCrashPostgres(t *testing.T) {
 	testCrash(t, testenv.Postgres(t))
 }
 
-func testCrash(t *testing.T, store string) {
+func testCrash(t *testing.T, store string, extra ...string) {
 	bin := buildBinary(t)
-	env := []string{"FALDONE_DATA=" + filepath.Join(t.TempDir(), "data"), "FALDONE_STORE=" + store}
+	env := append([]string{"FALDONE_DATA=" + filepath.Join(t.TempDir(), "data"), "FALDONE_STORE=" + store}, extra...)
 	var all []acked
 	for round := range 2 {
 		s := startServer(t, bin, env...)

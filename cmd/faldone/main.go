@@ -51,6 +51,8 @@ Usage:
   faldone keys     create | list | revoke      manage API keys
   faldone health   [--addr A]   ask a running serve for /healthz (the image's HEALTHCHECK)
   faldone openapi  [--templates DIR]   print the OpenAPI 3.1 document of the API
+  faldone batch    --kind K --in FILE [--out F.zip]   make many documents through a server
+  faldone webhooks create|list|deliveries|redeliver|disable   manage event subscriptions
   faldone dossier  export --comune ISTAT | verify FILE.zip   a comune's conservation package
   faldone version
   faldone help     [COMMAND]
@@ -93,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = healthCmd(rest, stdout)
 	case "openapi":
 		err = openapiCmd(rest, stdout)
+	case "batch":
+		err = batchCmd(rest, stdout, os.Stderr)
+	case "webhooks":
+		err = webhooksCmd(rest, stdout)
 	case "dossier":
 		err = dossierCmd(rest, stdout)
 	case "version", "--version", "-v":
@@ -128,9 +134,21 @@ func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 			return nil, err
 		}
 		a.MinFree = cfg.MinFreeSpace
+		if err := openObjects(ctx, cfg, a); err != nil {
+			a.Close()
+			return nil, err
+		}
 		return a, nil
 	}
-	return postgres.Open(ctx, cfg.Store)
+	a, err := postgres.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if err := openObjects(ctx, cfg, a); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // openSealer loads the seal key and the TSA client of cfg. On the embedded
@@ -256,6 +274,10 @@ func serve(args []string, stdout io.Writer) error {
 		Trust: verifier.Policy(), RequireTrusted: cfg.Production,
 	}
 	keySvc := keyService(context.Background(), archive, set, log)
+	wq, err := startQueue(context.Background(), &cfg, archive, svc, set, log)
+	if err != nil {
+		return err
+	}
 	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
 	if err != nil {
 		return err
@@ -265,6 +287,7 @@ func serve(args []string, stdout io.Writer) error {
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
+		Batches: wq.batches, Webhooks: wq.webhooks, Events: wq.webhooks, Idempotency: wq.idempotency,
 		Ledger:      auditLog,
 		Metrics:     m,
 		Keys:        keySvc,
@@ -291,7 +314,9 @@ func serve(args []string, stdout io.Writer) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	wq.stop(sctx)
+	return err
 }
 
 const renderUsage = `Usage: faldone render --kind K --in input.json --out out.pdf [flags]
@@ -304,7 +329,7 @@ with --unsigned.
 
 func renderCmd(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
+	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione, chiusura")
 	in := fs.String("in", "", "input JSON file (- for standard input)")
 	out := fs.String("out", "", "output PDF file")
 	lang := fs.String("lang", "", "language: it, en, de (default: the input's lang, else it)")
@@ -341,7 +366,11 @@ func renderCmd(args []string, stdout io.Writer) error {
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang)
+	var opts []docs.Option
+	if *unsigned {
+		opts = append(opts, docs.Draft())
+	}
+	res, err := r.Render(ctx, faldone.Kind(*kind), body, *lang, opts...)
 	if err != nil {
 		return err
 	}

@@ -136,6 +136,9 @@ func Parse(r io.Reader) (*Registry, error) {
 	return reg, nil
 }
 
+// All returns every comune, in the order of the source data.
+func (r *Registry) All() []Comune { return append([]Comune(nil), r.all...) }
+
 // Len returns the number of comuni in the registry.
 func (r *Registry) Len() int { return len(r.all) }
 

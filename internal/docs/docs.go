@@ -52,6 +52,13 @@ func Cited(rec *faldone.Record) Option {
 	}
 }
 
+// Draft renders an unsealed draft: "BOZZA - documento non firmato" (in the
+// document's language) on every page and a footer that claims no signature.
+// Every output that will not be sealed must be rendered with it.
+func Draft() Option {
+	return func(in *tmpl.Input) { in.Draft = true }
+}
+
 // Dossier prints the documents of the chain a new document closes, oldest
 // first (the chiusura lists the whole dossier: kind, date, protocol, id,
 // version and SHA-256 of each). It applies after Cited.

@@ -57,6 +57,13 @@ func (s *Service) now() time.Time {
 // needs that document archived, of the right kind and the same comune; its
 // id and SHA-256 are printed in the new document.
 func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, lang, actor string) (*faldone.Record, error) {
+	return s.CreateID(ctx, NewID(), kind, body, lang, actor)
+}
+
+// CreateID is Create with the id of the new document chosen by the caller
+// (a batch chooses its items' ids up front, so that an item run twice is
+// archived once: the second Append of version 1 fails with ECONFLICT).
+func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, body []byte, lang, actor string) (*faldone.Record, error) {
 	data, err := tmpl.Decode(body)
 	if err != nil {
 		return nil, err
@@ -91,7 +98,11 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 			}
 		}
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, Cited(cited), Dossier(dossier))
+	opts := []Option{Cited(cited), Dossier(dossier)}
+	if s.Sealer == nil {
+		opts = append(opts, Draft()) // what is not sealed says so on every page
+	}
+	res, err := s.Renderer.RenderInput(ctx, kind, in, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +116,7 @@ func (s *Service) Create(ctx context.Context, kind faldone.Kind, body []byte, la
 		pdf, d.Seal = sealed, facts
 	}
 	rec := &faldone.Record{
-		ID: NewID(), Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
+		ID: id, Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
 		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),
 		Input: d.Input, InputSHA: d.InputSHA, Template: d.Template,
 		Actor: actor, Created: s.now().UTC(), Format: "application/pdf", Producer: d.Producer,

@@ -16,6 +16,9 @@ type Meta struct {
 	Lang                                                string
 	Date                                                time.Time
 	PageLabel                                           string // e.g. "Pagina {current} di {total}"
+	// Draft, when set, marks an unsealed document: the mark (e.g. "BOZZA -
+	// documento non firmato") is printed on every page.
+	Draft string
 }
 
 // BlockType names a block of the layout vocabulary.
@@ -73,6 +76,9 @@ type Table struct {
 type Column struct {
 	Label string
 	Width int
+	// Below sets the column's value under the row's other cells, across the
+	// full width, prefixed with its label (a checklist note); Width is unused.
+	Below bool
 }
 
 // Bar is one bar of a bar chart: a label and a value in [0, Max].
@@ -81,6 +87,8 @@ type Bar struct {
 	Value float64
 	Max   float64
 	Text  string // the value as printed, e.g. "75%"
+	Note  string // what the bar covers, e.g. "2 su 4 applicabili"
+	NA    bool   // nothing to measure: no bar is drawn, only Text
 }
 
 // SignatureBlock is the place, date and signatory of a letter.

@@ -30,6 +30,7 @@ var (
 	readers  = access{roles: []auth.Role{auth.RoleStaff, auth.RoleComune, auth.RoleAuditor}, body: -1}
 	auditors = access{roles: []auth.Role{auth.RoleStaff, auth.RoleAuditor}, body: -1}
 	admin    = access{roles: []auth.Role{auth.RoleAdmin}, body: -1}
+	staff    = access{roles: []auth.Role{auth.RoleStaff}, body: -1}
 )
 
 // policy is the access control of every route, in one place, keyed by
@@ -69,6 +70,22 @@ var policy = map[string]access{
 	"GET /v1/comuni/:istat/dossier":  readers,
 	// The conservation package: the same documents as the dossier.
 	"GET /v1/comuni/:istat/dossier/package": readers,
+
+	// Batches.
+	"POST /v1/batches":                {roles: []auth.Role{auth.RoleStaff}, body: ownLimit}, // Config.BatchLimit
+	"GET /v1/batches/:id":             staff,
+	"GET /v1/batches/:id/events":      staff,
+	"GET /v1/batches/:id/zip":         staff,
+	"GET /v1/batches/:id/results.csv": staff,
+	"POST /v1/batches/:id/cancel":     {roles: []auth.Role{auth.RoleStaff}, body: 1 << 10},
+
+	// Webhook subscriptions.
+	"GET /v1/webhooks":                                     admin,
+	"POST /v1/webhooks":                                    {roles: []auth.Role{auth.RoleAdmin}, body: 4 << 10},
+	"GET /v1/webhooks/:id":                                 admin,
+	"DELETE /v1/webhooks/:id":                              admin,
+	"GET /v1/webhooks/:id/deliveries":                      admin,
+	"POST /v1/webhooks/:id/deliveries/:delivery/redeliver": {roles: []auth.Role{auth.RoleAdmin}, body: 1 << 10},
 
 	// Key management.
 	"GET /v1/keys":        admin,

@@ -81,6 +81,9 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 		return faldone.Errorf(faldone.EUNSUPPORTED, "the body must be application/json, not %q", c.Get(fiber.HeaderContentType))
 	}
 	body := bytes.Clone(c.Body())
+	if key := c.Get("Idempotency-Key"); key != "" && s.cfg.Idempotency != nil {
+		return s.idempotentCreate(c, kind, body, strings.Clone(key))
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
 	rec, err := s.cfg.Documents.Create(ctx, kind, body, lang(c), actor(c))
@@ -129,7 +132,8 @@ func (s *Server) getPDF(c *fiber.Ctx) error {
 // returnSigned takes the copy of a document the comune signed, as the raw
 // PDF (application/pdf) or as the "file" part of a multipart form.
 func (s *Server) returnSigned(c *fiber.Ctx) error {
-	if _, err := s.documentFor(c, c.Params("id")); err != nil {
+	doc, err := s.documentFor(c, c.Params("id"))
+	if err != nil {
 		return err
 	}
 	var pdf []byte
@@ -155,8 +159,9 @@ func (s *Server) returnSigned(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RenderTimeout)
 	defer cancel()
-	rec, _, err := s.cfg.Documents.ReturnSigned(ctx, strings.Clone(c.Params("id")), pdf, lang(c), actor(c))
+	rec, report, err := s.cfg.Documents.ReturnSigned(ctx, strings.Clone(c.Params("id")), pdf, lang(c), actor(c))
 	if err != nil {
+		s.refusedCopy(c, doc, pdf, report, err)
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/v1/documents/"+rec.ID)

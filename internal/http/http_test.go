@@ -93,6 +93,7 @@ func mustServerWith(tb testing.TB, sealer docs.Sealer, configure func(*fhttp.Con
 		anchors.Add(sl.Key.Chain[len(sl.Key.Chain)-1], "service")
 	}
 	cfg.Verifier = &verify.Verifier{Anchors: anchors, Archive: archive, Log: cfg.Ledger, Messages: set}
+	mustQueue(tb, archive, &cfg)
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -32,7 +32,8 @@ import (
 // path as limitFor normalises it.
 func (s *Server) routeLimits() map[string]int {
 	return map[string]int{
-		"/v1/verify": s.cfg.VerifyLimit,
+		"/v1/verify":  s.cfg.VerifyLimit,
+		"/v1/batches": s.cfg.BatchLimit,
 	}
 }
 

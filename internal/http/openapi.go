@@ -102,6 +102,7 @@ func (s *Server) operations() []op {
 		{method: "POST", path: "/v1/keys", id: "createKey", tag: "keys", summary: "Create an API key; the key is in this answer only", body: "json", request: KeyRequest{}, requestSchema: keyRequestSchema, ok: 201, okType: KeyCreated{}, headers: []string{"Location"}, problems: []int{422, 503}},
 		{method: "DELETE", path: "/v1/keys/{id}", id: "revokeKey", tag: "keys", summary: "Revoke an API key", params: []param{pKeyID}, ok: 204, problems: []int{404, 503}},
 	}
+	ops = append(ops, queueOperations()...)
 	return append(ops, s.createOperations()...)
 }
 
@@ -188,7 +189,7 @@ func (s *Server) buildOpenAPI() map[string]any {
 }
 
 // tagOrder is the order of the reference page: the workflow first.
-var tagOrder = []string{"documents", "templates", "comuni", "verification", "audit", "keys", "service"}
+var tagOrder = []string{"documents", "batches", "templates", "comuni", "verification", "audit", "webhooks", "keys", "service"}
 
 var tagDescriptions = map[string]string{
 	"service":      "Health, readiness, metrics and this contract",
@@ -198,6 +199,8 @@ var tagDescriptions = map[string]string{
 	"verification": "Verify a PDF, online or offline with an evidence bundle",
 	"audit":        "The audit log: checkpoints, inclusion and consistency proofs",
 	"keys":         "API keys (admin)",
+	"batches":      "Many documents of one kind at once, through the durable queue",
+	"webhooks":     "Event subscriptions and their delivery logs (admin)",
 }
 
 func (s *Server) operation(g *schemaGen, o op) map[string]any {

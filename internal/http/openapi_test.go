@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	nethttp "net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -199,6 +201,14 @@ func TestOpenAPIValidatesResponses(t *testing.T) {
 	call("GET", "/v1/comuni/090007", "", nil)
 	call("GET", "/v1/comuni/999999", "", nil)
 
+	// A webhook subscription, before the documents whose events it gets.
+	rcv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) { w.WriteHeader(200) }))
+	defer rcv.Close()
+	var hook fhttp.WebhookCreated
+	if err := json.Unmarshal(call("POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "events": ["*"]}`), "Authorization", "Bearer "+admin), &hook); err != nil || hook.Subscription == nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+
 	// A full chain of every kind of the templates, each citing the one
 	// before it, and the problems of creation.
 	var last fhttp.DocumentResponse
@@ -264,6 +274,36 @@ func TestOpenAPIValidatesResponses(t *testing.T) {
 	call("GET", "/v1/audit/consistency?from=1&to=2", "", nil)
 	call("GET", "/v1/audit/consistency?from=3&to=1", "", nil)
 	call("GET", "/v1/audit/consistency?from=1&to=2", "", nil, "Authorization", "Bearer "+comune)
+
+	// Batches.
+	var br fhttp.BatchResponse
+	if err := json.Unmarshal(call("POST", "/v1/batches?kind=adesione", "application/json", []byte("["+string(sample(t, "loiano", "adesione"))+"]")), &br); err != nil || br.Batch == nil {
+		t.Fatalf("batch: %v", err)
+	}
+	waitBatch(t, s, br.Batch.ID)
+	for _, p := range []string{"", "?items=false", "/events", "/zip", "/results.csv"} {
+		call("GET", "/v1/batches/"+br.Batch.ID+p, "", nil)
+	}
+	call("POST", "/v1/batches/"+br.Batch.ID+"/cancel", "", nil)
+	call("GET", "/v1/batches/nosuchbatch", "", nil)
+
+	// Webhooks: the subscription, its deliveries, a redelivery.
+	hookPath := "/v1/webhooks/" + hook.Subscription.ID
+	call("GET", "/v1/webhooks", "", nil, "Authorization", "Bearer "+admin)
+	call("GET", hookPath, "", nil, "Authorization", "Bearer "+admin)
+	var deliveries struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(deliveries.Items) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_ = json.Unmarshal(call("GET", hookPath+"/deliveries?limit=5", "", nil, "Authorization", "Bearer "+admin), &deliveries)
+	}
+	if len(deliveries.Items) == 0 {
+		t.Fatal("no webhook delivery")
+	}
+	call("POST", hookPath+"/deliveries/"+deliveries.Items[0].ID+"/redeliver", "", nil, "Authorization", "Bearer "+admin)
+	call("DELETE", hookPath, "", nil, "Authorization", "Bearer "+admin)
 
 	// Keys.
 	admin = "Bearer " + admin

@@ -14,12 +14,15 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"faldone/internal/auth"
+	"faldone/internal/batch"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/ledger"
 	fmetrics "faldone/internal/metrics"
+	"faldone/internal/queue"
 	"faldone/internal/tmpl"
 	"faldone/internal/verify"
+	"faldone/internal/webhook"
 )
 
 // Config configures the API.
@@ -35,6 +38,11 @@ type Config struct {
 	VerifyLimit   int                             // Optional. Maximum PDF to verify in bytes; default 20 MiB.
 	Ledger        *ledger.Ledger                  // Optional. The audit log; nil answers its routes with 503.
 	Metrics       *fmetrics.Metrics               // Optional. The service's metrics, shared with the parts that report into them; default a new set.
+	Batches       *batch.Service                  // Optional. Batches; nil answers their routes with 503.
+	BatchLimit    int                             // Optional. Maximum body of POST /v1/batches in bytes; default 32 MiB.
+	Webhooks      *webhook.Service                // Optional. Webhook subscriptions; nil answers their routes with 503.
+	Events        Events                          // Optional. Receives document.refused_copy.
+	Idempotency   *queue.Idempotency              // Optional. Keeps the answers of POST /v1/documents/{kind} sent with an Idempotency-Key; nil ignores the header.
 
 	Keys            *auth.Service // API keys. Without it only public routes answer.
 	CORSOrigins     []string      // Optional. Origins allowed by CORS; none: CORS off.
@@ -73,6 +81,9 @@ func New(cfg Config) *Server {
 	if cfg.VerifyLimit <= 0 {
 		cfg.VerifyLimit = 20 << 20
 	}
+	if cfg.BatchLimit <= 0 {
+		cfg.BatchLimit = BatchLimitDefault
+	}
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
@@ -102,9 +113,10 @@ func New(cfg Config) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
-	s.app.Use(recover.New())
+	s.app.Use(recover.New()) // the last resort, should observe itself fail
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.app.Use(s.recoverPanic)
 	s.app.Use(s.limitBody)
 	s.secure()
 	s.routes()
@@ -148,10 +160,12 @@ func (s *Server) routes() {
 	v1.Post("/documents/:kind", s.createDocument)
 	v1.Get("/documents/:id", s.getDocument)
 	v1.Get("/documents/:id/pdf", s.getPDF)
-	v1.Post("/documents/:id/signed", s.returnSigned)
+	v1.Post("/documents/:id/signed", s.idempotent, s.returnSigned)
 	v1.Post("/verify", s.verifyPDF)
 	v1.Get("/documents/:id/evidence", s.evidence)
 	s.auditRoutes(v1)
+	s.batchRoutes(v1)
+	s.webhookRoutes(v1)
 	v1.Get("/keys", s.listKeys)
 	v1.Post("/keys", s.createKey)
 	v1.Delete("/keys/:id", s.revokeKey)

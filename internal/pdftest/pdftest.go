@@ -36,6 +36,19 @@ func Text(tb testing.TB, pdf []byte) string {
 	return string(out)
 }
 
+// RawText is the text of a PDF in the order its pages draw it (pdftotext
+// -raw): the lines of one table cell stay together where the reading order
+// of Text interleaves the cells of a row line by line.
+func RawText(tb testing.TB, pdf []byte) string {
+	tb.Helper()
+	bin := testenv.Tool(tb, "pdftotext")
+	out, err := exec.Command(bin, "-raw", "-enc", "UTF-8", write(tb, pdf), "-").Output()
+	if err != nil {
+		tb.Fatalf("pdftotext -raw: %v", err)
+	}
+	return string(out)
+}
+
 // Pages returns the page count pdfinfo reports.
 func Pages(tb testing.TB, pdf []byte) int {
 	tb.Helper()

@@ -28,9 +28,17 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 		return err
 	}
 	var leaf int64
+	inline := pdf
+	if a.Objects != nil {
+		// The object first: a record never names an absent one.
+		if err := a.Objects.Put(ctx, r.SHA256, pdf); err != nil {
+			return fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err)
+		}
+		inline = nil
+	}
 	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
 		var err error
-		leaf, err = appendTx(ctx, tx, &r, pdf)
+		leaf, err = appendTx(ctx, tx, &r, inline)
 		return err
 	})
 	if err != nil {
@@ -45,6 +53,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 }
 
 // appendTx runs the statements of an append and returns the leaf index.
+// A nil pdf is kept in the object store, not in the blobs table.
 func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (int64, error) {
 	var size int64
 	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&size); err != nil {
@@ -84,7 +93,9 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 		levels[i], idxs[i], hashes[i] = int16(n.ID.Level), int64(n.ID.Index), n.Hash
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, pdf)
+	if pdf != nil {
+		b.Queue(`INSERT INTO blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, pdf)
+	}
 	b.Queue(`INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`, levels, idxs, hashes)
 	signer, trusted := archive.SignerColumns(r)
 	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

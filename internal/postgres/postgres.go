@@ -37,6 +37,9 @@ type Archive struct {
 	// Now returns the time given to records appended without one.
 	// Optional: if nil, time.Now is used.
 	Now func() time.Time
+	// Objects keeps the PDFs in an object store instead of the blobs
+	// table. Optional: set it before the archive is used.
+	Objects archive.Blobs
 
 	pool *pgxpool.Pool
 	name string // database name, for messages

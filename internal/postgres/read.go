@@ -97,6 +97,9 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Objects != nil {
+		return a.objectPDF(ctx, sum)
+	}
 	var data []byte
 	var found bool
 	err = a.pool.QueryRow(ctx, `SELECT b.data, b.sha256 IS NOT NULL FROM records r LEFT JOIN blobs b ON b.sha256 = r.sha256
@@ -123,6 +126,9 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 	sum, err := archive.ParseSHA256(sha256)
 	if err != nil {
 		return nil, err
+	}
+	if a.Objects != nil {
+		return a.Objects.Get(ctx, sum)
 	}
 	var data []byte
 	err = a.pool.QueryRow(ctx, `SELECT data FROM blobs WHERE sha256 = $1`, sum).Scan(&data)
@@ -199,6 +205,9 @@ func (a *Archive) Blobs(ctx context.Context, sums []string) (map[string][]byte, 
 	out := make(map[string][]byte, len(valid))
 	if len(valid) == 0 {
 		return out, nil
+	}
+	if a.Objects != nil {
+		return a.objectBlobs(ctx, valid)
 	}
 	rows, err := a.pool.Query(ctx, `SELECT sha256, data FROM blobs WHERE sha256 = ANY($1)`, valid)
 	if err != nil {

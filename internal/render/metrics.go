@@ -2,9 +2,7 @@ package render
 
 import (
 	"fmt"
-	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -60,81 +58,28 @@ func (fc *face) Width(s string, size float64) float64 {
 
 var (
 	facesOnce sync.Once
-	faces     map[string]*face
+	faces     map[string]*face // family + "/" + style ("", "B", "I", "BI")
 	facesErr  error
 )
 
 func loadFaces() (map[string]*face, error) {
 	facesOnce.Do(func() {
 		f := fonts.Copy()
+		fb, fbBold := fonts.CopyFallback()
 		faces = map[string]*face{}
-		for style, b := range map[string][]byte{"": f.Regular, "B": f.Bold, "I": f.Italic, "BI": f.BoldItalic} {
+		for key, b := range map[string][]byte{
+			fonts.Family + "/": f.Regular, fonts.Family + "/B": f.Bold,
+			fonts.Family + "/I": f.Italic, fonts.Family + "/BI": f.BoldItalic,
+			fonts.FallbackFamily + "/": fb, fonts.FallbackFamily + "/B": fbBold,
+			fonts.MonoFamily + "/": fonts.CopyMono(),
+		} {
 			fc, err := newFace(b)
 			if err != nil {
 				facesErr = err
 				return
 			}
-			faces[style] = fc
+			faces[key] = fc
 		}
 	})
 	return faces, facesErr
-}
-
-// wrap breaks s into lines no wider than width millimetres. Explicit
-// newlines start new lines; words longer than a line are cut.
-func wrap(fc *face, s string, size, width float64) []string {
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		words := strings.Fields(para)
-		if len(words) == 0 {
-			out = append(out, "")
-			continue
-		}
-		space := fc.Width(" ", size)
-		line, lineW := "", 0.0
-		for _, w := range words {
-			ww := fc.Width(w, size)
-			for ww > width {
-				// Cut a word longer than the line.
-				if line != "" {
-					out = append(out, line)
-					line, lineW = "", 0
-				}
-				cut := cutAt(fc, w, size, width)
-				out = append(out, w[:cut])
-				w = w[cut:]
-				ww = fc.Width(w, size)
-			}
-			switch {
-			case line == "":
-				line, lineW = w, ww
-			case lineW+space+ww <= width:
-				line += " " + w
-				lineW += space + ww
-			default:
-				out = append(out, line)
-				line, lineW = w, ww
-			}
-		}
-		if line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-// cutAt returns the byte length of the longest prefix of w that fits width.
-func cutAt(fc *face, w string, size, width float64) int {
-	total, n := 0.0, 0
-	for i, r := range w {
-		total += fc.width(r) * size * 25.4 / 72
-		if total > width {
-			if n == 0 {
-				return utf8.RuneLen(r) + i
-			}
-			return n
-		}
-		n = i + utf8.RuneLen(r)
-	}
-	return len(w)
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
 	"github.com/johnfercher/maroto/v2/pkg/components/line"
 	"github.com/johnfercher/maroto/v2/pkg/components/row"
-	"github.com/johnfercher/maroto/v2/pkg/components/text"
 	"github.com/johnfercher/maroto/v2/pkg/consts/align"
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/props"
@@ -14,88 +13,114 @@ import (
 	"faldone/internal/faldone"
 )
 
+func init() { registerBlock(faldone.BlockPaired, (*measurer).paired) }
+
 // beforeC is the colour of the "before" bars of a paired chart: a grey of
 // the palette, so that the change stands out in the primary blue and the two
 // series read apart in a grey-scale print too.
 var beforeC = &props.Color{Red: 150, Green: 163, Blue: 176}
 
-// paired draws a paired horizontal bar chart: per row a label and two bars
-// on a common scale - before (grey) above after (blue) - each with its
-// value, under a legend naming the two series. Each row is one layout row,
-// so a page never separates the two bars of a pair.
+// paired measures a paired horizontal bar chart: per row a label and two
+// bars on a common scale - before (grey) above after (blue) - each with its
+// value, under a legend naming the two series. The caption and the legend
+// stay with the first row; each row is one box that is never split, so a
+// page never separates the two bars of a pair, and no row is left alone on
+// a page.
 //
 // The bars are thick lines: a row is cut into columns at the ends of the two
 // bars, and each column draws the pieces of track and bar that fall in it.
-func (d *drawer) paired(b faldone.Block) {
-	d.caption(b.Title)
-	const labelW, barW, valueW = 40, 66, 14
-	legend := func(c *props.Color, name string) []core.Col {
-		return []core.Col{
-			col.New(3).Add(line.New(props.Line{Color: c, Thickness: 2.6, OffsetPercent: 50, SizePercent: 100})),
-			col.New(27).Add(text.New(name, d.props(small, 0.4, cellPadding))),
-		}
+func (m *measurer) paired(b faldone.Block) {
+	m.caption(b.Title)
+	const labelCols, barCols, valueCols = 40, 62, 18
+	const keyCols, nameCols = 3, 27
+	lw := contentW * labelCols / grid
+	vw := contentW*valueCols/grid - 2*cellPadding
+
+	// The legend: a swatch and a name for each series.
+	var names [2]run
+	legendH := 0.0
+	for i, n := range b.Legend {
+		names[i] = m.set(n, small, contentW*nameCols/grid-2*cellPadding, false)
+		legendH = math.Max(legendH, float64(len(names[i].lines))*small.lineH())
 	}
-	head := []core.Col{col.New(labelW)}
-	head = append(head, legend(beforeC, b.Legend[0])...)
-	head = append(head, legend(primary, b.Legend[1])...)
-	head = append(head, col.New(grid-labelW-60))
-	d.m.AddRows(row.New(small.lineH() + 1).Add(head...))
-	d.space(1)
-	st := tcell
-	const thick, top, bottom = 3.6, 30.0, 72.0 // mm; offsets in % of the row
-	for _, p := range b.Pairs {
-		lines := d.wrapIn(p.Label, st, labelW, cellPadding)
-		h := math.Max(11, float64(len(lines))*st.lineH()+2*cellPadding)
-		label := col.New(labelW)
-		y := (h - float64(len(lines))*st.lineH()) / 2
-		for i, ln := range lines {
-			label.Add(text.New(ln, d.props(st, y+float64(i)*st.lineH(), cellPadding)))
+	legendH++
+	m.block(legendH+1, true, func() []rowH {
+		cols := []core.Col{col.New(labelCols)}
+		for i, c := range []*props.Color{beforeC, primary} {
+			name := col.New(nameCols)
+			for j, ln := range names[i].lines {
+				name.Add(textComponent(ln.s, names[i], cellPadding, 0.5+float64(j)*small.lineH()))
+			}
+			cols = append(cols,
+				col.New(keyCols).Add(line.New(props.Line{Color: c, Thickness: 2.6, OffsetPercent: 50, SizePercent: 100})),
+				name)
 		}
+		cols = append(cols, col.New(grid-labelCols-2*(keyCols+nameCols)))
+		return []rowH{{row.New(legendH).Add(cols...), legendH}, spacer(1)}
+	})
+
+	st := tcell
+	before := small
+	before.color = dark
+	before.align = align.Right
+	after := bold
+	after.size = smallSize
+	after.align = align.Right
+	const thick, top, bottom = 3.6, 30.0, 72.0 // mm; offsets in % of the row
+	for k, p := range b.Pairs {
+		lr := m.set(p.Label, st, lw-2*cellPadding, false)
+		br := m.set(p.BeforeText, before, vw, false)
+		ar := m.set(p.AfterText, after, vw, false)
+		h := math.Max(11, float64(len(lr.lines))*st.lineH()+2*cellPadding)
 		units := func(v float64) int {
-			if p.Max <= 0 {
+			if p.Max <= 0 || math.IsNaN(v) {
 				return 0
 			}
-			return int(math.Round(math.Min(1, math.Max(0, v/p.Max)) * barW))
+			return int(math.Round(math.Min(1, math.Max(0, v/p.Max)) * barCols))
 		}
 		ub, ua := units(p.Before), units(p.After)
-		cuts := []int{0, min(ub, ua), max(ub, ua), barW}
-		cols := []core.Col{label}
-		for i := 0; i+1 < len(cuts); i++ {
-			from, to := cuts[i], cuts[i+1]
-			if to <= from {
-				continue
+		// No pair stands alone on a page: the first goes with the second,
+		// the last with the one before.
+		keep := k == 0 || k == len(b.Pairs)-2
+		m.block(h+1.5, keep, func() []rowH {
+			label := col.New(labelCols)
+			y := (h - float64(len(lr.lines))*st.lineH()) / 2
+			for i, ln := range lr.lines {
+				label.Add(textComponent(ln.s, lr, cellPadding, y+float64(i)*st.lineH()))
 			}
-			c := col.New(to - from)
-			for _, s := range []struct {
-				off  float64
-				on   bool
-				fill *props.Color
-			}{{top, ub > from, beforeC}, {bottom, ua > from, primary}} {
-				color := trackBg
-				if s.on {
-					color = s.fill
+			cols := []core.Col{label}
+			cuts := []int{0, min(ub, ua), max(ub, ua), barCols}
+			for i := 0; i+1 < len(cuts); i++ {
+				from, to := cuts[i], cuts[i+1]
+				if to <= from {
+					continue
 				}
-				c.Add(line.New(props.Line{Color: color, Thickness: thick, OffsetPercent: s.off, SizePercent: 100}))
+				c := col.New(to - from)
+				for _, s := range []struct {
+					off  float64
+					on   bool
+					fill *props.Color
+				}{{top, ub > from, beforeC}, {bottom, ua > from, primary}} {
+					color := trackBg
+					if s.on {
+						color = s.fill
+					}
+					c.Add(line.New(props.Line{Color: color, Thickness: thick, OffsetPercent: s.off, SizePercent: 100}))
+				}
+				cols = append(cols, c)
 			}
-			cols = append(cols, c)
-		}
-		vs := small
-		vs.color = dark
-		vs.align = align.Right
-		values := col.New(valueW).Add(
-			text.New(p.BeforeText, d.props(vs, h*top/100-vs.lineH()/2, cellPadding)),
-			text.New(p.AfterText, d.props(bold.withSize(smallSize), h*bottom/100-vs.lineH()/2, cellPadding)),
-		)
-		cols = append(cols, values)
-		d.m.AddRows(row.New(h).Add(cols...))
-		d.space(1.5)
+			values := col.New(valueCols)
+			for _, v := range []struct {
+				r   run
+				off float64
+			}{{br, top}, {ar, bottom}} {
+				if len(v.r.lines) > 0 {
+					values.Add(textComponent(v.r.lines[0].s, v.r, cellPadding, h*v.off/100-v.r.lh/2))
+				}
+			}
+			cols = append(cols, values)
+			return []rowH{{row.New(h).Add(cols...), h}, spacer(1.5)}
+		})
 	}
-	d.space(2)
-}
-
-// withSize returns s at another size, right-aligned (values of a chart).
-func (s style) withSize(size float64) style {
-	s.size = size
-	s.align = align.Right
-	return s
+	m.glue(2)
 }

@@ -1,28 +1,33 @@
 // Package render draws a faldone.Layout as an A4 PDF with maroto. It is the
 // only package that knows maroto and gofpdf.
 //
-// Text is wrapped here, with the metrics of the embedded Titillium Web
-// faces, and drawn one line per row, so long paragraphs break across pages
-// at line boundaries and nothing is cut. The output is deterministic: fonts
-// are written in sorted order, and the document information carries the
-// document's own date instead of the clock.
+// Rendering has two phases, like TeX's boxes and glue. First every block is
+// measured: its text is set (face chosen, hyphenated, wrapped with the
+// metrics of the embedded faces) and it becomes boxes of known height that
+// know how to draw themselves (blocks.go; one function per block type,
+// registered in blockFuncs). Then the pure function paginate.Paginate places
+// the boxes on pages - keep-with-next, repeated table headers, splitting
+// between lines - and each page is handed to maroto whole, with the footer
+// and "Pagina X di Y" drawn by this package, so maroto never breaks a page
+// itself. The output is deterministic: fonts are written in sorted order,
+// and the document information carries the document's own date.
 package render
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/johnfercher/maroto/v2"
-	"github.com/johnfercher/maroto/v2/pkg/components/code"
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
 	"github.com/johnfercher/maroto/v2/pkg/components/line"
+	"github.com/johnfercher/maroto/v2/pkg/components/page"
 	"github.com/johnfercher/maroto/v2/pkg/components/row"
 	"github.com/johnfercher/maroto/v2/pkg/components/text"
 	"github.com/johnfercher/maroto/v2/pkg/config"
 	"github.com/johnfercher/maroto/v2/pkg/consts/align"
-	"github.com/johnfercher/maroto/v2/pkg/consts/border"
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
 	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	"github.com/johnfercher/maroto/v2/pkg/core"
@@ -32,6 +37,8 @@ import (
 
 	"faldone/fonts"
 	"faldone/internal/faldone"
+	"faldone/internal/render/hyphen"
+	"faldone/internal/render/paginate"
 )
 
 func init() {
@@ -42,16 +49,22 @@ func init() {
 const (
 	grid        = 120  // columns of the layout grid
 	pageWidth   = 210  // A4, mm
+	pageHeight  = 297  // A4, mm
 	marginLR    = 20.0 // mm
 	marginTop   = 15.0
 	marginBot   = 12.0
 	contentW    = pageWidth - 2*marginLR
+	contentH    = pageHeight - marginTop - marginBot
 	bodySize    = 10.0
 	smallSize   = 8.0
-	lineFactor  = 1.45 // line height as a multiple of the font size
+	lineFactor  = 1.55 // line height as a multiple of the font size: more than Titillium Web's ascent and descent (1.52)
 	ptToMM      = 25.4 / 72
-	maxRowTall  = 200.0 // mm: taller table rows are split
-	cellPadding = 1.2   // mm
+	cellPadding = 1.2 // mm
+	footerGap   = 3.0 // mm between the body and the footer rule
+	labelW      = 30.0
+	draftH      = 7.0 // the draft band at the top of every page
+	draftGap    = 3.0
+	slack       = 0.01 // mm kept free on every page against rounding
 )
 
 var (
@@ -62,66 +75,11 @@ var (
 	trackBg   = &props.Color{Red: 224, Green: 230, Blue: 237} // chart track
 	white     = &props.Color{Red: 255, Green: 255, Blue: 255}
 	borderC   = &props.Color{Red: 200, Green: 208, Blue: 216}
+	draftC    = &props.Color{Red: 204, Green: 51, Blue: 77}   // #CC334D, danger
+	draftBg   = &props.Color{Red: 253, Green: 236, Blue: 239} // light danger
 )
 
-// Render draws a layout. It is safe for concurrent use: every call works on
-// its own copy of the fonts.
-func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
-	fcs, err := loadFaces()
-	if err != nil {
-		return nil, err
-	}
-	f := fonts.Copy()
-	cfg := config.NewBuilder().
-		WithPageSize(pagesize.A4).
-		WithLeftMargin(marginLR).WithRightMargin(marginLR).
-		WithTopMargin(marginTop).WithBottomMargin(marginBot).
-		WithMaxGridSize(grid).
-		WithCompression(true).
-		WithCustomFonts([]*entity.CustomFont{
-			{Family: fonts.Family, Style: fontstyle.Normal, Bytes: f.Regular},
-			{Family: fonts.Family, Style: fontstyle.Bold, Bytes: f.Bold},
-		}).
-		WithDefaultFont(&props.Font{Family: fonts.Family, Style: fontstyle.Normal, Size: bodySize, Color: dark}).
-		WithPageNumber(props.PageNumber{Pattern: l.Meta.PageLabel, Place: props.RightBottom, Family: fonts.Family, Size: smallSize, Color: secondary}).
-		WithTitle(l.Meta.Title, true).
-		WithSubject(l.Meta.Subject, true).
-		WithAuthor(l.Meta.Author, true).
-		WithCreator(l.Meta.Creator, true).
-		WithKeywords(l.Meta.Keywords, true).
-		WithCreationDate(l.Meta.Date).
-		Build()
-	m := maroto.New(cfg)
-	d := &drawer{m: m, faces: fcs}
-	// The footer repeats on every page, so it is registered before any row.
-	for _, b := range l.Blocks {
-		if b.Type == faldone.BlockFooter {
-			if err := d.footer(b); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, b := range l.Blocks {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("render: %w", err)
-		}
-		if b.Type != faldone.BlockFooter {
-			d.block(b)
-		}
-	}
-	doc, err := m.Generate()
-	if err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	return finish(doc.GetBytes(), l.Meta)
-}
-
-type drawer struct {
-	m     core.Maroto
-	faces map[string]*face
-}
-
-// style is a font style and size with a colour.
+// style is a font style and size with a colour and alignment.
 type style struct {
 	font  fontstyle.Type
 	size  float64
@@ -130,7 +88,7 @@ type style struct {
 }
 
 var (
-	body    = style{fontstyle.Normal, bodySize, dark, align.Left}
+	body    = style{fontstyle.Normal, bodySize, dark, align.Justify}
 	bold    = style{fontstyle.Bold, bodySize, dark, align.Left}
 	small   = style{fontstyle.Normal, smallSize, secondary, align.Left}
 	h1      = style{fontstyle.Bold, 13, primary, align.Left}
@@ -142,289 +100,267 @@ var (
 
 func (s style) lineH() float64 { return s.size * ptToMM * lineFactor }
 
-func (d *drawer) face(s style) *face {
-	switch s.font {
+// shift lowers a line's baseline so that the glyphs' box (Titillium Web's
+// ascent 1.133 em and descent 0.388 em) sits inside the line's own height:
+// maroto puts the baseline one em below the top.
+func (s style) shift() float64 { return (0.133 + (lineFactor-1.521)/2) * s.size * ptToMM }
+
+// box is a measured piece of the page: its height and keep rules for the
+// paginator, and how to draw it (or the lines [from, to) of it) as maroto
+// rows whose heights add up to the piece's height.
+type box struct {
+	paginate.Box
+	draw func(from, to int) []rowH
+}
+
+// rowH is a maroto row and its height.
+type rowH struct {
+	r core.Row
+	h float64
+}
+
+// measurer sets the blocks of one document into boxes.
+type measurer struct {
+	faces        map[string]*face
+	hy           *hyphen.Hyphenator
+	boxes        []box
+	groups       int
+	usesFallback bool
+	usesMono     bool
+}
+
+func (m *measurer) face(family string, st style) *face {
+	key := family + "/"
+	switch st.font {
 	case fontstyle.Bold:
-		return d.faces["B"]
+		key += "B"
 	case fontstyle.Italic:
-		return d.faces["I"]
+		key += "I"
 	case fontstyle.BoldItalic:
-		return d.faces["BI"]
+		key += "BI"
 	}
-	return d.faces[""]
+	if family != fonts.Family && key[len(key)-1] == 'I' {
+		key = strings.TrimSuffix(strings.TrimSuffix(key, "I"), "B") // no italic fallback
+	}
+	if family == fonts.MonoFamily {
+		key = family + "/"
+	}
+	return m.faces[key]
 }
 
-func colWidth(size int) float64 { return float64(size) * contentW / grid }
+// add appends a box.
+func (m *measurer) add(b box) { m.boxes = append(m.boxes, b) }
 
-// wrapIn wraps s for a column of the given grid size with padding pad on both sides.
-func (d *drawer) wrapIn(s string, st style, size int, pad float64) []string {
-	// A small safety margin keeps the PDF writer from re-wrapping a line.
-	return wrap(d.face(st), s, st.size, (colWidth(size)-2*pad)*0.985)
+// glue appends vertical space, which disappears at the top of a page.
+func (m *measurer) glue(h float64) {
+	m.add(box{Box: paginate.Box{H: h, Glue: true}, draw: func(int, int) []rowH { return []rowH{spacer(h)} }})
 }
 
-func (d *drawer) props(st style, top, pad float64) props.Text {
-	return props.Text{Top: top, Left: pad, Right: pad, Family: fonts.Family, Style: st.font, Size: st.size, Color: st.color, Align: st.align}
-}
-
-// space adds vertical space.
-func (d *drawer) space(h float64) { d.m.AddRows(row.New(h)) }
-
-// lines draws text across the full width, one row per line.
-func (d *drawer) lines(s string, st style) {
-	for _, ln := range d.wrapIn(s, st, grid, 0) {
-		d.m.AddRows(row.New(st.lineH()).Add(col.New(grid).Add(text.New(ln, d.props(st, 0, 0)))))
+// keepLast marks the last box that is not glue to stay with the next one.
+func (m *measurer) keepLast() {
+	for i := len(m.boxes) - 1; i >= 0; i-- {
+		if !m.boxes[i].Glue {
+			m.boxes[i].Keep = true
+			return
+		}
 	}
 }
 
-func (d *drawer) block(b faldone.Block) {
-	switch b.Type {
-	case faldone.BlockLetterhead:
-		d.letterhead(b)
-	case faldone.BlockHeading:
-		if b.Level == 2 {
-			d.space(1.5)
-			d.lines(strings.Join(b.Text, " "), h2)
-		} else {
-			d.space(3)
-			d.lines(strings.Join(b.Text, " "), h1)
+func spacer(h float64) rowH { return rowH{row.New(h).Add(col.New(grid)), h} }
+
+// textAt is a text component placed at (x, y) millimetres from the top left
+// of a full-width column, in a box w wide.
+func textAt(s string, family string, st style, x, y, w float64, al align.Type) core.Component {
+	return text.New(s, props.Text{
+		Top: y + st.shift(), Left: x, Right: math.Max(0, contentW-x-w),
+		Family: family, Style: st.font, Size: st.size, Color: st.color, Align: al,
+	})
+}
+
+// textComponent is a line of r in a column, padded by pad on both sides, at y.
+func textComponent(s string, r run, pad, y float64) core.Component {
+	al := r.st.align
+	if al == align.Justify {
+		al = align.Left
+	}
+	return text.New(s, props.Text{
+		Top: y + r.shift, Left: pad, Right: pad,
+		Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: al,
+	})
+}
+
+// linesAt adds the lines [from, to) of r to c, the first at y, in a column
+// at x that is w wide. Justified text keeps the last line of each paragraph
+// flush left.
+func linesAt(c core.Col, r run, from, to int, x, y, w float64) {
+	lh := r.lh
+	for i := from; i < to && i < len(r.lines); i++ {
+		ln := r.lines[i]
+		if ln.s == "" {
+			continue
 		}
-		d.space(1.5)
-	case faldone.BlockParagraph:
-		st := body
-		switch b.Align {
-		case "right":
-			st.align = align.Right
-		case "center":
-			st.align = align.Center
+		al := r.st.align
+		if al == align.Justify && ln.last {
+			al = align.Left
 		}
+		c.Add(text.New(ln.s, props.Text{
+			Top: y + float64(i-from)*lh + r.shift, Left: x, Right: math.Max(0, contentW-x-w),
+			Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: al,
+		}))
+	}
+}
+
+// Render draws a layout. It is safe for concurrent use: every call works on
+// its own copy of the fonts.
+func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
+	fcs, err := loadFaces()
+	if err != nil {
+		return nil, err
+	}
+	lang := l.Meta.Lang
+	if lang == "" {
+		lang = "it"
+	}
+	ms := &measurer{faces: fcs, hy: hyphen.For(lang)}
+	var footer *faldone.Block
+	for i, b := range l.Blocks {
+		if b.Type == faldone.BlockFooter {
+			footer = &l.Blocks[i]
+			continue
+		}
+		f, ok := blockFuncs[b.Type]
+		if !ok {
+			return nil, fmt.Errorf("render: unknown block type %q", b.Type)
+		}
+		f(ms, b)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	foot := ms.footer(footer, l.Meta.PageLabel)
+	bodyH := contentH - foot.h - footerGap - slack
+	if l.Meta.Draft != "" {
+		bodyH -= draftH + draftGap
+	}
+	pboxes := make([]paginate.Box, len(ms.boxes))
+	for i, b := range ms.boxes {
+		pboxes[i] = b.Box
+	}
+	pages, err := paginate.Paginate(pboxes, bodyH)
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+
+	f := fonts.Copy()
+	custom := []*entity.CustomFont{
+		{Family: fonts.Family, Style: fontstyle.Normal, Bytes: f.Regular},
+		{Family: fonts.Family, Style: fontstyle.Bold, Bytes: f.Bold},
+	}
+	if ms.usesFallback || strings.ContainsFunc(l.Meta.Draft+l.Meta.PageLabel, func(r rune) bool { return !fonts.Main().Has(r) }) {
+		fb, fbBold := fonts.CopyFallback()
+		custom = append(custom,
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Normal, Bytes: fb},
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Bold, Bytes: fbBold})
+	}
+	if ms.usesMono {
+		custom = append(custom, &entity.CustomFont{Family: fonts.MonoFamily, Style: fontstyle.Normal, Bytes: fonts.CopyMono()})
+	}
+	cfg := config.NewBuilder().
+		WithPageSize(pagesize.A4).
+		WithLeftMargin(marginLR).WithRightMargin(marginLR).
+		WithTopMargin(marginTop).WithBottomMargin(marginBot).
+		WithMaxGridSize(grid).
+		WithCompression(true).
+		WithCustomFonts(custom).
+		WithDefaultFont(&props.Font{Family: fonts.Family, Style: fontstyle.Normal, Size: bodySize, Color: dark}).
+		WithTitle(l.Meta.Title, true).
+		WithSubject(l.Meta.Subject, true).
+		WithAuthor(l.Meta.Author, true).
+		WithCreator(l.Meta.Creator, true).
+		WithKeywords(l.Meta.Keywords, true).
+		WithCreationDate(l.Meta.Date).
+		Build()
+	m := maroto.New(cfg)
+	for n, pg := range pages {
+		var rows []core.Row
+		used := 0.0
+		push := func(rs ...rowH) {
+			for _, r := range rs {
+				rows = append(rows, r.r)
+				used += r.h
+			}
+		}
+		if l.Meta.Draft != "" {
+			push(ms.draftBand(l.Meta.Draft), spacer(draftGap))
+		}
+		for _, pc := range pg.Pieces {
+			push(ms.boxes[pc.Box].draw(pc.From, pc.To)...)
+		}
+		fill := contentH - slack - used - foot.h
+		if fill < -1e-6 {
+			return nil, fmt.Errorf("render: page %d overflows by %.2f mm", n+1, -fill)
+		}
+		push(spacer(math.Max(0, fill)))
+		push(foot.draw(n+1, len(pages))...)
+		m.AddPages(page.New().Add(rows...))
+	}
+	doc, err := m.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	return finish(doc.GetBytes(), l.Meta)
+}
+
+// footerSet is the measured footer: its height and how to draw it on page n of total.
+type footerSet struct {
+	h    float64
+	draw func(n, total int) []rowH
+}
+
+// footer sets the footer: a rule as wide as the text, the footer's lines at
+// the left and the page label at the right of the first line.
+func (m *measurer) footer(b *faldone.Block, label string) footerSet {
+	if label == "" {
+		label = "{current} / {total}"
+	}
+	var runs []run
+	lines := 0
+	if b != nil {
 		for _, t := range b.Text {
-			d.lines(t, st)
+			r := m.set(t, small, contentW-labelW, false)
+			runs = append(runs, r)
+			lines += len(r.lines)
 		}
-		d.space(2.5)
-	case faldone.BlockKV:
-		d.kv(b)
-	case faldone.BlockTable:
-		d.table(b)
-	case faldone.BlockList:
-		d.list(b)
-	case faldone.BlockChart:
-		d.chart(b)
-	case faldone.BlockPaired:
-		d.paired(b)
-	case faldone.BlockQR:
-		d.qr(b)
-	case faldone.BlockSignature:
-		d.signature(b)
 	}
-}
-
-func (d *drawer) letterhead(b faldone.Block) {
-	d.m.AddRows(row.New(1.2).Add(col.New(grid).Add(line.New(props.Line{Color: primary, Thickness: 1.2}))))
-	d.space(2)
-	for i, t := range b.Text {
-		st := style{fontstyle.Normal, 10, secondary, align.Center}
-		if i == 0 {
-			st = style{fontstyle.Bold, 17, primary, align.Center}
-		}
-		d.lines(t, st)
-	}
-	d.space(1.5)
-	d.m.AddRows(row.New(0.6).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.3}))))
-	d.space(5)
-}
-
-func (d *drawer) caption(title string) {
-	if title == "" {
-		return
-	}
-	d.space(1.5)
-	d.lines(title, caption)
-	d.space(1)
-}
-
-// cell is the wrapped text of one table cell.
-type cell struct {
-	lines []string
-	st    style
-	size  int
-}
-
-// tableRow draws one row of cells with a background and a border, splitting
-// it when it would be taller than a page can hold.
-func (d *drawer) tableRow(cells []cell, bg *props.Color) {
-	maxLines := 0
-	for _, c := range cells {
-		maxLines = max(maxLines, len(c.lines))
-	}
-	lh := cells[0].st.lineH()
-	per := max(1, int(maxRowTall/lh))
-	for from := 0; from < maxLines || from == 0; from += per {
-		to := min(from+per, maxLines)
-		var cols []core.Col
-		for _, c := range cells {
-			cl := col.New(c.size)
-			for i := from; i < to && i < len(c.lines); i++ {
-				cl.Add(text.New(c.lines[i], d.props(c.st, cellPadding+float64(i-from)*lh, cellPadding)))
+	lines = max(lines, 1)
+	lh := small.lineH()
+	textH := float64(lines) * lh
+	labelFam := m.familyFor(label)
+	return footerSet{
+		h: 0.5 + 1.5 + textH,
+		draw: func(n, total int) []rowH {
+			c := col.New(grid)
+			y := 0.0
+			for _, r := range runs {
+				linesAt(c, r, 0, len(r.lines), 0, y, contentW-labelW)
+				y += float64(len(r.lines)) * lh
 			}
-			cols = append(cols, cl)
-		}
-		h := float64(max(1, to-from))*lh + 2*cellPadding
-		r := row.New(h).Add(cols...)
-		r.WithStyle(&props.Cell{BackgroundColor: bg, BorderType: border.Bottom, BorderColor: borderC, BorderThickness: 0.2})
-		d.m.AddRows(r)
-		if maxLines == 0 {
-			break
-		}
-	}
-}
-
-func (d *drawer) kv(b faldone.Block) {
-	d.caption(b.Title)
-	for i, r := range b.Rows {
-		var bg *props.Color
-		if i%2 == 0 {
-			bg = lightBg
-		}
-		lbl := tcell
-		lbl.font = fontstyle.Bold
-		d.tableRow([]cell{
-			{d.wrapIn(r[0], lbl, 42, cellPadding), lbl, 42},
-			{d.wrapIn(r[1], tcell, 78, cellPadding), tcell, 78},
-		}, bg)
-	}
-	d.space(3)
-}
-
-func (d *drawer) table(b faldone.Block) {
-	d.caption(b.Title)
-	t := b.Table
-	if t == nil {
-		return
-	}
-	head := make([]cell, len(t.Columns))
-	for i, c := range t.Columns {
-		head[i] = cell{d.wrapIn(c.Label, thead, c.Width*grid/12, cellPadding), thead, c.Width * grid / 12}
-	}
-	d.tableRow(head, primary)
-	if len(t.Rows) == 0 && t.Empty != "" {
-		d.tableRow([]cell{{d.wrapIn(t.Empty, tcell, grid, cellPadding), tcell, grid}}, nil)
-	}
-	for i, r := range t.Rows {
-		cells := make([]cell, len(r))
-		for j, v := range r {
-			size := t.Columns[j].Width * grid / 12
-			cells[j] = cell{d.wrapIn(v, tcell, size, cellPadding), tcell, size}
-		}
-		var bg *props.Color
-		if i%2 == 1 {
-			bg = lightBg
-		}
-		d.tableRow(cells, bg)
-	}
-	d.space(3)
-}
-
-func (d *drawer) list(b faldone.Block) {
-	d.caption(b.Title)
-	for _, item := range b.Text {
-		for i, ln := range d.wrapIn(item, body, grid-5, 0) {
-			bullet := ""
-			if i == 0 {
-				bullet = "•"
+			lbl := strings.NewReplacer("{current}", strconv.Itoa(n), "{total}", strconv.Itoa(total)).Replace(label)
+			c.Add(textAt(lbl, labelFam, small, contentW-labelW, 0, labelW, align.Right))
+			return []rowH{
+				{row.New(0.5).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.2, SizePercent: 100, OffsetPercent: 50}))), 0.5},
+				spacer(1.5),
+				{row.New(textH).Add(c), textH},
 			}
-			d.m.AddRows(row.New(body.lineH()).Add(
-				col.New(5).Add(text.New(bullet, d.props(body, 0, 0))),
-				col.New(grid-5).Add(text.New(ln, d.props(body, 0, 0))),
-			))
-		}
-		d.space(0.8)
+		},
 	}
-	d.space(2)
 }
 
-// chart draws a horizontal bar chart: label, bar on a track, value.
-func (d *drawer) chart(b faldone.Block) {
-	d.caption(b.Title)
-	const labelW, barW, valueW = 40, 66, 14
-	st := tcell
-	for _, bar := range b.Bars {
-		lines := d.wrapIn(bar.Label, st, labelW, cellPadding)
-		h := math.Max(7, float64(len(lines))*st.lineH()+2*cellPadding)
-		label := col.New(labelW)
-		for i, ln := range lines {
-			label.Add(text.New(ln, d.props(st, cellPadding+float64(i)*st.lineH(), cellPadding)))
-		}
-		frac := 0.0
-		if bar.Max > 0 {
-			frac = math.Min(1, math.Max(0, bar.Value/bar.Max))
-		}
-		filled := int(math.Round(frac * barW))
-		cols := []core.Col{label}
-		if filled > 0 {
-			cols = append(cols, col.New(filled).WithStyle(&props.Cell{BackgroundColor: primary}))
-		}
-		if filled < barW {
-			cols = append(cols, col.New(barW-filled).WithStyle(&props.Cell{BackgroundColor: trackBg}))
-		}
-		vs := bold
-		vs.align = align.Right
-		cols = append(cols, col.New(valueW).Add(text.New(bar.Text, d.props(vs, (h-vs.lineH())/2, cellPadding))))
-		d.m.AddRows(row.New(h).Add(cols...))
-		d.space(1.2)
-	}
-	d.space(2)
-}
-
-func (d *drawer) qr(b faldone.Block) {
-	const qrSize = 24
-	txt := col.New(grid - qrSize)
-	st := body
-	y := 2.0
-	for _, t := range b.Text {
-		for _, ln := range d.wrapIn(t, st, grid-qrSize, 2) {
-			txt.Add(text.New(ln, d.props(st, y, 2)))
-			y += st.lineH()
-		}
-	}
-	d.m.AddRows(row.New(36).Add(code.NewQrCol(qrSize, b.QR, props.Rect{Percent: 95, Center: true}), txt))
-	d.space(3)
-}
-
-func (d *drawer) signature(b faldone.Block) {
-	s := b.Sign
-	if s == nil {
-		return
-	}
-	d.space(4)
-	if s.PlaceDate != "" {
-		d.lines(s.PlaceDate, body)
-		d.space(4)
-	}
-	right := func(t string, st style) {
-		st.align = align.Center
-		for _, ln := range d.wrapIn(t, st, 54, 0) {
-			d.m.AddRows(row.New(st.lineH()).Add(col.New(grid-54), col.New(54).Add(text.New(ln, d.props(st, 0, 0)))))
-		}
-	}
-	right(s.Role, bold)
-	right(s.Name, body)
-	if s.Note != "" {
-		right(s.Note, small)
-	}
-	d.space(4)
-}
-
-func (d *drawer) footer(b faldone.Block) error {
-	var rows []core.Row
-	st := small
-	for _, t := range b.Text {
-		for _, ln := range d.wrapIn(t, st, grid-24, 0) {
-			rows = append(rows, row.New(st.lineH()).Add(col.New(grid).Add(text.New(ln, d.props(st, 0, 0)))))
-		}
-	}
-	rows = append([]core.Row{row.New(0.5).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.2})))}, rows...)
-	if err := d.m.RegisterFooter(rows...); err != nil {
-		return fmt.Errorf("render footer: %w", err)
-	}
-	return nil
+// draftBand is the mark at the top of every page of an unsealed document.
+func (m *measurer) draftBand(mark string) rowH {
+	st := style{fontstyle.Bold, 9.5, draftC, align.Center}
+	fam := m.familyFor(mark)
+	r := row.New(draftH).Add(col.New(grid).Add(textAt(mark, fam, st, 0, (draftH-st.lineH())/2+0.4, contentW, align.Center)))
+	r.WithStyle(&props.Cell{BackgroundColor: draftBg})
+	return rowH{r, draftH}
 }

@@ -31,7 +31,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := a.checkSpace(int64(len(pdf))); err != nil {
 		return err
 	}
-	if err := a.blobs.put(r.SHA256, pdf); err != nil {
+	if err := a.putBlob(ctx, r.SHA256, pdf); err != nil {
 		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	leaf, err := a.insert(ctx, &r, pdf)

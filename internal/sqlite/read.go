@@ -105,14 +105,14 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	if err != nil {
 		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
-	b, err := a.blobs.get(sum)
+	b, err := a.getBlob(ctx, sum)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-		return nil, fmt.Errorf("pdf %s: blob %s is missing although a record names it: restore the blob directory from a backup and run an audit", sum, a.blobs.path(sum))
+		return nil, fmt.Errorf("pdf %s: blob %s is missing although a record names it: restore the blobs from a backup and run an audit", sum, a.blobName(sum))
 	}
 	if err != nil {
 		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
-	if err := archive.CheckBlob(a.blobs.path(sum), sum, b); err != nil {
+	if err := archive.CheckBlob(a.blobName(sum), sum, b); err != nil {
 		return nil, classify(fmt.Errorf("pdf: %w", err))
 	}
 	return b, nil
@@ -129,7 +129,7 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
 	}
-	return a.blobs.get(sum)
+	return a.getBlob(ctx, sum)
 }
 
 // walkPage is the number of records Walk reads per query.

@@ -41,6 +41,9 @@ type Archive struct {
 	// Now returns the time given to records appended without one.
 	// Optional: if nil, time.Now is used.
 	Now func() time.Time
+	// Objects keeps the PDFs in an object store instead of the blob
+	// directory. Optional: set it before the archive is used.
+	Objects archive.Blobs
 	// MinFree is the free space, in bytes, that appends leave on the blob
 	// directory's file system: an append that would go under it is
 	// refused with ESTORAGE before anything is written. Optional: 0 lets
@@ -114,6 +117,12 @@ func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// Writer returns the archive's one writing connection (BEGIN IMMEDIATE),
+// for a job queue in the same database to share, so that their writes
+// wait for each other in the pool rather than in SQLite's busy handler.
+// A transaction on it MUST NOT wait for another of the archive's writes.
+func (a *Archive) Writer() *sql.DB { return a.w }
 
 // Close closes the database pools.
 func (a *Archive) Close() error {

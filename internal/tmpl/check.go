@@ -65,6 +65,19 @@ func (s *Set) check(t *Template) error {
 			return fmt.Errorf("title and oggetto must name messages (got %q)", id)
 		}
 	}
+	// Messages every document uses: the author, the page label, and a
+	// draft's mark and footer; a chart says how many items each bar covers.
+	need := []string{"common.author", "common.page", "draft.mark", "draft.footer"}
+	for _, b := range t.Body {
+		if b.Type == "chart" {
+			need = append(need, "chart.applicabili", "rating.non_applicabile")
+		}
+	}
+	for _, id := range need {
+		if !s.msgs.has(id) {
+			return fmt.Errorf("message %q is missing", id)
+		}
+	}
 	for _, name := range []struct{ key, val, typ string }{{"date", t.Date, "date"}, {"comune", t.Comune, "comune"}, {"cites", t.Cites, "docref"}} {
 		if name.val == "" && name.key == "cites" {
 			continue
@@ -249,10 +262,16 @@ func (s *Set) checkBlock(t *Template, b Block, top scope, checked map[string]boo
 		for _, c := range b.Columns {
 			add(msg(c.Label, top, true))
 			add(expr(c.Value, sc, true))
+			if c.Below {
+				if c.Width != 0 {
+					return fmt.Errorf("column %q is set below the row and takes no width", c.Label)
+				}
+				continue
+			}
 			width += c.Width
 		}
 		if len(b.Columns) == 0 || width != 12 {
-			return fmt.Errorf("columns must be given and their widths must add up to 12 (got %d)", width)
+			return fmt.Errorf("columns must be given and the widths of those not set below must add up to 12 (got %d)", width)
 		}
 	case "chart":
 		add(msg(b.Title, top, false))

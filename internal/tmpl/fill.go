@@ -76,9 +76,18 @@ func (s *Set) Fill(kind string, in *Input) (*Filled, error) {
 		Date:      out.Date,
 		PageLabel: pageLabel,
 	}
+	if in.Draft {
+		if out.Layout.Meta.Draft, err = f.msg("draft.mark", data); err != nil {
+			return nil, err
+		}
+	}
 	for i, b := range t.Body {
 		if b.When != "" && !present(lookup(data, b.When)) {
 			continue
+		}
+		if b.Type == "footer" && in.Draft {
+			// A draft's footer claims no signature.
+			b.Lines = []string{"draft.footer"}
 		}
 		blk, err := f.block(b, data)
 		if err != nil {
@@ -142,7 +151,7 @@ func (f *filler) data(in *Input) map[string]any {
 			data[fl.Name] = map[string]any{
 				"name": c.DisplayName(in.Lang), "name_it": c.Name, "other_name": c.OtherName,
 				"istat": c.ISTAT, "province": c.Province, "sigla": c.Sigla,
-				"region": c.Region, "population": c.Population, "catastale": c.Catastale,
+				"region": c.Region, "population": Number{int64(c.Population), in.Lang}, "catastale": c.Catastale,
 				"ipa": c.IPA(), "cap": strings.Join(c.CAP, ", "),
 				"higher": c.HigherBody(in.Lang), "higher_kind": c.Body,
 			}
@@ -243,7 +252,7 @@ func (f *filler) block(b Block, data map[string]any) (faldone.Block, error) {
 			if err != nil {
 				return out, err
 			}
-			tb.Columns = append(tb.Columns, faldone.Column{Label: label, Width: c.Width})
+			tb.Columns = append(tb.Columns, faldone.Column{Label: label, Width: c.Width, Below: c.Below})
 		}
 		for i, it := range items {
 			d := withItem(data, it, i)
@@ -362,6 +371,16 @@ var ratingWeight = map[string]float64{"attuato": 1, "parziale": 0.5, "non_attuat
 // are in place (attuato = 1, parziale = 1/2, non attuato = 0), in [0, 1],
 // and whether any item of the area applies.
 func (t *Template) Maturity(ratings map[string]any) (values []float64, applicable []bool) {
+	values, counts, _ := t.maturity(ratings)
+	for _, n := range counts {
+		applicable = append(applicable, n > 0)
+	}
+	return values, applicable
+}
+
+// maturity returns, per catalogue area, the share in place, the number of
+// applicable items and the number of items.
+func (t *Template) maturity(ratings map[string]any) (values []float64, applicable, items []int) {
 	for _, a := range t.Catalog {
 		sum, n := 0.0, 0
 		for _, it := range a.Items {
@@ -372,18 +391,20 @@ func (t *Template) Maturity(ratings map[string]any) (values []float64, applicabl
 				n++
 			}
 		}
+		items = append(items, len(a.Items))
+		applicable = append(applicable, n)
 		if n == 0 {
-			values, applicable = append(values, 0), append(applicable, false)
+			values = append(values, 0)
 			continue
 		}
-		values, applicable = append(values, sum/float64(n)), append(applicable, true)
+		values = append(values, sum/float64(n))
 	}
-	return values, applicable
+	return values, applicable, items
 }
 
 func (f *filler) maturity(v any) ([]faldone.Bar, error) {
 	ratings, _ := v.(map[string]any)
-	values, applicable := f.t.Maturity(ratings)
+	values, applicable, items := f.t.maturity(ratings)
 	na, err := f.msg("rating.non_applicabile", nil)
 	if err != nil {
 		return nil, err
@@ -395,10 +416,14 @@ func (f *filler) maturity(v any) ([]faldone.Bar, error) {
 			return nil, err
 		}
 		text := fmt.Sprintf("%.0f%%", math.Round(values[i]*100))
-		if !applicable[i] {
+		note, err := f.msg("chart.applicabili", map[string]any{"N": applicable[i], "Of": items[i]})
+		if err != nil {
+			return nil, err
+		}
+		if applicable[i] == 0 {
 			text = na
 		}
-		bars = append(bars, faldone.Bar{Label: title, Value: values[i], Max: 1, Text: text})
+		bars = append(bars, faldone.Bar{Label: title, Value: values[i], Max: 1, Text: text, Note: note, NA: applicable[i] == 0})
 	}
 	return bars, nil
 }

@@ -24,6 +24,7 @@ var funcStubs = funcsFor("it", nil)
 //	date v          a date (YYYY-MM-DD) as 24/11/2026 (24.11.2026 in German)
 //	longdate v      a date as "24 novembre 2026", "24 November 2026", "24. November 2026"
 //	euro v          an amount as "€ 1.234,56" (en: "€1,234.56")
+//	num v           an integer with thousands separators: "4.434" (en: "4,434")
 //	pct v           a number in [0,1] as a percentage, "75%"
 //	join list sep   the items of a list joined with sep
 //	upper, lower    change case
@@ -47,6 +48,13 @@ func funcsFor(lang string, l *localizer) template.FuncMap {
 		"date":     func(v any) string { return FormatDate(lang, v, false) },
 		"longdate": func(v any) string { return FormatDate(lang, v, true) },
 		"euro":     func(v any) string { return formatEuro(lang, v) },
+		"num": func(v any) string {
+			f, ok := toFloat(v)
+			if !ok {
+				return str(v)
+			}
+			return FormatInt(lang, int64(math.Round(f)))
+		},
 		"pct": func(v any) string {
 			f, _ := toFloat(v)
 			return fmt.Sprintf("%.0f%%", math.Round(f*100))
@@ -192,4 +200,35 @@ func formatEuro(lang string, v any) string {
 		return fmt.Sprintf("%s€%s%s%02d", sign, b.String(), decimal, frac)
 	}
 	return fmt.Sprintf("%s€ %s%s%02d", sign, b.String(), decimal, frac)
+}
+
+// Number is an integer of the template data that prints with the thousands
+// separator of the document's language: 4.434 (it, de), 4,434 (en).
+type Number struct {
+	N    int64
+	Lang string
+}
+
+// String formats n for its language.
+func (n Number) String() string { return FormatInt(n.Lang, n.N) }
+
+// FormatInt writes n with the thousands separator of lang.
+func FormatInt(lang string, n int64) string {
+	sep := "."
+	if lang == "en" {
+		sep = ","
+	}
+	digits := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String()
 }

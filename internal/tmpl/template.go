@@ -124,6 +124,7 @@ type Column struct {
 	Label string `yaml:"label"` // message id
 	Value string `yaml:"value"` // expression over .item
 	Width int    `yaml:"width"` // out of 12
+	Below bool   `yaml:"below"` // set under the row's other cells, across the full width (no width)
 }
 
 // Set is the loaded, checked collection of templates and messages.

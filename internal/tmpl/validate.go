@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"faldone/fonts"
 	"fmt"
 	"io"
 	"math"
@@ -36,6 +37,7 @@ type Input struct {
 	Data      map[string]any // the input, as decoded JSON values
 	Canonical []byte         // canonical JSON of the input (sorted keys, no spaces)
 	Cited     map[string]any // the archived document the input cites, if any
+	Draft     bool           // render as an unsealed draft: marked on every page, a footer that claims no signature
 }
 
 // Decode parses a JSON request body. A body that is not one JSON object
@@ -283,6 +285,13 @@ func (v *validator) str(f *Field, s, p string) {
 	if strings.ContainsAny(s, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f") {
 		v.fail(p, "control_chars", nil)
 		return
+	}
+	for _, r := range s {
+		if r != '\r' && !fonts.Printable(r) {
+			// No embedded face draws it: refused before anything is rendered.
+			v.fail(p, "unprintable", map[string]any{"Char": fmt.Sprintf("%c", r), "Code": fmt.Sprintf("U+%04X", r)})
+			return
+		}
 	}
 	if f.re != nil && !f.re.MatchString(s) {
 		v.fail(p, "pattern", map[string]any{"Pattern": f.Pattern})

@@ -503,6 +503,11 @@ func (f *Fpdf) GetAutoPageBreak() (auto bool, margin float64) {
 // enabling, the second parameter is the distance from the bottom of the page
 // that defines the triggering limit. By default, the mode is on and the margin
 // is 2 cm.
+// pageBreakTolerance is how far, in user units, a cell may pass the page
+// break trigger by floating-point rounding without breaking the page
+// (faldone patch).
+const pageBreakTolerance = 1e-6
+
 func (f *Fpdf) SetAutoPageBreak(auto bool, margin float64) {
 	f.autoPageBreak = auto
 	f.bMargin = margin
@@ -964,7 +969,8 @@ func (f *Fpdf) GetStringSymbolWidth(s string) int {
 		unicode := []rune(s)
 		for _, char := range unicode {
 			intChar := int(char)
-			if len(f.currentFont.Cw) >= intChar && f.currentFont.Cw[intChar] > 0 {
+			// faldone patch: ">" where upstream has ">=", which indexed one past the table.
+			if len(f.currentFont.Cw) > intChar && f.currentFont.Cw[intChar] > 0 {
 				if f.currentFont.Cw[intChar] != 65535 {
 					w += f.currentFont.Cw[intChar]
 				}
@@ -2324,7 +2330,9 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 
 	borderStr = strings.ToUpper(borderStr)
 	k := f.k
-	if f.y+h > f.pageBreakTrigger && !f.inHeader && !f.inFooter && f.acceptPageBreak() {
+	// faldone patch: a cell that ends on the trigger, give or take rounding
+	// of the sums of its predecessors' heights, does not break the page.
+	if f.y+h > f.pageBreakTrigger+pageBreakTolerance && !f.inHeader && !f.inFooter && f.acceptPageBreak() {
 		// Automatic page break
 		x := f.x
 		ws := f.ws
@@ -3037,7 +3045,7 @@ func (f *Fpdf) imageOut(info *ImageInfoType, x, y, w, h float64, allowNegativeX,
 	}
 	// Flowing mode
 	if flow {
-		if f.y+h > f.pageBreakTrigger && !f.inHeader && !f.inFooter && f.acceptPageBreak() {
+		if f.y+h > f.pageBreakTrigger+pageBreakTolerance && !f.inHeader && !f.inFooter && f.acceptPageBreak() {
 			// Automatic page break
 			x2 := f.x
 			f.AddPageFormat(f.curOrientation, f.curPageSize)
@@ -4198,6 +4206,11 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 	interval := false
 	startCid := 1
 	cwLen := LastRune + 1
+	// faldone patch: a rune beyond the width table (above U+FFFF) has no
+	// width to write; stop at the table's end instead of indexing past it.
+	if cwLen > len(font.Cw) {
+		cwLen = len(font.Cw)
+	}
 
 	// for each character
 	for cid := startCid; cid < cwLen; cid++ {
