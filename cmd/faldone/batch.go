@@ -39,8 +39,6 @@ making another.
 // batchCmd is `faldone batch`.
 func batchCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, batchUsage); fs.PrintDefaults() }
 	kind := fs.String("kind", "", "document kind: adesione, assessment, piano, approvazione")
 	in := fs.String("in", "", "file of inputs: JSON array, NDJSON or CSV (- for standard input, read as JSON or NDJSON)")
 	shared := fs.String("shared", "", "JSON file of the body shared by every item (with a CSV)")
@@ -50,12 +48,13 @@ func batchCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "write the ZIP of the PDFs here when the batch is done")
 	results := fs.String("results", "", "write the results CSV here (default: standard output when --out is not set)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseFlags(fs, args, batchUsage, stdout); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("no_args", "batch", pos)
 	}
 	if *kind == "" || *in == "" {
-		fs.Usage()
-		return errors.New("batch needs --kind and --in")
+		return usagef("needs", "batch", "--kind, --in")
 	}
 	key := strings.TrimSpace(os.Getenv("FALDONE_API_KEY"))
 	if *keyFile != "" {
@@ -66,7 +65,7 @@ func batchCmd(args []string, stdout, stderr io.Writer) error {
 		key = strings.TrimSpace(string(b))
 	}
 	if key == "" {
-		return errors.New("batch needs a staff API key: set FALDONE_API_KEY or --key-file")
+		return usagef("needs", "batch", "a staff API key: FALDONE_API_KEY or --key-file")
 	}
 	ctype, body, err := batchBody(*in, *shared, *kind, *lang)
 	if err != nil {

@@ -35,7 +35,7 @@ func runCLI(t *testing.T, bin, dir string, env []string, args ...string) (string
 func TestCLIConvention(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	for _, cmd := range []string{"serve", "demo", "render", "verify", "audit", "keys", "dossier", "health", "openapi"} {
+	for _, cmd := range []string{"serve", "demo", "render", "verify", "audit", "keys", "dossier", "batch", "webhooks", "health", "openapi"} {
 		out, errOut, code := runCLI(t, bin, dir, nil, cmd, "--help")
 		if code != 0 || !strings.Contains(out, "faldone "+cmd) || errOut != "" {
 			t.Errorf("faldone %s --help: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)

@@ -37,18 +37,16 @@ FALDONE_STORE).
 // webhooksCmd manages webhook subscriptions.
 func webhooksCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, webhooksUsage)
-		return errors.New("webhooks needs create, list, deliveries, redeliver or disable")
+		return usagef("needs", "webhooks", "create | list | deliveries | redeliver | disable")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "create", "list", "deliveries", "redeliver", "disable":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, webhooksUsage)
-		return nil
+		return flag.ErrHelp
 	default:
-		fmt.Fprint(os.Stderr, webhooksUsage)
-		return fmt.Errorf("unknown webhooks command %q", sub)
+		return usagef("unknown_command", "webhooks "+sub)
 	}
 	fs := flag.NewFlagSet("webhooks "+sub, flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(os.Stderr, webhooksUsage); fs.PrintDefaults() }
@@ -59,8 +57,13 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 	events := fs.String("events", "", "create: comma-separated event types, or *")
 	desc := fs.String("description", "", "create: what the receiver is")
 	asJSON := fs.Bool("json", false, "deliveries: print JSON")
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(fs, webhooksUsage, stdout)
+			return err
+		}
+		return usageWrap("bad_flag", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -104,7 +107,7 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 		return tw.Flush()
 	case "deliveries":
 		if fs.NArg() != 1 {
-			return errors.New("deliveries needs a subscription id")
+			return usagef("needs", "webhooks deliveries", "ID")
 		}
 		ds, err := ws.Deliveries(ctx, fs.Arg(0), 1000)
 		if err != nil {
@@ -128,7 +131,7 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 		return tw.Flush()
 	case "redeliver":
 		if fs.NArg() != 2 {
-			return errors.New("redeliver needs a subscription id and a delivery id")
+			return usagef("needs", "webhooks redeliver", "ID DELIVERY")
 		}
 		if err := ws.Redeliver(ctx, fs.Arg(0), fs.Arg(1)); err != nil {
 			return err
@@ -136,7 +139,7 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "delivery %s queued again\n", fs.Arg(1))
 	case "disable":
 		if fs.NArg() != 1 {
-			return errors.New("disable needs a subscription id")
+			return usagef("needs", "webhooks disable", "ID")
 		}
 		if err := ws.Disable(ctx, fs.Arg(0)); err != nil {
 			return err
