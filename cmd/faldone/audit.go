@@ -40,21 +40,9 @@ var errFindings = errors.New("the audit found problems")
 
 // auditCmd runs faldone audit.
 func auditCmd(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usagef("needs", "audit", "verify | rerender")
-	}
-	switch args[0] {
-	case "verify":
-		return auditVerify(args[1:], stdout)
-	case "rerender":
-		return auditRerender(args[1:], stdout)
-	case "gc":
-		return auditGC(args[1:], stdout)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, auditUsage)
-		return flag.ErrHelp
-	}
-	return usagef("unknown_command", "audit "+args[0])
+	return runSubcommand("audit", auditUsage, []subcommand{
+		{"verify", auditVerify}, {"rerender", auditRerender}, {"gc", auditGC},
+	}, args, stdout)
 }
 
 // bindStore registers the settings that locate the archive and the log key.

@@ -258,3 +258,33 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// subcommand is one subcommand of a command group, such as audit verify.
+type subcommand struct {
+	name string
+	run  func(args []string, stdout io.Writer) error
+}
+
+// runSubcommand runs the subcommand of group named by args[0], or prints
+// usage for -h, --help and help; it returns a usage error naming the
+// subcommands when args names none of them.
+func runSubcommand(group, usage string, subs []subcommand, args []string, stdout io.Writer) error {
+	names := make([]string, len(subs))
+	for i, sc := range subs {
+		names[i] = sc.name
+	}
+	if len(args) == 0 {
+		return usagef("needs", group, strings.Join(names, " | "))
+	}
+	for _, sc := range subs {
+		if args[0] == sc.name {
+			return sc.run(args[1:], stdout)
+		}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	return usagef("unknown_command", group+" "+args[0])
+}

@@ -30,19 +30,9 @@ const dossierUsage = `Usage:
 
 // dossierCmd runs faldone dossier.
 func dossierCmd(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usagef("needs", "dossier", "export | verify")
-	}
-	switch args[0] {
-	case "export":
-		return dossierExport(args[1:], stdout)
-	case "verify":
-		return dossierVerify(args[1:], stdout)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, dossierUsage)
-		return flag.ErrHelp
-	}
-	return usagef("unknown_command", "dossier "+args[0])
+	return runSubcommand("dossier", dossierUsage, []subcommand{
+		{"export", dossierExport}, {"verify", dossierVerify},
+	}, args, stdout)
 }
 
 func dossierExport(args []string, stdout io.Writer) error {
