@@ -3747,7 +3747,14 @@ func (f *Fpdf) putstream(b []byte) {
 		f.protect.rc4(uint32(f.n), &b)
 	}
 	f.out("stream")
-	f.out(string(b))
+	// faldone patch: write the stream's bytes without copying them into a string first.
+	if f.state == 2 {
+		f.pages[f.page].Write(b)
+		f.pages[f.page].WriteString("\n")
+	} else {
+		f.buffer.Write(b)
+		f.buffer.WriteString("\n")
+	}
 	f.out("endstream")
 }
 
