@@ -174,9 +174,9 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
 	if (len(data) % 4) != 0 {
-		for i := 0; (len(data) % 4) != 0; i++ {
-			data = append(data, 0)
-		}
+		// faldone patch: pad a copy; upstream appended to data, which may
+		// be a slice of the font file, and so wrote into the file.
+		data = append(append(make([]byte, 0, len(data)+3), data...), make([]byte, 4-len(data)%4)...)
 	}
 	answer := []int{0x0000, 0x0000}
 	for i := 0; i < len(data); i += 4 {
