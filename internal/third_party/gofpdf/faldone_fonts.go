@@ -156,3 +156,21 @@ func (f *Fpdf) useRunes(s string) {
 		f.currentFont.usedRunes[int(r)] = int(r)
 	}
 }
+
+// growBuffer sizes the document's buffer, before the document is written
+// into it, for about what a page of text and a subset font take once
+// compressed, so that the buffer is not grown by doubling from empty.
+func (f *Fpdf) growBuffer() {
+	n := 4096
+	for _, p := range f.pages {
+		if p != nil {
+			n += p.Len() / 4
+		}
+	}
+	for _, font := range f.fonts {
+		if font.Tp == "UTF8" {
+			n += 6144
+		}
+	}
+	f.buffer.Grow(n)
+}

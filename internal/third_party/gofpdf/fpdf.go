@@ -4662,6 +4662,7 @@ func (f *Fpdf) enddoc() {
 		return
 	}
 	f.layerEndDoc()
+	f.growBuffer() // faldone patch
 	f.putheader()
 	// Embedded files
 	f.putAttachments()

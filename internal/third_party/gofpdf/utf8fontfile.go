@@ -173,15 +173,18 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 }
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
-	if (len(data) % 4) != 0 {
-		// faldone patch: pad a copy; upstream appended to data, which may
-		// be a slice of the font file, and so wrote into the file.
-		data = append(append(make([]byte, 0, len(data)+3), data...), make([]byte, 4-len(data)%4)...)
-	}
+	// faldone patch: the last, partial word is padded with zeros in place
+	// of appending to data, which may be a slice of the font file.
 	answer := []int{0x0000, 0x0000}
+	word := func(i int) int {
+		if i < len(data) {
+			return int(data[i])
+		}
+		return 0
+	}
 	for i := 0; i < len(data); i += 4 {
-		answer[0] += (int(data[i]) << 8) + int(data[i+1])
-		answer[1] += (int(data[i+2]) << 8) + int(data[i+3])
+		answer[0] += (word(i) << 8) + word(i+1)
+		answer[1] += (word(i+2) << 8) + word(i+3)
 		answer[0] += answer[1] >> 16
 		answer[1] = answer[1] & 0xFFFF
 		answer[0] = answer[0] & 0xFFFF
@@ -721,10 +724,15 @@ func (utf *utf8FontFile) generateCut(usedRunes map[int]int) []byte {
 
 	symbolData := utf.getTableData("glyf")
 
-	offsets := make([]int, 0)
-	glyfData := make([]byte, 0)
+	// faldone patch: the tables are built in buffers of their final size.
+	glyfSize := 0
+	for _, idx := range symbolCollectionKeys {
+		glyfSize += (utf.symbolPosition[idx+1] - utf.symbolPosition[idx] + 3) &^ 3
+	}
+	offsets := make([]int, 0, len(symbolCollectionKeys)+1)
+	glyfData := make([]byte, 0, glyfSize)
 	pos := 0
-	hmtxData := make([]byte, 0)
+	hmtxData := make([]byte, 0, 4*len(symbolCollectionKeys))
 
 	for _, originalSymbolIdx := range symbolCollectionKeys {
 		hm := utf.getMetrics(oldMetrics, originalSymbolIdx)
@@ -770,7 +778,7 @@ func (utf *utf8FontFile) generateCut(usedRunes map[int]int) []byte {
 		pos += symbolLen
 		if pos%4 != 0 {
 			padding := 4 - (pos % 4)
-			glyfData = append(glyfData, make([]byte, padding)...)
+			glyfData = append(glyfData, []byte{0, 0, 0}[:padding]...)
 			pos += padding
 		}
 	}
@@ -1007,7 +1015,6 @@ func max(i, n int) int {
 }
 
 func (utf *utf8FontFile) assembleTables() []byte {
-	answer := make([]byte, 0)
 	tablesCount := len(utf.outTablesData)
 	findSize := 1
 	writer := 0
@@ -1018,10 +1025,16 @@ func (utf *utf8FontFile) assembleTables() []byte {
 	findSize = findSize * 16
 	rOffset := tablesCount*16 - findSize
 
-	answer = append(answer, packHeader(0x00010000, tablesCount, findSize, writer, rOffset)...)
-
 	tables := utf.outTablesData
 	tablesNames := keySortStrings(tables)
+
+	// faldone patch: the font is written into one buffer of its final size.
+	size := 12 + tablesCount*16
+	for _, name := range tablesNames {
+		size += (len(tables[name]) + 3) &^ 3
+	}
+	answer := make([]byte, 0, size)
+	answer = append(answer, packHeader(0x00010000, tablesCount, findSize, writer, rOffset)...)
 
 	offset := 12 + tablesCount*16
 	begin := 0
@@ -1030,23 +1043,26 @@ func (utf *utf8FontFile) assembleTables() []byte {
 		if name == "head" {
 			begin = offset
 		}
-		answer = append(answer, []byte(name)...)
+		answer = append(answer, name...)
 		checksum := utf.generateChecksum(tables[name])
-		answer = append(answer, pack2Uint16(checksum[0], checksum[1])...)
-		answer = append(answer, pack2Uint32(offset, len(tables[name]))...)
+		answer = binary.BigEndian.AppendUint16(answer, uint16(checksum[0]))
+		answer = binary.BigEndian.AppendUint16(answer, uint16(checksum[1]))
+		answer = binary.BigEndian.AppendUint32(answer, uint32(offset))
+		answer = binary.BigEndian.AppendUint32(answer, uint32(len(tables[name])))
 		paddedLength := (len(tables[name]) + 3) &^ 3
 		offset = offset + paddedLength
 	}
 
+	var zeros [3]byte
 	for _, key := range tablesNames {
-		data := append([]byte{}, tables[key]...)
-		data = append(data, []byte{0, 0, 0}...)
-		answer = append(answer, data[:(len(data)&^3)]...)
+		answer = append(answer, tables[key]...)
+		answer = append(answer, zeros[:((len(tables[key])+3)&^3)-len(tables[key])]...)
 	}
 
-	checksum := utf.generateChecksum([]byte(answer))
+	checksum := utf.generateChecksum(answer)
 	checksum = utf.calcInt32([]int{0xB1B0, 0xAFBA}, checksum)
-	answer = utf.splice(answer, (begin + 8), pack2Uint16(checksum[0], checksum[1]))
+	binary.BigEndian.PutUint16(answer[begin+8:], uint16(checksum[0]))
+	binary.BigEndian.PutUint16(answer[begin+10:], uint16(checksum[1]))
 	return answer
 }
 
