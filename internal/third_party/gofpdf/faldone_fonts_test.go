@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func titillium(t *testing.T) []byte {
@@ -26,6 +27,8 @@ func doc(t *testing.T, font []byte, text string) ([]byte, error) {
 	t.Helper()
 	pdf := New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(time.Date(2026, 4, 13, 0, 0, 0, 0, time.UTC))
+	pdf.SetModificationDate(time.Date(2026, 4, 13, 0, 0, 0, 0, time.UTC))
 	pdf.AddUTF8FontFromBytes("t", "", font)
 	pdf.AddPage()
 	pdf.SetFont("t", "", 12)

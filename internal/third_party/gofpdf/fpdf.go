@@ -1705,8 +1705,7 @@ func (f *Fpdf) addFont(familyStr, styleStr, fileStr string, isUTF8 bool) {
 			f.SetError(err)
 			return
 		}
-		id := utf8FontID(utf8Bytes)
-		utf8File, err := sharedUTF8Font(id, utf8Bytes) // faldone patch: parsed once per process
+		utf8File, id, err := sharedUTF8FontOf(utf8Bytes) // faldone patch: parsed once per process
 		if err != nil {
 			f.SetError(err)
 			return
@@ -1840,8 +1839,7 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		// }
 
 		Type := "UTF8"
-		id := utf8FontID(utf8Bytes)
-		utf8File, err := sharedUTF8Font(id, utf8Bytes) // faldone patch: parsed once per process
+		utf8File, id, err := sharedUTF8FontOf(utf8Bytes) // faldone patch: parsed once per process
 		if err != nil {
 			f.SetErrorf("gofpdf: font %s%s: %s", familyStr, styleStr, err)
 			return

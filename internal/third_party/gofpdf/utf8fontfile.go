@@ -1231,6 +1231,57 @@ func sharedUTF8Font(id string, b []byte) (*utf8FontFile, error) {
 	return e.font, e.err
 }
 
+// utf8FontsBySlice finds the parsed font of a slice given before without
+// hashing it again: the same slice (the same first byte and length) with
+// the same content is the same font. It keeps the first 64 slices it sees,
+// so that a caller that copies its fonts for every document does not make
+// it grow. (faldone patch)
+var utf8FontsBySlice struct {
+	sync.RWMutex
+	m map[utf8SliceKey]utf8FontIDed
+}
+
+type utf8SliceKey struct {
+	p *byte
+	n int
+}
+
+type utf8FontIDed struct {
+	id   string
+	font *utf8FontFile
+}
+
+// sharedUTF8FontOf returns the parsed font whose file is b, and its id (the
+// SHA-1 of b). A slice seen before costs a comparison of its bytes with the
+// parsed copy's instead of a SHA-1. (faldone patch)
+func sharedUTF8FontOf(b []byte) (*utf8FontFile, string, error) {
+	if len(b) == 0 {
+		return nil, "", fmt.Errorf("empty font file")
+	}
+	key := utf8SliceKey{&b[0], len(b)}
+	cache := &utf8FontsBySlice
+	cache.RLock()
+	e, ok := cache.m[key]
+	cache.RUnlock()
+	if ok && bytes.Equal(e.font.fileReader.array, b) {
+		return e.font, e.id, nil
+	}
+	id := utf8FontID(b)
+	font, err := sharedUTF8Font(id, b)
+	if err != nil {
+		return nil, "", err
+	}
+	cache.Lock()
+	if cache.m == nil {
+		cache.m = map[utf8SliceKey]utf8FontIDed{}
+	}
+	if _, ok := cache.m[key]; ok || len(cache.m) < 64 {
+		cache.m[key] = utf8FontIDed{id, font}
+	}
+	cache.Unlock()
+	return font, id, nil
+}
+
 // hasGlyph reports whether the font maps r to a glyph other than .notdef.
 func (utf *utf8FontFile) hasGlyph(r int) bool {
 	return utf.charSymbolDictionary[r] != 0
