@@ -310,6 +310,12 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	return finish(doc.GetBytes(), l.Meta)
 }
 
+// SetFontSubsetCache sets how many font subsets (a font cut to the
+// characters a document uses, compressed, with its widths) the process
+// keeps for the next documents that use the same characters: 128 unless
+// set, 0 for none. The output does not depend on it.
+func SetFontSubsetCache(n int) { gofpdf.SetFontSubsetCache(n) }
+
 // footerSet is the measured footer: its height and how to draw it on page n of total.
 type footerSet struct {
 	h    float64

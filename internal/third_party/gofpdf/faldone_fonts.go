@@ -3,7 +3,9 @@ package gofpdf
 // faldone patch: helpers of the UTF-8 font embedding (see PATCHES.md).
 
 import (
+	"container/list"
 	"crypto/sha256"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,4 +175,135 @@ func (f *Fpdf) growBuffer() {
 		}
 	}
 	f.buffer.Grow(n)
+}
+
+// fontSubset is what a document embeds of a UTF-8 font for the characters
+// it uses: everything but the object numbers. It depends only on the font
+// and on the set of characters, so documents that use the same characters
+// share it (subsetCache).
+type fontSubset struct {
+	name        string // ABCDEF+PostScriptName
+	widths      string // the content of /W
+	cidToGID    []byte // compressed CIDToGIDMap
+	program     []byte // compressed font program
+	programSize int    // its length uncompressed (Length1)
+}
+
+// subsetCache keeps the most recently used subsets, by font and set of
+// characters: a service renders the same kinds of letter over and over,
+// mostly with the same characters.
+var subsetCache = struct {
+	sync.Mutex
+	max   int
+	m     map[string]*list.Element // of *subsetCacheEntry
+	order *list.List               // most recently used first
+}{max: 128}
+
+type subsetCacheEntry struct {
+	key string
+	sub *fontSubset
+}
+
+// SetFontSubsetCache sets how many font subsets the process keeps for
+// reuse (128 unless set); 0 turns the cache off. The output does not
+// depend on it.
+func SetFontSubsetCache(n int) {
+	c := &subsetCache
+	c.Lock()
+	defer c.Unlock()
+	c.max = n
+	c.m, c.order = nil, nil
+}
+
+// subsetKey names a font's subset for a set of characters: the font's id,
+// its name in the document (the subset's name when the font has no
+// PostScript name) and the characters.
+func subsetKey(id, name string, used map[int]int) string {
+	runes := make([]int, 0, len(used))
+	for _, r := range used {
+		if r != 0 {
+			runes = append(runes, r)
+		}
+	}
+	sort.Ints(runes)
+	b := make([]byte, 0, len(id)+len(name)+2+3*len(runes))
+	b = append(b, id...)
+	b = append(b, '/')
+	b = append(b, name...)
+	b = append(b, ':')
+	for _, r := range runes {
+		b = append(b, byte(r>>16), byte(r>>8), byte(r))
+	}
+	return string(b)
+}
+
+// subsetOf returns the subset of font for the characters the document used.
+func (f *Fpdf) subsetOf(font *fontDefType) (*fontSubset, error) {
+	delete(font.usedRunes, 0)
+	key := subsetKey(font.i, font.Name, font.usedRunes)
+	c := &subsetCache
+	c.Lock()
+	if el, ok := c.m[key]; ok {
+		c.order.MoveToFront(el)
+		sub := el.Value.(*subsetCacheEntry).sub
+		c.Unlock()
+		return sub, nil
+	}
+	c.Unlock()
+
+	cut := font.utf8File.cutter()
+	program := cut.generateCut(font.usedRunes)
+	if program == nil {
+		return nil, fmt.Errorf("gofpdf: font %s cannot be subset", font.Name)
+	}
+	codes := cut.CodeSymbolDictionary
+	delete(codes, 0)
+	// The CIDToGIDMap runs up to the last character used.
+	last := 0
+	for cc := range codes {
+		if cc > last {
+			last = cc
+		}
+	}
+	cidToGID := make([]byte, (last+1)*2)
+	for cc, glyph := range codes {
+		cidToGID[cc*2] = byte(glyph >> 8)
+		cidToGID[cc*2+1] = byte(glyph & 0xFF)
+	}
+	sub := &fontSubset{
+		name:        subsetTag(program) + "+" + pdfFontName(cut.postScriptName, font.Name),
+		widths:      cidWidths(font.Cw, codes),
+		cidToGID:    sliceCompress(cidToGID),
+		program:     sliceCompress(program),
+		programSize: len(program),
+	}
+
+	c.Lock()
+	defer c.Unlock()
+	if c.max <= 0 {
+		return sub, nil
+	}
+	if c.m == nil {
+		c.m, c.order = map[string]*list.Element{}, list.New()
+	}
+	if el, ok := c.m[key]; ok { // made meanwhile by another document
+		c.order.MoveToFront(el)
+		return el.Value.(*subsetCacheEntry).sub, nil
+	}
+	c.m[key] = c.order.PushFront(&subsetCacheEntry{key, sub})
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.m, old.Value.(*subsetCacheEntry).key)
+	}
+	return sub, nil
+}
+
+// putSharedStream writes a stream whose bytes other documents share:
+// encryption, which works in place, gets a copy.
+func (f *Fpdf) putSharedStream(b []byte) {
+	if f.protect.encrypted {
+		b = append([]byte(nil), b...)
+	}
+	f.putstream(b)
 }

@@ -155,3 +155,34 @@ func parseW(t *testing.T, s string) map[int]int {
 	}
 	return out
 }
+
+// TestSubsetCacheChangesNothing: a document is the same whether its font
+// subsets come from the cache or are cut anew.
+func TestSubsetCacheChangesNothing(t *testing.T) {
+	font := titillium(t)
+	text := "Subset cache: Perché 0123456789"
+	warm1, err := doc(t, font, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm2, err := doc(t, font, text) // from the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	SetFontSubsetCache(0)
+	defer SetFontSubsetCache(128)
+	cold, err := doc(t, font, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(warm1, cold) || !bytes.Equal(warm2, cold) {
+		t.Error("the subset cache changes the output")
+	}
+	other, err := doc(t, font, text+"X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(other, cold) {
+		t.Error("another text made the same document")
+	}
+}

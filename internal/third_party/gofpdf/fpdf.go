@@ -4109,24 +4109,15 @@ func (f *Fpdf) putfonts() {
 				f.out(s.String())
 				f.out("endobj")
 			case "UTF8":
-				// faldone patch: the subset is cut from the font parsed once,
-				// with a cutter of this document's own; it is named with a tag
-				// derived from its content (ISO 32000-1 9.6.4, ISO 19005-2
-				// 6.2.11.4); the widths, the CIDToGIDMap and the ToUnicode CMap
-				// cover the characters the document uses and no more.
-				usedRunes := font.usedRunes
-				delete(usedRunes, 0)
-				cut := font.utf8File.cutter()
-				utf8FontStream := cut.generateCut(usedRunes)
-				if utf8FontStream == nil {
-					f.err = fmt.Errorf("gofpdf: font %s cannot be subset", font.Name)
+				// faldone patch: the subset, its name, widths and CIDToGIDMap
+				// come from subsetOf (faldone_fonts.go); the ToUnicode CMap is
+				// the same for every font.
+				sub, err := f.subsetOf(&font)
+				if err != nil {
+					f.err = err
 					return
 				}
-				utf8FontSize := len(utf8FontStream)
-				compressedFontStream := sliceCompress(utf8FontStream)
-				CodeSignDictionary := cut.CodeSymbolDictionary
-				delete(CodeSignDictionary, 0)
-				fontName := subsetTag(utf8FontStream) + "+" + pdfFontName(cut.postScriptName, font.Name)
+				fontName := sub.name
 
 				f.newobj()
 				f.out(fmt.Sprintf("<</Type /Font\n/Subtype /Type0\n/BaseFont /%s\n/Encoding /Identity-H\n/DescendantFonts [%d 0 R]\n/ToUnicode %d 0 R>>\n"+"endobj", fontName, f.n+1, f.n+2))
@@ -4137,14 +4128,14 @@ func (f *Fpdf) putfonts() {
 				if font.Desc.MissingWidth != 0 {
 					f.out("/DW " + strconv.Itoa(font.Desc.MissingWidth) + "")
 				}
-				f.out("/W [" + cidWidths(font.Cw, CodeSignDictionary) + " ]")
+				f.out("/W [" + sub.widths + " ]")
 				f.out("/CIDToGIDMap " + strconv.Itoa(f.n+4) + " 0 R>>")
 				f.out("endobj")
 
 				f.newobj()
 				tu := toUnicodeStream()
 				f.out("<</Length " + strconv.Itoa(len(tu)) + "/Filter /FlateDecode>>")
-				f.putstream(append([]byte(nil), tu...))
+				f.putSharedStream(tu)
 				f.out("endobj")
 
 				// CIDInfo
@@ -4172,30 +4163,19 @@ func (f *Fpdf) putfonts() {
 				f.out(s.String())
 				f.out("endobj")
 
-				// Embed CIDToGIDMap, up to the last character used.
-				last := 0
-				for cc := range CodeSignDictionary {
-					last = max(last, cc)
-				}
-				cidToGidMap := make([]byte, (last+1)*2)
-				for cc, glyph := range CodeSignDictionary {
-					cidToGidMap[cc*2] = byte(glyph >> 8)
-					cidToGidMap[cc*2+1] = byte(glyph & 0xFF)
-				}
-
-				cidToGidMap = sliceCompress(cidToGidMap)
+				// CIDToGIDMap
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(cidToGidMap)) + "/Filter /FlateDecode>>")
-				f.putstream(cidToGidMap)
+				f.out("<</Length " + strconv.Itoa(len(sub.cidToGID)) + "/Filter /FlateDecode>>")
+				f.putSharedStream(sub.cidToGID)
 				f.out("endobj")
 
 				//Font file
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(compressedFontStream)))
+				f.out("<</Length " + strconv.Itoa(len(sub.program)))
 				f.out("/Filter /FlateDecode")
-				f.out("/Length1 " + strconv.Itoa(utf8FontSize))
+				f.out("/Length1 " + strconv.Itoa(sub.programSize))
 				f.out(">>")
-				f.putstream(compressedFontStream)
+				f.putSharedStream(sub.program)
 				f.out("endobj")
 			default:
 				f.err = fmt.Errorf("unsupported font type: %s", tp)
