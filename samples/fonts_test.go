@@ -49,7 +49,7 @@ func TestFontsArePDFA2(t *testing.T) {
 	}
 
 	// The checker fails a file whose subset has no tag, or whose font
-	// program is damaged.
+	// program is damaged...
 	pdf, err := os.ReadFile(samples[0])
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +66,15 @@ func TestFontsArePDFA2(t *testing.T) {
 	}
 	if p := c.Check("damaged", damaged); len(p) == 0 {
 		t.Error("the checker accepts a damaged font program")
+	}
+	// ... and one whose widths are not the font program's.
+	w := bytes.Index(pdf, []byte("/W ["))
+	loc := regexp.MustCompile(`\[ \d+ (\d\d\d) `).FindSubmatchIndex(pdf[w+4:])
+	wide := bytes.Clone(pdf)
+	copy(wide[w+4+loc[2]:], "999")
+	c2 := pdftest.NewFontChecker(t)
+	if p := append(c2.Check("wide", wide), c2.Programs()...); len(p) == 0 {
+		t.Error("the checker accepts widths that are not the font program's")
 	}
 }
 
