@@ -44,19 +44,19 @@ func pdfFontName(postScript, fallback string) string {
 }
 
 // cidWidths returns the content of a CIDFont's /W array for the characters
-// (CIDs) in used, with their widths from cw: a run of three or more equal
-// widths as "first last width", other consecutive characters as
-// "first [w1 w2 ...]".
-func cidWidths(cw []int, used map[int]int) string {
+// (CIDs) in used, with their widths from cw (0: no such character; 65535:
+// zero width): a run of three or more equal widths as "first last width",
+// other consecutive characters as "first [w1 w2 ...]".
+func cidWidths(cw func(int) int, used map[int]int) string {
 	cids := make([]int, 0, len(used))
 	for c := range used {
-		if c > 0 && c < len(cw) && cw[c] != 0 {
+		if c > 0 && cw(c) != 0 {
 			cids = append(cids, c)
 		}
 	}
 	sort.Ints(cids)
 	width := func(c int) int {
-		if w := cw[c]; w != 65535 {
+		if w := cw(c); w != 65535 {
 			return w
 		}
 		return 0
@@ -272,7 +272,7 @@ func (f *Fpdf) subsetOf(font *fontDefType) (*fontSubset, error) {
 	}
 	sub := &fontSubset{
 		name:        subsetTag(program) + "+" + pdfFontName(cut.postScriptName, font.Name),
-		widths:      cidWidths(font.Cw, codes),
+		widths:      cidWidths(font.runeWidth, codes),
 		cidToGID:    sliceCompress(cidToGID),
 		program:     sliceCompress(program),
 		programSize: len(program),

@@ -67,7 +67,7 @@ func TestFontParsedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shared.CharWidths) >= 1<<16 {
+	if len(shared.CharWidths) > 0x3000 {
 		t.Errorf("width table of %d entries, not cut to the font", len(shared.CharWidths))
 	}
 	var wg sync.WaitGroup
@@ -110,7 +110,12 @@ func TestCIDWidths(t *testing.T) {
 			c := r.Intn(320)
 			used[c] = c
 		}
-		got := parseW(t, cidWidths(cw, used))
+		got := parseW(t, cidWidths(func(c int) int {
+			if c < len(cw) {
+				return cw[c]
+			}
+			return 0
+		}, used))
 		for c := range used {
 			if c <= 0 || c >= len(cw) || cw[c] == 0 {
 				if _, ok := got[c]; ok {
@@ -184,5 +189,25 @@ func TestSubsetCacheChangesNothing(t *testing.T) {
 	}
 	if bytes.Equal(other, cold) {
 		t.Error("another text made the same document")
+	}
+}
+
+// TestWidthsAboveTheTable: a font's characters above its dense width table
+// (DejaVu Sans's ligatures at U+FB0x) keep their widths.
+func TestWidthsAboveTheTable(t *testing.T) {
+	font, err := os.ReadFile("../../../fonts/DejaVuSans.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := New("P", "mm", "A4", "")
+	pdf.AddUTF8FontFromBytes("d", "", font)
+	pdf.AddPage()
+	pdf.SetFont("d", "", 12)
+	if n := len(pdf.currentFont.Cw); n > 0x3000 {
+		t.Errorf("dense width table of %d entries", n)
+	}
+	fi, f, i := pdf.GetStringSymbolWidth("\uFB01"), pdf.GetStringSymbolWidth("f"), pdf.GetStringSymbolWidth("i")
+	if fi <= 0 || fi == pdf.currentFont.Desc.MissingWidth || fi > f+i+50 {
+		t.Errorf("width of U+FB01 %d (f %d, i %d, missing %d)", fi, f, i, pdf.currentFont.Desc.MissingWidth)
 	}
 }

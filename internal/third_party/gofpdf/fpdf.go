@@ -969,10 +969,10 @@ func (f *Fpdf) GetStringSymbolWidth(s string) int {
 		unicode := []rune(s)
 		for _, char := range unicode {
 			intChar := int(char)
-			// faldone patch: ">" where upstream has ">=", which indexed one past the table.
-			if len(f.currentFont.Cw) > intChar && f.currentFont.Cw[intChar] > 0 {
-				if f.currentFont.Cw[intChar] != 65535 {
-					w += f.currentFont.Cw[intChar]
+			// faldone patch: runeWidth reads the dense table and the sparse one above it.
+			if cw := f.currentFont.runeWidth(intChar); cw > 0 {
+				if cw != 65535 {
+					w += cw
 				}
 			} else if f.currentFont.Desc.MissingWidth != 0 {
 				w += f.currentFont.Desc.MissingWidth
@@ -1735,6 +1735,7 @@ func (f *Fpdf) addFont(familyStr, styleStr, fileStr string, isUTF8 bool) {
 			Up:        int(round(utf8File.UnderlinePosition)),
 			Ut:        round(utf8File.UnderlineThickness),
 			Cw:        utf8File.CharWidths,
+			cwHigh:    utf8File.charWidthsHigh,
 			usedRunes: sbarr,
 			File:      fileStr,
 			utf8File:  utf8File,
@@ -1868,6 +1869,7 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			Up:        int(round(utf8File.UnderlinePosition)),
 			Ut:        round(utf8File.UnderlineThickness),
 			Cw:        utf8File.CharWidths,
+			cwHigh:    utf8File.charWidthsHigh,
 			utf8File:  utf8File,
 			usedRunes: sbarr,
 		}
@@ -2600,7 +2602,6 @@ func (f *Fpdf) MultiCell(w, h float64, txtStr, borderStr, alignStr string, fill 
 	if alignStr == "" {
 		alignStr = "J"
 	}
-	cw := f.currentFont.Cw
 	if w == 0 {
 		w = f.w - f.rMargin - f.x
 	}
@@ -2706,14 +2707,15 @@ func (f *Fpdf) MultiCell(w, h float64, txtStr, borderStr, alignStr string, fill 
 			ls = l
 			ns++
 		}
-		if int(c) >= len(cw) {
+		if int(c) >= 1<<16 {
 			f.err = fmt.Errorf("character outside the supported range: %s", string(c))
 			return
 		}
-		if cw[int(c)] == 0 { //Marker width 0 used for missing symbols
+		// faldone patch: runeWidth reads the dense table and the sparse one above it.
+		if cw := f.currentFont.runeWidth(int(c)); cw == 0 { //Marker width 0 used for missing symbols
 			l += f.currentFont.Desc.MissingWidth
-		} else if cw[int(c)] != 65535 { //Marker width 65535 used for zero width symbols
-			l += cw[int(c)]
+		} else if cw != 65535 { //Marker width 65535 used for zero width symbols
+			l += cw
 		}
 		if l > wmax {
 			// Automatic line break
@@ -2784,7 +2786,6 @@ func (f *Fpdf) MultiCell(w, h float64, txtStr, borderStr, alignStr string, fill 
 // write outputs text in flowing mode
 func (f *Fpdf) write(h float64, txtStr string, link int, linkStr string) {
 	// dbg("Write")
-	cw := f.currentFont.Cw
 	w := f.w - f.rMargin - f.x
 	wmax := (w - 2*f.cMargin) * 1000 / f.fontSize
 	s := strings.Replace(txtStr, "\r", "", -1)
@@ -2833,7 +2834,7 @@ func (f *Fpdf) write(h float64, txtStr string, link int, linkStr string) {
 		if c == ' ' {
 			sep = i
 		}
-		l += float64(cw[int(c)])
+		l += float64(f.currentFont.runeWidth(int(c))) // faldone patch
 		if l > wmax {
 			// Automatic line break
 			if sep == -1 {

@@ -53,6 +53,7 @@ type utf8FontFile struct {
 	UnderlinePosition    float64
 	UnderlineThickness   float64
 	CharWidths           []int
+	charWidthsHigh       map[int]int // faldone patch: the widths above CharWidths
 	DefaultWidth         float64
 	CodeSymbolDictionary map[int]int
 
@@ -1219,10 +1220,23 @@ func sharedUTF8Font(id string, b []byte) (*utf8FontFile, error) {
 		if e.err = utf.prepareCut(); e.err != nil {
 			return
 		}
-		// The width table ends at the font's last character.
-		last := len(utf.CharWidths) - 1
-		for last > 0 && utf.CharWidths[last] == 0 {
-			last--
+		// The width table is an array up to the font's last character
+		// below U+3000 (at least 256 entries, which the byte-oriented
+		// functions index), and a map above, where fonts have only a few
+		// scattered characters (ligatures, U+FFFD).
+		last := 255
+		for c := 255; c < len(utf.CharWidths) && c < 0x3000; c++ {
+			if utf.CharWidths[c] != 0 {
+				last = c
+			}
+		}
+		for c := last + 1; c < len(utf.CharWidths); c++ {
+			if w := utf.CharWidths[c]; w != 0 {
+				if utf.charWidthsHigh == nil {
+					utf.charWidthsHigh = map[int]int{}
+				}
+				utf.charWidthsHigh[c] = w
+			}
 		}
 		utf.CharWidths = append([]int(nil), utf.CharWidths[:last+1]...)
 		utf.fileReader.readerPosition = 0
