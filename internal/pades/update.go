@@ -106,7 +106,7 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 		catalogChanged = true
 		// The catalog's /Perms and the ETSI.CAdES.detached sub-filter are
 		// PDF 1.5 and 1.7 features: a file that says it is older (maroto
-		// writes %PDF-1.3) is declared 1.7, or validators that honour the
+		// upstream writes %PDF-1.3) is declared 1.7, or validators that honour the
 		// version (pdfcpu) ignore /Perms and miss the certification.
 		if pdfVersion(doc, catalog) < "1.7" {
 			newCatalog["Version"] = Name("1.7")
