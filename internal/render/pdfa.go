@@ -61,9 +61,16 @@ func (x xmpMeta) packet() []byte {
 	var b bytes.Buffer
 	b.WriteString("<?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n")
 	b.WriteString("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n")
-	b.WriteString("<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n" +
-		"<pdfaid:part>2</pdfaid:part>\n<pdfaid:conformance>B</pdfaid:conformance>\n</rdf:Description>\n")
-	b.WriteString("<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n")
+	b.WriteString("<rdf:Description rdf:about=\"\"\n xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"\n" +
+		" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n" +
+		" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"")
+	if x.PDFUAPart != 0 {
+		b.WriteString("\n xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\"\n" +
+			" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\"\n" +
+			" xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\"\n" +
+			" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\"")
+	}
+	b.WriteString(">\n<pdfaid:part>2</pdfaid:part>\n<pdfaid:conformance>B</pdfaid:conformance>\n")
 	b.WriteString("<dc:format>application/pdf</dc:format>\n")
 	if x.Title != "" {
 		fmt.Fprintf(&b, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">%s</rdf:li></rdf:Alt></dc:title>\n", xmlText(x.Title))
@@ -77,27 +84,20 @@ func (x xmpMeta) packet() []byte {
 	if x.Lang != "" {
 		fmt.Fprintf(&b, "<dc:language><rdf:Bag><rdf:li>%s</rdf:li></rdf:Bag></dc:language>\n", xmlText(x.Lang))
 	}
-	b.WriteString("</rdf:Description>\n")
 	d := x.Date.UTC().Format("2006-01-02T15:04:05Z")
-	b.WriteString("<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n")
 	fmt.Fprintf(&b, "<xmp:CreateDate>%s</xmp:CreateDate>\n<xmp:ModifyDate>%s</xmp:ModifyDate>\n", d, d)
 	if x.Creator != "" {
 		fmt.Fprintf(&b, "<xmp:CreatorTool>%s</xmp:CreatorTool>\n", xmlText(x.Creator))
 	}
-	b.WriteString("</rdf:Description>\n")
-	b.WriteString("<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n")
 	if x.Producer != "" {
 		fmt.Fprintf(&b, "<pdf:Producer>%s</pdf:Producer>\n", xmlText(x.Producer))
 	}
 	if x.Keywords != "" {
 		fmt.Fprintf(&b, "<pdf:Keywords>%s</pdf:Keywords>\n", xmlText(x.Keywords))
 	}
-	b.WriteString("</rdf:Description>\n")
 	if x.PDFUAPart != 0 {
-		fmt.Fprintf(&b, "<rdf:Description rdf:about=\"\" xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\">\n"+
-			"<pdfuaid:part>%d</pdfuaid:part>\n</rdf:Description>\n", x.PDFUAPart)
-		b.WriteString(`<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+		fmt.Fprintf(&b, "<pdfuaid:part>%d</pdfuaid:part>\n", x.PDFUAPart)
+		b.WriteString(`<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
 <pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
 <pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
 <pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
@@ -108,9 +108,9 @@ func (x xmpMeta) packet() []byte {
 <pdfaProperty:description>Part of ISO 14289 to which the document conforms</pdfaProperty:description>
 </rdf:li></rdf:Seq></pdfaSchema:property>
 </rdf:li></rdf:Bag></pdfaExtension:schemas>
-</rdf:Description>
 `)
 	}
+	b.WriteString("</rdf:Description>\n")
 	b.WriteString("</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>")
 	return b.Bytes()
 }
