@@ -266,7 +266,7 @@ func (c *checker) stream(n int, s *pades.Stream) {
 	}
 	// The reader's data is a slice of the file: its start is where the
 	// remaining capacity says.
-	start := len(c.pdf) - cap(s.Raw)
+	start := cap(c.pdf) - cap(s.Raw)
 	if start <= 0 || start > len(c.pdf) || !bytes.Equal(c.pdf[start:start+len(s.Raw)], s.Raw) {
 		return // from an object stream or a copy: not a stream of the file
 	}

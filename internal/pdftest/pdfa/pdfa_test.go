@@ -22,3 +22,17 @@ func TestSamples(t *testing.T) {
 		})
 	}
 }
+
+// TestSampleFonts runs the font clauses on every sample.
+func TestSampleFonts(t *testing.T) {
+	files, _ := filepath.Glob("../../../samples/*/*.pdf")
+	for _, f := range files {
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
+			pdf, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			RequireFonts(t, pdf)
+		})
+	}
+}
