@@ -14,9 +14,16 @@ import (
 	"faldone/internal/faldone"
 )
 
-// Conformance is the archival level every rendered document meets: PDF/A-2
-// level B (ISO 19005-2), checked clause by clause by internal/pdftest/pdfa.
-const Conformance = "PDF/A-2b"
+// ConformancePDFA2b names PDF/A-2 level B (ISO 19005-2), which every
+// rendered document meets: checked clause by clause by
+// internal/pdftest/pdfa on every sample and every sealed kind.
+const ConformancePDFA2b = "PDF/A-2b"
+
+// Conformance names the standards every rendered document meets, as the
+// record, the API and the verification page report them.
+func Conformance() []string {
+	return []string{ConformancePDFA2b}
+}
 
 // declaredUAPart is the part of ISO 14289 (PDF/UA) the output declares in
 // its XMP metadata; 0 declares none. It becomes 1 when the output is tagged.
