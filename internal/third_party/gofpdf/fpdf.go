@@ -4560,7 +4560,11 @@ func (f *Fpdf) putheader() {
 	if len(f.blendMap) > 0 && f.pdfVersion < "1.4" {
 		f.pdfVersion = "1.4"
 	}
-	f.outf("%%PDF-%s", f.pdfVersion)
+	// faldone patch: every file says PDF 1.7 and follows the header with a
+	// comment of four bytes above 127, as PDF/A-2 (ISO 19005-2 6.1.2) asks;
+	// pdfVersion still decides what the writer emits (the page group).
+	f.out("%PDF-1.7")
+	f.out("%\xe2\xe3\xcf\xd3")
 }
 
 func (f *Fpdf) puttrailer() {
