@@ -1,6 +1,9 @@
 package gofpdf
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Tagged PDF (faldone patch). A document becomes tagged when SetStructTree
 // is called: from then on every painting operator that is drawn outside a
@@ -25,6 +28,7 @@ type taggedState struct {
 	has          bool
 	lastX, lastY float64
 	hyphen       bool
+	scratch      []byte
 }
 
 // StructWriter writes the objects of a structure tree.
@@ -67,7 +71,13 @@ func (f *Fpdf) BeginMarked(typ string) (page, mcid int) {
 	mcid = f.tag.next[page]
 	f.tag.next[page]++
 	f.tag.has = false
-	f.outf("/%s <</MCID %d>> BDC", typ, mcid)
+	b := append(f.tag.scratch[:0], '/')
+	b = append(b, typ...)
+	b = append(b, " <</MCID "...)
+	b = strconv.AppendInt(b, int64(mcid), 10)
+	b = append(b, ">> BDC\n"...)
+	f.pages[f.page].Write(b)
+	f.tag.scratch = b
 	f.tag.depth++
 	return page, mcid
 }
@@ -139,7 +149,15 @@ func (f *Fpdf) tagSpace(x, y float64, s string) {
 				sp = "\000 "
 				f.currentFont.usedRunes[' '] = ' '
 			}
-			f.outf("BT %.2f %.2f Td (%s) Tj ET", t.lastX*f.k, (f.h-t.lastY)*f.k, sp)
+			b := append(t.scratch[:0], "BT "...)
+			b = strconv.AppendFloat(b, t.lastX*f.k, 'f', 2, 64)
+			b = append(b, ' ')
+			b = strconv.AppendFloat(b, (f.h-t.lastY)*f.k, 'f', 2, 64)
+			b = append(b, " Td ("...)
+			b = append(b, sp...)
+			b = append(b, ") Tj ET\n"...)
+			f.pages[f.page].Write(b)
+			t.scratch = b
 		}
 	}
 	t.has = true
