@@ -37,6 +37,11 @@ type Options struct {
 	// FieldName names the new signature field. Optional: default
 	// "Signature1", numbered upwards when taken.
 	FieldName string
+	// Description describes the signature field to assistive technology
+	// (the widget's /TU, and the alternate text of its Form structure
+	// element in a tagged document), e.g. "Sigillo elettronico di ...".
+	// Optional.
+	Description string
 }
 
 // Result describes a signature made by Sign.

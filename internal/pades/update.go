@@ -115,11 +115,19 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 	if catalogChanged {
 		rewrite(rootRef, newCatalog)
 	}
-	rewrite(fieldRef, Dict{
+	widget := Dict{
 		"Type": Name("Annot"), "Subtype": Name("Widget"), "FT": Name("Sig"),
 		"T": textString(name), "V": up.sigRef, "F": int64(132),
 		"Rect": Array{int64(0), int64(0), int64(0), int64(0)}, "P": pageRef,
-	})
+	}
+	// PDF/UA: the field's description, and its place in a tagged document's structure.
+	if o.Description != "" {
+		widget["TU"] = textString(o.Description)
+	}
+	if sp := tagWidget(doc, catalog, rewrite, next, fieldRef, pageRef, o.Description); sp >= 0 {
+		widget["StructParent"] = sp
+	}
+	rewrite(fieldRef, widget)
 	up.sigDict = sigDictBody(o, t)
 	if doc.xrefStream {
 		up.xrefNum = next().Num

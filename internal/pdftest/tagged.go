@@ -17,7 +17,8 @@ import (
 
 // StructNode is an element of a PDF's structure tree as poppler reads it
 // (pdfinfo -struct-text): its type, attributes as printed, its own text,
-// and its kids in order.
+// and its kids in order. An object reference is a kid of type "Object"
+// whose attribute is "num gen".
 type StructNode struct {
 	Type  string
 	Attrs []string
@@ -42,7 +43,7 @@ func (n *StructNode) Walk(f func(*StructNode)) {
 	}
 }
 
-var reStructLine = regexp.MustCompile(`^( *)(?:"(.*)"|(/.*)|([A-Za-z0-9]+)(?: \([A-Za-z]+\))?:?)$`)
+var reStructLine = regexp.MustCompile(`^( *)(?:"(.*)"|(/.*)|([A-Za-z0-9]+)(?: \([A-Za-z]+\))?:?|Object (\d+ \d+))$`)
 
 // StructTree reads the structure tree with pdfinfo -struct-text; it fails
 // the test if the file has none.
@@ -63,6 +64,9 @@ func StructTree(tb testing.TB, pdf []byte) *StructNode {
 		}
 		d := len(m[1])
 		switch {
+		case m[5] != "": // an object reference (OBJR), such as a widget
+			n := stack[len(stack)-1]
+			n.Kids = append(n.Kids, &StructNode{Type: "Object", Attrs: []string{m[5]}})
 		case m[4] != "":
 			for len(depths) > 1 && depths[len(depths)-1] >= d {
 				stack, depths = stack[:len(stack)-1], depths[:len(depths)-1]
