@@ -75,7 +75,7 @@ func checkTagged(t *testing.T, pdf []byte, lang, outline string) {
 		t.Fatalf("structure tree root is %s, want Document", doc.Type)
 	}
 	var got []string
-	for _, n := range doc.Kids {
+	for _, n := range doc.Elements() {
 		got = append(got, n.Type)
 	}
 	if g := strings.Join(got, " "); g != outline {
@@ -145,7 +145,7 @@ func checkShapes(t *testing.T, doc *pdftest.StructNode) {
 	doc.Walk(func(n *pdftest.StructNode) {
 		kids := func() string {
 			var s []string
-			for _, k := range n.Kids {
+			for _, k := range n.Elements() {
 				s = append(s, k.Type)
 			}
 			return strings.Join(s, " ")
@@ -211,7 +211,7 @@ func furnitureOf(t *testing.T, pdf []byte, doc *pdftest.StructNode) []string {
 		if n.Type != "Table" {
 			return
 		}
-		for _, tr := range n.Kids {
+		for _, tr := range n.Elements() {
 			if tr.Type == "TR" && len(tr.Kids) > 0 && strings.Contains(strings.Join(tr.Kids[0].Attrs, " "), "/Column") {
 				out = append(out, squeeze(strings.Join(tr.AllText(), "")))
 			}
@@ -282,4 +282,54 @@ func checkCatalog(t *testing.T, pdf []byte, lang string) {
 		t.Errorf("no title in the document information:\n%s", info)
 	}
 	_ = figures
+}
+
+// TestForeignNamesTagged renders letters for Fiè allo Sciliar/Völs am
+// Schlern, a comune of Alto Adige with a German official name: in an Italian
+// letter every occurrence of the German name is a Span with /Lang de, in a
+// German one the Italian name a Span with /Lang it, and the pages look as
+// they would untagged (the words where maroto puts them: the visual
+// regression and reading-order checks pass on these letters too).
+func TestForeignNamesTagged(t *testing.T) {
+	r := MustRenderer(t)
+	body := strings.NewReplacer(`"037034"`, `"021031"`, `"c_e655"`, `"c_d571"`, `"Loiano"`, `"Fiè allo Sciliar"`).Replace(string(sample(t, "loiano", "adesione")))
+	for _, tc := range []struct{ lang, phrase, spanLang string }{
+		{"it", "Völs am Schlern", "de"},
+		{"de", "Fiè allo Sciliar", "it"},
+	} {
+		res, err := r.Render(context.Background(), faldone.KindAdesione, []byte(body), tc.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spans := 0
+		for _, v := range pdftest.Objects(t, res.PDF) {
+			d, _ := v.(map[string]any)
+			if d["/S"] == "/Span" {
+				spans++
+				if d["/Lang"] != "u:"+tc.spanLang {
+					t.Errorf("%s: Span with /Lang %v, want %s", tc.lang, d["/Lang"], tc.spanLang)
+				}
+			}
+		}
+		tree := pdftest.StructTree(t, res.PDF)
+		var spanText []string
+		tree.Walk(func(n *pdftest.StructNode) {
+			if n.Type == "Span" {
+				spanText = append(spanText, strings.Join(n.AllText(), ""))
+			}
+		})
+		occurrences := strings.Count(strings.Join(tree.AllText(), " "), tc.phrase)
+		if spans == 0 || len(spanText) != spans {
+			t.Errorf("%s: %d Span objects, poppler reads %d", tc.lang, spans, len(spanText))
+		}
+		for _, s := range spanText {
+			if squeeze(s) != squeeze(tc.phrase) {
+				t.Errorf("%s: Span text %q, want %q", tc.lang, s, tc.phrase)
+			}
+		}
+		if occurrences != spans {
+			t.Errorf("%s: %d Spans for %d occurrences of %q in the tree's text", tc.lang, spans, occurrences, tc.phrase)
+		}
+		checkTagged(t, res.PDF, tc.lang, outlines["adesione"])
+	}
 }

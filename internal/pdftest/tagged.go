@@ -16,9 +16,10 @@ import (
 )
 
 // StructNode is an element of a PDF's structure tree as poppler reads it
-// (pdfinfo -struct-text): its type, attributes as printed, its own text,
-// and its kids in order. An object reference is a kid of type "Object"
-// whose attribute is "num gen".
+// (pdfinfo -struct-text): its type, attributes as printed, and its kids in
+// order. The text of its marked content is a kid of type "#text" whose Text
+// is that text; an object reference is a kid of type "Object" whose
+// attribute is "num gen".
 type StructNode struct {
 	Type  string
 	Attrs []string
@@ -26,7 +27,7 @@ type StructNode struct {
 	Kids  []*StructNode
 }
 
-// AllText is the node's text and its descendants', in tree order.
+// AllText is the text of the node and its descendants, in tree order.
 func (n *StructNode) AllText() []string {
 	out := append([]string{}, n.Text...)
 	for _, k := range n.Kids {
@@ -35,7 +36,18 @@ func (n *StructNode) AllText() []string {
 	return out
 }
 
-// Walk calls f on n and every descendant, depth first.
+// Elements are the node's kids that are elements, without its text.
+func (n *StructNode) Elements() []*StructNode {
+	var out []*StructNode
+	for _, k := range n.Kids {
+		if k.Type != "#text" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Walk calls f on n and every descendant (text too), depth first.
 func (n *StructNode) Walk(f func(*StructNode)) {
 	f(n)
 	for _, k := range n.Kids {
@@ -63,14 +75,16 @@ func StructTree(tb testing.TB, pdf []byte) *StructNode {
 			tb.Fatalf("pdfinfo -struct-text: cannot read line %q", line)
 		}
 		d := len(m[1])
+		// A line belongs to the nearest element above it that is indented
+		// less: an element's text and kids are indented more than it.
+		for len(depths) > 1 && depths[len(depths)-1] >= d {
+			stack, depths = stack[:len(stack)-1], depths[:len(depths)-1]
+		}
 		switch {
 		case m[5] != "": // an object reference (OBJR), such as a widget
 			n := stack[len(stack)-1]
 			n.Kids = append(n.Kids, &StructNode{Type: "Object", Attrs: []string{m[5]}})
 		case m[4] != "":
-			for len(depths) > 1 && depths[len(depths)-1] >= d {
-				stack, depths = stack[:len(stack)-1], depths[:len(depths)-1]
-			}
 			n := &StructNode{Type: m[4]}
 			p := stack[len(stack)-1]
 			p.Kids = append(p.Kids, n)
@@ -80,7 +94,7 @@ func StructTree(tb testing.TB, pdf []byte) *StructNode {
 			n.Attrs = append(n.Attrs, strings.TrimSpace(m[3]))
 		default:
 			n := stack[len(stack)-1]
-			n.Text = append(n.Text, m[2])
+			n.Kids = append(n.Kids, &StructNode{Type: "#text", Text: []string{m[2]}})
 		}
 	}
 	if len(root.Kids) != 1 {

@@ -61,11 +61,26 @@ func (m *measurer) lines(r run, keep bool, e *selem) {
 // tagLines adds the lines [from, to) of r to c like linesAt, as a part of
 // the structure element e.
 func (m *measurer) tagLines(c core.Col, e *selem, r run, from, to int, x, y, w float64) {
-	if from >= min(to, len(r.lines)) {
+	to = min(to, len(r.lines))
+	if from >= to {
 		return
 	}
 	c.Add(m.tg.begin(e))
-	linesAt(c, r, from, to, x, y, w)
+	if len(m.foreign) == 0 || m.tg == nil || m.tg.repeat {
+		linesAt(c, r, from, to, x, y, w)
+		c.Add(m.tg.end())
+		return
+	}
+	spans := m.foreignLines(r)
+	open := map[int]*selem{}
+	for i := from; i < to; i++ {
+		yi := y + float64(i-from)*r.lh
+		if len(spans[i]) > 0 {
+			m.splitLine(c, e, r, i, spans[i], x, yi, w, open)
+		} else {
+			linesAt(c, r, i, i+1, x, yi, w)
+		}
+	}
 	c.Add(m.tg.end())
 }
 

@@ -130,6 +130,7 @@ type measurer struct {
 	tg           *tagger
 	lang         string
 	openList     *selem // the list that consecutive bulleted paragraphs continue
+	foreign      []faldone.Phrase
 }
 
 func (m *measurer) face(family string, st style) *face {
@@ -224,7 +225,7 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	if lang == "" {
 		lang = "it"
 	}
-	ms := &measurer{faces: fcs, hy: hyphen.For(lang), tg: newTagger(), lang: lang}
+	ms := &measurer{faces: fcs, hy: hyphen.For(lang), tg: newTagger(), lang: lang, foreign: l.Meta.Foreign}
 	var footer *faldone.Block
 	for i, b := range l.Blocks {
 		if b.Type == faldone.BlockFooter {

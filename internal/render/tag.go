@@ -7,11 +7,16 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/johnfercher/go-tree/node"
+	"github.com/johnfercher/maroto/v2/pkg/components/text"
+	"github.com/johnfercher/maroto/v2/pkg/consts/align"
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/core/entity"
+	"github.com/johnfercher/maroto/v2/pkg/props"
 	"github.com/phpdave11/gofpdf"
 
 	"faldone/internal/faldone"
@@ -94,10 +99,11 @@ func (t *tagger) end() core.Component { return &marker{t: t, end: true} }
 // marker is a component that draws nothing: it opens or closes a
 // marked-content sequence where maroto renders it.
 type marker struct {
-	t   *tagger
-	e   *selem
-	art string
-	end bool
+	t      *tagger
+	e      *selem
+	art    string
+	end    bool
+	attach *selem // e becomes the next kid of attach when the marker is rendered (spans)
 }
 
 func (c *marker) Render(_ core.Provider, cell *entity.Cell) {
@@ -111,6 +117,10 @@ func (c *marker) Render(_ core.Provider, cell *entity.Cell) {
 	case c.e == nil:
 		pdf.BeginArtifact(c.art)
 	default:
+		if c.attach != nil {
+			c.e.parent = c.attach
+			c.attach.kids = append(c.attach.kids, skid{e: c.e})
+		}
 		page, mcid := pdf.BeginMarked(c.e.typ)
 		c.e.kids = append(c.e.kids, skid{page: page, mcid: mcid})
 		for len(c.t.parents) <= page {
@@ -352,4 +362,186 @@ func (m *measurer) qrAlt(url string) string {
 		return "QR-Code mit dem Link " + url
 	}
 	return "Codice QR che rimanda a " + url
+}
+
+// beginSpan is a marker that opens a Span in language lang inside e, where
+// it is drawn.
+func (t *tagger) beginSpan(e *selem, lang string) (core.Component, *selem) {
+	sp := &selem{typ: "Span", lang: lang}
+	return &marker{t: t, e: sp, attach: e}, sp
+}
+
+// foreignSpan is an occurrence of a foreign phrase in a line: bytes
+// [start, end) of it.
+type foreignSpan struct {
+	start, end int
+	lang       string
+	id         int // the occurrence, which may go on over lines
+}
+
+// foreignLines finds the foreign phrases in the lines of r, also where a
+// phrase breaks between lines (not where it is hyphenated): for each line,
+// the byte ranges of it that belong to a phrase.
+func (m *measurer) foreignLines(r run) [][]foreignSpan {
+	out := make([][]foreignSpan, len(r.lines))
+	var b strings.Builder
+	starts := make([]int, len(r.lines))
+	for i, ln := range r.lines {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		starts[i] = b.Len()
+		b.WriteString(ln.s)
+	}
+	for id, sp := range m.foreignIn(b.String()) {
+		for i, ln := range r.lines {
+			s, e := max(sp.start, starts[i]), min(sp.end, starts[i]+len(ln.s))
+			if s < e {
+				out[i] = append(out[i], foreignSpan{s - starts[i], e - starts[i], sp.lang, id})
+			}
+		}
+	}
+	return out
+}
+
+// foreignIn finds the foreign phrases of the document in s, as whole words.
+func (m *measurer) foreignIn(s string) []foreignSpan {
+	var out []foreignSpan
+	for _, p := range m.foreign {
+		if p.Text == "" {
+			continue
+		}
+		for off := 0; ; {
+			i := strings.Index(s[off:], p.Text)
+			if i < 0 {
+				break
+			}
+			start, end := off+i, off+i+len(p.Text)
+			off = end
+			before, _ := utf8.DecodeLastRuneInString(s[:start])
+			after, _ := utf8.DecodeRuneInString(s[end:])
+			if start > 0 && (unicode.IsLetter(before) || unicode.IsDigit(before)) ||
+				end < len(s) && (unicode.IsLetter(after) || unicode.IsDigit(after)) {
+				continue
+			}
+			out = append(out, foreignSpan{start, end, p.Lang, 0})
+		}
+	}
+	return out
+}
+
+// splitLine draws line i of r word by word where maroto would draw it (the
+// same alignment and, for a justified line, the same spacing), so that the
+// words of a foreign phrase go into a Span with its language and the rest
+// into e; a phrase that goes on over lines is one Span (open holds the
+// Spans of the phrases drawn so far, by occurrence). The page looks the same.
+func (m *measurer) splitLine(c core.Col, e *selem, r run, i int, spans []foreignSpan, x, y, w float64, open map[int]*selem) {
+	ln := r.lines[i]
+	fc := m.face(r.family, r.st)
+	size := r.st.size
+	al := r.st.align
+	if al == align.Justify && ln.last {
+		al = align.Left
+	}
+	type word struct {
+		s          string
+		start, end int
+		x          float64
+		first      bool // the first piece of a word between spaces
+	}
+	var words []word
+	for j := 0; j < len(ln.s); {
+		for j < len(ln.s) && ln.s[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(ln.s) && ln.s[k] != ' ' {
+			k++
+		}
+		// A word is cut where a phrase starts or ends inside it
+		// ("Sciliar/Völs"): each piece goes where maroto draws it.
+		for p := j; p < k; {
+			q := k
+			for _, sp := range spans {
+				if sp.start > p && sp.start < q {
+					q = sp.start
+				}
+				if sp.end > p && sp.end < q {
+					q = sp.end
+				}
+			}
+			words = append(words, word{s: ln.s[p:q], start: p, end: q, first: p == j})
+			p = q
+		}
+		j = k
+	}
+	if len(words) == 0 {
+		return
+	}
+	switch al {
+	case align.Justify:
+		joined, gaps := 0.0, -1
+		for _, wd := range words {
+			joined += fc.Width(wd.s, size)
+			if wd.first {
+				gaps++
+			}
+		}
+		space := (w - joined) / float64(max(gaps, 1))
+		last, _ := utf8.DecodeLastRuneInString(words[len(words)-1].s)
+		if def := fc.Width(" ", size); joined > 0 && space > def*10 && !unicode.IsLetter(last) && !unicode.IsNumber(last) {
+			space = def
+		}
+		pos := 0.0
+		for k := range words {
+			if words[k].first && k > 0 {
+				pos += space
+			}
+			words[k].x = pos
+			pos += fc.Width(words[k].s, size)
+		}
+	default:
+		off := 0.0
+		switch al {
+		case align.Center:
+			off = (w - fc.Width(ln.s, size)) / 2
+		case align.Right:
+			off = w - fc.Width(ln.s, size)
+		}
+		for k := range words {
+			words[k].x = off + fc.Width(ln.s[:words[k].start], size)
+		}
+	}
+	cur := -1
+	in := func(wd word) int {
+		for k, sp := range spans {
+			if wd.start >= sp.start && wd.end <= sp.end {
+				return k
+			}
+		}
+		return -1
+	}
+	for _, wd := range words {
+		if k := in(wd); k != cur {
+			c.Add(m.tg.end())
+			switch {
+			case k < 0:
+				c.Add(m.tg.begin(e))
+			case open[spans[k].id] != nil:
+				c.Add(m.tg.begin(open[spans[k].id]))
+			default:
+				mk, sp := m.tg.beginSpan(e, spans[k].lang)
+				open[spans[k].id] = sp
+				c.Add(mk)
+			}
+			cur = k
+		}
+		c.Add(text.New(wd.s, props.Text{
+			Top: y + r.shift, Left: x + wd.x,
+			Family: r.family, Style: r.st.font, Size: r.st.size, Color: r.st.color, Align: align.Left,
+		}))
+	}
+	if cur >= 0 {
+		c.Add(m.tg.end(), m.tg.begin(e))
+	}
 }
