@@ -545,3 +545,7 @@ func (m *measurer) splitLine(c core.Col, e *selem, r run, i int, spans []foreign
 		c.Add(m.tg.end(), m.tg.begin(e))
 	}
 }
+
+// UAPart is the part of ISO 14289 (PDF/UA) every rendered document is made
+// to meet: the XMP metadata declares it as pdfuaid:part.
+const UAPart = 1
