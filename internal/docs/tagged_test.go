@@ -42,7 +42,7 @@ func squeeze(s string) string {
 }
 
 // TestTaggedReadingOrder renders every kind in every language (the English
-// one as a draft) and checks its tags (ISO 14289-1): the outline of
+// one as a draft; German not under the race detector) and checks its tags (ISO 14289-1): the outline of
 // headings, paragraphs, lists, tables and figures in order; tables, lists
 // and figures built as PDF/UA wants them; the tree's text in the order the
 // page draws it, with nothing left out but the page furniture (footer,
@@ -51,7 +51,11 @@ func squeeze(s string) string {
 // and mutool accept the file.
 func TestTaggedReadingOrder(t *testing.T) {
 	r := MustRenderer(t)
-	for _, lang := range []string{"it", "en", "de"} {
+	langs := []string{"it", "en", "de"}
+	if raceEnabled {
+		langs = langs[:2] // Italian final and English draft
+	}
+	for _, lang := range langs {
 		for _, k := range kinds {
 			t.Run(lang+"/"+k, func(t *testing.T) {
 				var opts []docs.Option
