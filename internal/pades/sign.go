@@ -38,9 +38,9 @@ type Options struct {
 	// "Signature1", numbered upwards when taken.
 	FieldName string
 	// Description describes the signature field to assistive technology
-	// (the widget's /TU, and the alternate text of its Form structure
-	// element in a tagged document), e.g. "Sigillo elettronico di ...".
-	// Optional.
+	// (the widget's /TU), e.g. "Sigillo elettronico di ...". Optional. A
+	// certification of a tagged document also puts the widget in the
+	// structure tree, as a Form element with this alternate text.
 	Description string
 }
 
