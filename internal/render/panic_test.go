@@ -46,8 +46,8 @@ func checkRefusal(t *testing.T, s string, l faldone.Layout) {
 func TestBlockPlugsIn(t *testing.T) {
 	const stamp faldone.BlockType = "test-stamp"
 	registerBlock(stamp, func(m *measurer, b faldone.Block) {
-		m.caption(b.Title)
-		m.lines(m.set(b.Text[0], body, contentW, true), false)
+		m.caption(b.Title, nil)
+		m.lines(m.set(b.Text[0], body, contentW, true), false, m.tg.elem(nil, "P"))
 	})
 	defer delete(blockFuncs, stamp)
 	var blocks []faldone.Block

@@ -1090,7 +1090,7 @@ func (f *Fpdf) outputDashPattern() {
 // Line draws a line between points (x1, y1) and (x2, y2) using the current
 // draw color, line width and cap style.
 func (f *Fpdf) Line(x1, y1, x2, y2 float64) {
-	f.outf("%.2f %.2f m %.2f %.2f l S", x1*f.k, (f.h-y1)*f.k, x2*f.k, (f.h-y2)*f.k)
+	f.outPaint(sprintf("%.2f %.2f m %.2f %.2f l S", x1*f.k, (f.h-y1)*f.k, x2*f.k, (f.h-y2)*f.k)) // faldone patch: tagged
 }
 
 // fillDrawOp corrects path painting operators
@@ -1126,7 +1126,7 @@ func fillDrawOp(styleStr string) (opStr string) {
 // draw color and line width centered on the rectangle's perimeter. Filling
 // uses the current fill color.
 func (f *Fpdf) Rect(x, y, w, h float64, styleStr string) {
-	f.outf("%.2f %.2f %.2f %.2f re %s", x*f.k, (f.h-y)*f.k, w*f.k, -h*f.k, fillDrawOp(styleStr))
+	f.outPaint(sprintf("%.2f %.2f %.2f %.2f re %s", x*f.k, (f.h-y)*f.k, w*f.k, -h*f.k, fillDrawOp(styleStr))) // faldone patch: tagged
 }
 
 // RoundedRect outputs a rectangle of width w and height h with the upper left
@@ -2209,6 +2209,9 @@ func (f *Fpdf) Bookmark(txtStr string, level int, y float64) {
 // precisely on the page, but it is usually easier to use Cell(), MultiCell()
 // or Write() which are the standard methods to print text.
 func (f *Fpdf) Text(x, y float64, txtStr string) {
+	if f.tag.on && f.tag.depth > 0 { // faldone patch: tagged
+		f.tagSpace(x, y, txtStr)
+	}
 	var txt2 string
 	if f.isCurrentUTF8 {
 		if f.isRTL {
@@ -2230,7 +2233,7 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 	if f.colorFlag {
 		s = sprintf("q %s %s Q", f.color.text.str, s)
 	}
-	f.out(s)
+	f.outPaint(s) // faldone patch: tagged
 }
 
 // SetWordSpacing sets spacing between words of following text. See the
@@ -2478,7 +2481,7 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 	}
 	str := s.String()
 	if len(str) > 0 {
-		f.out(str)
+		f.outPaint(str) // faldone patch: tagged
 	}
 	f.lasth = h
 	if ln > 0 {
@@ -3053,7 +3056,7 @@ func (f *Fpdf) imageOut(info *ImageInfoType, x, y, w, h float64, allowNegativeX,
 	}
 	// dbg("h %.2f", h)
 	// q 85.04 0 0 NaN 28.35 NaN cm /I2 Do Q
-	f.outf("q %.5f 0 0 %.5f %.5f %.5f cm /I%s Do Q", w*f.k, h*f.k, x*f.k, (f.h-(y+h))*f.k, info.i)
+	f.outPaint(sprintf("q %.5f 0 0 %.5f %.5f %.5f cm /I%s Do Q", w*f.k, h*f.k, x*f.k, (f.h-(y+h))*f.k, info.i)) // faldone patch: tagged
 	if link > 0 || len(linkStr) > 0 {
 		f.newLink(x, y, w, h, link, linkStr)
 	}
@@ -3549,6 +3552,7 @@ func (f *Fpdf) beginpage(orientationStr string, size SizeType) {
 }
 
 func (f *Fpdf) endpage() {
+	f.endMarked() // faldone patch: tagged
 	f.EndLayer()
 	f.state = 1
 }
@@ -3902,6 +3906,9 @@ func (f *Fpdf) putpages() {
 		f.newobj()
 		pagesObjectNumbers[n] = f.n // save for /Kids
 		f.out("<</Type /Page")
+		if f.tag.on { // faldone patch: tagged
+			f.outf("/StructParents %d /Tabs /S", n-1)
+		}
 		f.out("/Parent 1 0 R")
 		pageSize, ok = f.pageSizes[n]
 		if ok {
@@ -3955,6 +3962,7 @@ func (f *Fpdf) putpages() {
 		}
 		f.out("endobj")
 	}
+	f.tag.pageObjs = pagesObjectNumbers // faldone patch: tagged
 	// Pages root
 	f.offsets[1] = f.buffer.Len()
 	f.out("1 0 obj")
@@ -4543,6 +4551,10 @@ func (f *Fpdf) putcatalog() {
 	}
 	// Layers
 	f.layerPutCatalog()
+	if f.tag.root > 0 { // faldone patch: tagged
+		f.outf("/StructTreeRoot %d 0 R", f.tag.root)
+		f.out("/MarkInfo <</Marked true>>")
+	}
 	// Name dictionary :
 	//	-> Javascript
 	//	-> Embedded files
@@ -4657,6 +4669,7 @@ func (f *Fpdf) enddoc() {
 	}
 	// Bookmarks
 	f.putbookmarks()
+	f.putStructTree() // faldone patch: tagged
 	// Metadata
 	f.putxmp()
 	// 	Info
