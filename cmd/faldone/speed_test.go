@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -386,4 +387,87 @@ func BenchmarkBulk(b *testing.B) {
 		b.ReportMetric(float64(n)/wall.Seconds(), "docs/s")
 		b.ReportMetric(5490/(float64(n)/wall.Seconds()), "s_for_5490")
 	}
+}
+
+// BenchmarkStartup runs the built binary: `faldone verify` of a sealed
+// letter, `faldone render` of one (sealed with the development key), and
+// `faldone serve` until /readyz answers 200, on a data directory made by
+// a first run. Each reports its wall time per run in ms; a run includes
+// the process's whole life, the work of the command included.
+// FALDONE_BENCH_BIN runs another build of faldone instead, to compare.
+//
+//	go test ./cmd/faldone -run XXX -bench Startup -benchtime 20x
+func BenchmarkStartup(b *testing.B) {
+	bin := os.Getenv("FALDONE_BENCH_BIN")
+	if bin == "" {
+		bin = buildBinary(b)
+	}
+	data := filepath.Join(b.TempDir(), "data")
+	env := append(os.Environ(), "FALDONE_DATA="+data)
+	sample, _ := filepath.Abs("../../samples/suvereto/adesione.pdf")
+	input, _ := filepath.Abs("../../samples/suvereto/adesione.json")
+	out := filepath.Join(b.TempDir(), "out.pdf")
+	var cpu time.Duration // user and system time of the runs, less noisy than wall time on a busy machine
+	run := func(b *testing.B, args ...string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if msg, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 1 {
+			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, msg)
+		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	for name, args := range map[string][]string{
+		"verify": {"verify", sample},
+		"render": {"render", "--kind", "adesione", "--in", input, "--out", out},
+	} {
+		b.Run(name, func(b *testing.B) {
+			run(b, args...) // makes the development seal once
+			cpu = 0
+			for b.Loop() {
+				run(b, args...)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/run")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu_ms/run")
+		})
+	}
+	b.Run("serve-ready", func(b *testing.B) {
+		run(b, "keys", "create", "--role", "staff", "--name", "startup") // migrates the database once
+		var total time.Duration
+		for b.Loop() {
+			ln := freeAddr(b)
+			cmd := exec.Command(bin, "serve", "--addr", ln)
+			cmd.Env = env
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				resp, err := http.Get("http://" + ln + "/readyz")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						break
+					}
+				}
+				if time.Since(start) > 30*time.Second {
+					b.Fatalf("not ready: %v", err)
+				}
+				time.Sleep(500 * time.Microsecond)
+			}
+			total += time.Since(start)
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms_to_ready")
+	})
+}
+
+// freeAddr returns a free address on 127.0.0.1.
+func freeAddr(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -76,6 +76,12 @@ type Registry struct {
 	all    []Comune
 	byCode map[string]int
 
+	// src is the precomputed table of a registry read at its first use
+	// (the embedded one): a command that never looks a comune up never
+	// reads it.
+	src      string
+	loadOnce sync.Once
+
 	foldOnce sync.Once
 	folded   []string // names for Search, folded at its first call
 }
@@ -86,13 +92,28 @@ var (
 	defaultErr  error
 )
 
-// Default returns the embedded registry, read once from its precomputed
-// form.
+// Default returns the embedded registry. It is read from its
+// precomputed form at its first use, once.
 func Default() (*Registry, error) {
 	defaultOnce.Do(func() {
-		defaultReg, defaultErr = parseTable(table)
+		defaultReg = &Registry{src: table}
 	})
 	return defaultReg, defaultErr
+}
+
+// load reads a lazy registry's table. The embedded table is checked by
+// TestTableFresh, so a failure here is a broken build, not bad input.
+func (r *Registry) load() {
+	r.loadOnce.Do(func() {
+		if r.src == "" {
+			return
+		}
+		got, err := parseTable(r.src)
+		if err != nil {
+			panic("comuni: the embedded registry does not read: " + err.Error())
+		}
+		r.all, r.byCode = got.all, got.byCode
+	})
 }
 
 // tableFields is the number of fields of a line of the precomputed table.
@@ -102,6 +123,7 @@ const tableFields = 13
 // comune a line, in order, with its fields separated by tabs (CAPs by
 // commas). No field holds a tab or a newline.
 func (r *Registry) Table() string {
+	r.load()
 	var b strings.Builder
 	for _, c := range r.all {
 		f := []string{c.ISTAT, c.Name, c.Region, c.Province, c.Sigla, c.Catastale, strings.Join(c.CAP, ","),
@@ -178,13 +200,20 @@ func Parse(r io.Reader) (*Registry, error) {
 }
 
 // All returns every comune, in the order of the source data.
-func (r *Registry) All() []Comune { return append([]Comune(nil), r.all...) }
+func (r *Registry) All() []Comune {
+	r.load()
+	return append([]Comune(nil), r.all...)
+}
 
 // Len returns the number of comuni in the registry.
-func (r *Registry) Len() int { return len(r.all) }
+func (r *Registry) Len() int {
+	r.load()
+	return len(r.all)
+}
 
 // Lookup returns the comune with the given ISTAT code.
 func (r *Registry) Lookup(istat string) (Comune, bool) {
+	r.load()
 	i, ok := r.byCode[istat]
 	if !ok {
 		return Comune{}, false
@@ -203,6 +232,7 @@ func (r *Registry) Search(q string, limit int) []Comune {
 	if c, ok := r.Lookup(q); ok {
 		return []Comune{c}
 	}
+	r.load()
 	r.foldOnce.Do(func() {
 		r.folded = make([]string, len(r.all))
 		for i, c := range r.all {

@@ -72,7 +72,7 @@ func TestTableFresh(t *testing.T) {
 		t.Fatal("the registry read from comuni.tsv writes another table")
 	}
 	src := fromSources(t)
-	for i, c := range reg.all {
+	for i, c := range reg.All() {
 		s := src.all[i]
 		if c.ISTAT != s.ISTAT || c.Name != s.Name || c.Population != s.Population || len(c.CAP) != len(s.CAP) || c.BodyNameDE != s.BodyNameDE {
 			t.Fatalf("comune %d: %+v, from the sources %+v", i, c, s)
