@@ -162,7 +162,10 @@ func BenchmarkSpeed(b *testing.B) {
 		}
 	})
 	b.Run("api", func(b *testing.B) {
-		bin := buildBinary(b)
+		bin := os.Getenv("FALDONE_BENCH_BIN") // another build, to compare
+		if bin == "" {
+			bin = buildBinary(b)
+		}
 		for _, clients := range []int{1, 8, 32} {
 			b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 				benchAPI(b, e, bin, clients)
