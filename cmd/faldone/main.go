@@ -193,7 +193,11 @@ func loadTemplates(dir string) (*tmpl.Set, error) {
 	if dir != "" {
 		fsys = os.DirFS(dir)
 	}
-	set, err := tmpl.Load(fsys, reg)
+	load := tmpl.Load
+	if dir == "" {
+		load = tmpl.LoadChecked // checked by the tests that built the binary
+	}
+	set, err := load(fsys, reg)
 	if err != nil {
 		where := "embedded templates"
 		if dir != "" {
