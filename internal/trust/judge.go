@@ -150,7 +150,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 		case ts.Signer == nil:
 			j.TimestampErr = errors.New("time-stamp signer certificate not found")
 		default:
-			if _, _, err := p.Anchors.Verify(ts.Signer, ts.Certs, ts.Time); err != nil {
+			if tsChain, _, err := p.Anchors.Verify(ts.Signer, ts.Certs, ts.Time); err != nil {
 				j.TimestampErr = err
 				if intact {
 					j.add(SeverityWarning, CodeTimestampUntrusted, err.Error(), map[string]any{"Authority": ts.Signer.Subject.String()})
@@ -158,6 +158,9 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 			} else {
 				j.TimestampTrusted = true
 				trustTime, source = ts.Time.UTC(), "timestamp"
+				if intact {
+					j.checkRevocation(s.Validation, tsChain, ts.Time.UTC())
+				}
 			}
 		}
 	}
@@ -183,6 +186,9 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 	}
 	if !intact {
 		return
+	}
+	if err == nil {
+		j.checkRevocation(s.Validation, chain, trustTime)
 	}
 	if err != nil {
 		var ci x509.CertificateInvalidError
