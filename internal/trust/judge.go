@@ -150,7 +150,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 		case ts.Signer == nil:
 			j.TimestampErr = errors.New("time-stamp signer certificate not found")
 		default:
-			if tsChain, _, err := p.Anchors.Verify(ts.Signer, ts.Certs, ts.Time); err != nil {
+			if tsChain, _, err := p.Anchors.Verify(ts.Signer, withDSS(ts.Certs, s.Validation), ts.Time); err != nil {
 				j.TimestampErr = err
 				if intact {
 					j.add(SeverityWarning, CodeTimestampUntrusted, err.Error(), map[string]any{"Authority": ts.Signer.Subject.String()})
@@ -177,7 +177,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 	sg := SignerOf(s.Signer)
 	j.Signer = &sg
 	sg.TrustTime, sg.TrustTimeSource = trustTime, source
-	chain, anchor, err := p.Anchors.Verify(s.Signer, s.Certs, trustTime)
+	chain, anchor, err := p.Anchors.Verify(s.Signer, withDSS(s.Certs, s.Validation), trustTime)
 	if err == nil {
 		sg.Trusted, sg.Anchor, j.Chain = true, anchor.Source, chain
 		sg.QualifiedService = anchor.Service != nil && anchor.Service.Type == SvcCAQC

@@ -66,3 +66,19 @@ func (j *Judgement) checkRevocation(vd *pades.ValidationData, chain []*x509.Cert
 		j.add(SeverityError, CodeCertificateRevoked, fmt.Sprintf("certificate %q was revoked at %s, at or before the trust time %s", c.Subject.String(), rfc(at), rfc(trustTime)), params)
 	}
 }
+
+// withDSS returns certs and the certificates of the file's validation
+// data, which may complete a chain a signature or time-stamp token does
+// not carry whole.
+func withDSS(certs []*x509.Certificate, vd *pades.ValidationData) []*x509.Certificate {
+	if vd == nil || len(vd.Certs) == 0 {
+		return certs
+	}
+	out := append([]*x509.Certificate{}, certs...)
+	for _, der := range vd.Certs {
+		if c, err := x509.ParseCertificate(der); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
