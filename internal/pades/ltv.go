@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -95,9 +97,9 @@ func (l *LTV) Extend(ctx context.Context, pdf []byte) ([]byte, *LTVResult, error
 		if s.IntegrityErr != nil {
 			return nil, nil, fmt.Errorf("ltv: signature %d (%s): %w", s.Index+1, s.FieldName, s.IntegrityErr)
 		}
-		certs := chainOf(s.Signer, pool)
+		certs := l.chain(ctx, s.Signer, &pool)
 		if s.Timestamp != nil && s.Timestamp.Signer != nil && s.Timestamp.Signer != s.Signer {
-			certs = append(certs, chainOf(s.Timestamp.Signer, pool)...)
+			certs = append(certs, l.chain(ctx, s.Timestamp.Signer, &pool)...)
 		}
 		vd, err := l.Revocation.collect(ctx, certs, cache)
 		if err != nil {
@@ -146,6 +148,37 @@ func chainOf(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certifica
 		c = i
 	}
 	return chain
+}
+
+// chain is chainOf, completed when an issuer is missing by the
+// certificate its Authority Information Access names (caIssuers, DER).
+func (l *LTV) chain(ctx context.Context, leaf *x509.Certificate, pool *[]*x509.Certificate) []*x509.Certificate {
+	for range 4 {
+		c := chainOf(leaf, *pool)
+		if len(c) == 0 || selfSigned(c[len(c)-1]) {
+			return c
+		}
+		last := c[len(c)-1]
+		found := false
+		for _, u := range last.IssuingCertificateURL {
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				continue
+			}
+			der, err := l.Revocation.fetch(ctx, http.MethodGet, u, "", nil)
+			if err != nil {
+				continue
+			}
+			if i, err := x509.ParseCertificate(der); err == nil && last.CheckSignatureFrom(i) == nil {
+				*pool = append(*pool, i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return c
+		}
+	}
+	return chainOf(leaf, *pool)
 }
 
 // vriKey is the key of a signature's /VRI entry: the upper-case hex

@@ -69,13 +69,19 @@ type Revocation struct {
 	Retries int
 	// Client is the HTTP client. Optional: nil means http.DefaultClient.
 	Client *http.Client
+	// Local are CRLs (DER) held locally, such as the development CA's,
+	// consulted for a certificate that names no OCSP responder and no
+	// CRL distribution point. Optional.
+	Local [][]byte
 }
 
 const maxRevocationResponse = 4 << 20
 
 // Collect returns the certificates of certs and the revocation data of
 // every one of them that is not self-signed; each certificate's issuer
-// must be among certs. Responses are verified with the issuer's key (an
+// must be among certs. A certificate that names no OCSP responder and no
+// CRL distribution point, and that no Local CRL covers, has no status to
+// fetch and is returned without one. Responses are verified with the issuer's key (an
 // OCSP response signed by a delegated responder carries the responder's
 // certificate, which is added too). It fails, wrapping
 // ErrRevocationUnavailable, when a status cannot be obtained, and,
@@ -184,7 +190,24 @@ func (r *Revocation) status(ctx context.Context, c, issuer *x509.Certificate, vd
 		return nil, nil
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("%w: the certificate names no OCSP responder and no CRL distribution point", ErrRevocationUnavailable)
+		for _, der := range r.Local {
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil || !bytes.Equal(crl.RawIssuer, issuer.RawSubject) || crl.CheckSignatureFrom(issuer) != nil ||
+				!crl.NextUpdate.IsZero() && time.Now().After(crl.NextUpdate) {
+				continue
+			}
+			vd.CRLs = appendNew(vd.CRLs, der)
+			for _, e := range crl.RevokedCertificateEntries {
+				if e.SerialNumber.Cmp(c.SerialNumber) == 0 {
+					t := e.RevocationTime
+					return &t, nil
+				}
+			}
+			return nil, nil
+		}
+		// No revocation service is named: there is no status to fetch,
+		// and the certificate is recorded without one.
+		return nil, nil
 	}
 	return nil, errors.Join(errs...)
 }
