@@ -3,6 +3,9 @@ package pades
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -271,5 +274,70 @@ func TestRevocationUnavailable(t *testing.T) {
 	_, err := (&Revocation{Timeout: time.Second, Retries: 1}).Collect(context.Background(), []*x509.Certificate{&c, e.pki.Inter, e.pki.Root})
 	if !errors.Is(err, ErrRevocationUnavailable) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestDocTimestampSmuggling: a genuine document time-stamp, by the real
+// TSA, whose own update also replaces the page's content: the time-stamp
+// verifies, and the analysis forbids the change all the same.
+func TestDocTimestampSmuggling(t *testing.T) {
+	e := newLTVEnv(t)
+	sealed := e.sealBT(t, false)
+	doc, err := parseDocument(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := planUpdate(doc, &Options{FieldName: DocTimestampField}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.sigDict = "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161"
+	pageRef, page, err := firstPage(doc, doc.dict(doc.trailer["Root"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := Ref{Num: up.size}
+	up.size++
+	up.objects = append(up.objects, pendingObject{content, &Stream{Dict: Dict{}, Raw: []byte("BT /F1 28 Tf 60 420 Td (IMPORTO: 1.000.000 EUR) Tj ET")}})
+	found := false
+	for i, p := range up.objects {
+		if p.ref == pageRef {
+			d := maps.Clone(p.val.(Dict))
+			d["Contents"] = content
+			up.objects[i].val, found = d, true
+		}
+	}
+	if !found {
+		d := maps.Clone(page)
+		d["Contents"] = content
+		up.objects = append(up.objects, pendingObject{pageRef, d})
+	}
+	out, br, err := up.render(sealed, 8192)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	h.Write(out[:br[1]])
+	h.Write(out[br[2]:])
+	token, _, err := e.tsa.Stamp(context.Background(), h.Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex.Encode(out[br[1]+1:], token)
+
+	sigs, err := Inspect(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sigs) != 2 || sigs[1].SubFilter != SubFilterDocTimestamp || sigs[1].IntegrityErr != nil {
+		t.Fatalf("signatures %+v", sigs)
+	}
+	a, err := Analyse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := a.Signed[0].Forbidden()
+	if a.OK() || len(forbidden) == 0 || !strings.Contains(forbidden[0].Path, "Contents") {
+		t.Fatalf("the smuggled change is allowed: %+v", a.Signed)
 	}
 }
