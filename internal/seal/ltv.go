@@ -2,6 +2,8 @@ package seal
 
 import (
 	"context"
+	"crypto/x509"
+	"slices"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,4 +45,22 @@ func (s *Sealer) extend(ctx context.Context, log *slog.Logger, out []byte, d *fa
 		return out, nil
 	}
 	return nil, fmt.Errorf("seal: long-term validation data: %w", err)
+}
+
+// ExtendSigned brings a copy the comune signed to the seal's long-term
+// level: the validation data of every signature in a /DSS and, at B-LTA,
+// a document time-stamp. It returns the copy unchanged and a nil result
+// when s has no LTV. extra are further certificates to build chains
+// with, such as the trust anchors the comune's signature chains to.
+func (s *Sealer) ExtendSigned(ctx context.Context, pdf []byte, extra []*x509.Certificate) ([]byte, *pades.LTVResult, error) {
+	if s.LTV == nil {
+		return pdf, nil, nil
+	}
+	l := *s.LTV
+	l.Extra = append(slices.Clone(l.Extra), extra...)
+	out, res, err := l.Extend(ctx, pdf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("extend signed copy: %w", err)
+	}
+	return out, res, nil
 }

@@ -82,3 +82,13 @@ func withDSS(certs []*x509.Certificate, vd *pades.ValidationData) []*x509.Certif
 	}
 	return out
 }
+
+// Certificates returns the certificates of the anchors, such as the
+// issuers a signature does not carry, for collecting validation data.
+func (a *Anchors) Certificates() []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, x := range a.List() {
+		out = append(out, x.cert)
+	}
+	return out
+}

@@ -1,13 +1,18 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"crypto/x509"
 	"errors"
 	"testing"
 	"time"
 
+	"faldone/internal/keys"
 	"faldone/internal/pades"
+	"faldone/internal/pdftest"
+	"faldone/internal/seal"
 	"faldone/internal/testenv"
 	"faldone/internal/trust"
 )
@@ -92,4 +97,60 @@ func TestLongTermValidation(t *testing.T) {
 			t.Fatalf("valid %v, reasons %+v", r.Valid, r.Reasons)
 		}
 	})
+}
+
+// TestCountersignedCopyLTA: with a sealer at B-LTA (the development CA's
+// CRL, the local TSA), the sealed letter and the comune's signed copy
+// are both archived at B-LTA, and the archived signed version verifies.
+func TestCountersignedCopyLTA(t *testing.T) {
+	testenv.Tool(t, "pdfsig")
+	e := newEnv(t)
+	dir, _ := strings.CutPrefix(e.seal.Source, "dev:")
+	crl, err := keys.DevCRL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, chain := testenv.StartTSA(t)
+	tsa := &pades.TSA{URL: url, Timeout: 10 * time.Second}
+	sealer := e.svc.Sealer.(*seal.Sealer)
+	sealer.TSA = tsa
+	sealer.LTV = &pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second, Local: [][]byte{crl}}, TSA: tsa, Extra: chain}
+	comune := pdftest.NewPKI(t, "Comune di Loiano")
+	e.verifier.Anchors.Add(chain[len(chain)-1], "tsa")
+	if _, err := e.verifier.Anchors.AddPEM(comune.CAPEM, "bundle:comuni.pem"); err != nil {
+		t.Fatal(err)
+	}
+
+	e.svc.Trust = e.verifier.Policy()
+	rec, sealed := e.create(t, "loiano", "adesione")
+	if rec.Seal.Level != pades.LevelBLTA || rec.Seal.ArchiveTimestampTime == nil {
+		t.Fatalf("sealed: %+v", rec.Seal)
+	}
+	signed := pdftest.Countersign(t, sealed, comune)
+	v2, _, err := e.svc.ReturnSigned(context.Background(), rec.ID, signed, "en", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2.Seal.Level != pades.LevelBLTA || v2.Seal.ArchiveTimestampTime == nil || v2.Seal.LTVFallback || !v2.Seal.ComuneSigned {
+		t.Fatalf("signed version: %+v", v2.Seal)
+	}
+	_, archived, err := e.svc.PDF(context.Background(), rec.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(archived, signed) || len(archived) == len(signed) {
+		t.Fatal("the archived signed version does not extend the comune's copy")
+	}
+	r, err := e.verifier.Verify(context.Background(), archived, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Valid || len(r.Signatures) != 4 || r.Signatures[0].Level != pades.LevelBLTA ||
+		r.Signatures[1].SubFilter != pades.SubFilterDocTimestamp || r.Signatures[3].SubFilter != pades.SubFilterDocTimestamp ||
+		len(r.Archived) != 1 || r.Archived[0].Version != 2 || !r.Archived[0].WholeFile {
+		for _, s := range r.Signatures {
+			t.Logf("signature %d %s %s intact %v trusted %v", s.Index, s.SubFilter, s.Level, s.Intact, s.Trusted)
+		}
+		t.Fatalf("valid %v, archived %+v, reasons %+v", r.Valid, r.Archived, r.Reasons)
+	}
 }
