@@ -21,7 +21,30 @@ func longTerm(cfg *Config, key *keys.Seal, tsa *pades.TSA, log *slog.Logger) (*p
 	if cfg.SealLevel == pades.LevelBT || cfg.SealLevel == "" {
 		return nil, nil
 	}
-	l := &pades.LTV{Revocation: &pades.Revocation{Timeout: cfg.RevocationTimeout, Retries: cfg.RevocationRetries}}
+	devDir := ""
+	if key.Dev {
+		devDir = filepath.Join(cfg.Data, "keys")
+		if d, ok := strings.CutPrefix(key.Source, "dev:"); ok {
+			devDir = d
+		}
+	}
+	l, err := newLTV(cfg, devDir, log)
+	if err != nil {
+		return nil, err
+	}
+	l.TSA = tsa // the sealer's client, with its metrics
+	if cfg.SealLevel != pades.LevelBLTA {
+		l.TSA = nil
+	}
+	return l, nil
+}
+
+// newLTV returns the extension to B-LTA of cfg: its TSA, its revocation
+// timeouts, the --tsa-chain certificates and, when devDir is set, the
+// development CA's CRL.
+func newLTV(cfg *Config, devDir string, log *slog.Logger) (*pades.LTV, error) {
+	tsa := &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
+	l := &pades.LTV{Revocation: &pades.Revocation{Timeout: cfg.RevocationTimeout, Retries: cfg.RevocationRetries}, TSA: tsa}
 	if cfg.TSAChain != "" {
 		b, err := os.ReadFile(cfg.TSAChain)
 		if err != nil {
@@ -38,15 +61,8 @@ func longTerm(cfg *Config, key *keys.Seal, tsa *pades.TSA, log *slog.Logger) (*p
 			return nil, fmt.Errorf("tsa-chain: no certificate in %s", cfg.TSAChain)
 		}
 	}
-	if cfg.SealLevel == pades.LevelBLTA {
-		l.TSA = tsa
-	}
-	if key.Dev {
-		dir := filepath.Join(cfg.Data, "keys")
-		if d, ok := strings.CutPrefix(key.Source, "dev:"); ok {
-			dir = d
-		}
-		crl, err := keys.DevCRL(dir)
+	if devDir != "" {
+		crl, err := keys.DevCRL(devDir)
 		if err != nil {
 			log.Warn("the development CA has no CRL: its seals carry none; remove the development directory to make a new CA with one", "error", err.Error())
 		} else {
