@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	iofs "io/fs"
+	"log/slog"
 	"path/filepath"
 	"time"
 

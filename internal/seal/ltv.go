@@ -3,10 +3,10 @@ package seal
 import (
 	"context"
 	"crypto/x509"
-	"slices"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"faldone/internal/faldone"
 	"faldone/internal/pades"

@@ -3,9 +3,9 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"strings"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
