@@ -28,8 +28,8 @@ type PKI struct {
 	Dir string
 	// Root, Inter, Seal, Revoked and TSA are the certificates; the
 	// *Key fields the PEM files of their private keys.
-	Root, Inter, Seal, Revoked, TSA              *x509.Certificate
-	RootFile, InterFile, ChainFile, TSAChainFile string // PEM files: root; intermediate; seal, inter, root; tsa, inter, root
+	Root, Inter, Seal, Revoked, TSA, TSA2        *x509.Certificate // TSA2 lasts two years, the others one
+	RootFile, InterFile, ChainFile, TSAChainFile string            // PEM files: root; intermediate; seal, inter, root; tsa, inter, root
 	SealKey, RevokedKey, TSAKey                  crypto.Signer
 	SealKeyFile, RevokedKeyFile, TSAKeyFile      string
 	OCSPURL, CRLBase                             string
@@ -65,7 +65,7 @@ keyUsage=critical,keyCertSign,cRLSign
 crlDistributionPoints=URI:$CRL/root.crl
 EOF
 openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -set_serial 0x10 -days 3650 -sha256 -extfile inter.ext -out inter.pem 2>/dev/null
-leaf() { # name serial cn eku
+leaf() { # name serial cn eku [days]
   key "$1"
   openssl req -new -key "$1.key" -subj "/O=faldone test/CN=$3" -out "$1.csr"
   cat > "$1.ext" <<EOF
@@ -75,11 +75,12 @@ extendedKeyUsage=$4
 authorityInfoAccess=OCSP;URI:$OCSP
 crlDistributionPoints=URI:$CRL/inter.crl
 EOF
-  openssl x509 -req -in "$1.csr" -CA inter.pem -CAkey inter.key -set_serial "$2" -days 365 -sha256 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA inter.pem -CAkey inter.key -set_serial "$2" -days "${5:-365}" -sha256 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
 leaf seal 0x20 "faldone Test Seal" "emailProtection"
 leaf revoked 0x21 "faldone Revoked Seal" "emailProtection"
 leaf tsa 0x22 "faldone Test TSA" "critical,timeStamping"
+leaf tsa2 0x23 "faldone Test TSA 2" "critical,timeStamping" 730
 mkcnf rootca; mkcnf interca
 exp=$(date -u -d '+365 days' +%y%m%d%H%M%SZ)
 rev=$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)
@@ -87,12 +88,14 @@ printf 'V\t%s\t\t10\tunknown\t/O=faldone test/CN=faldone Test Intermediate CA\n'
 printf 'V\t%s\t\t20\tunknown\t/O=faldone test/CN=faldone Test Seal\n' "$exp" > interca/index.txt
 printf 'R\t%s\t%s,keyCompromise\t21\tunknown\t/O=faldone test/CN=faldone Revoked Seal\n' "$exp" "$rev" >> interca/index.txt
 printf 'V\t%s\t\t22\tunknown\t/O=faldone test/CN=faldone Test TSA\n' "$exp" >> interca/index.txt
+printf 'V\t%s\t\t23\tunknown\t/O=faldone test/CN=faldone Test TSA 2\n' "$exp" >> interca/index.txt
 openssl ca -gencrl -config rootca/ca.cnf -keyfile root.key -cert root.pem -out root.crl.pem 2>/dev/null
 openssl ca -gencrl -config interca/ca.cnf -keyfile inter.key -cert inter.pem -out inter.crl.pem 2>/dev/null
 openssl crl -in root.crl.pem -outform DER -out root.crl
 openssl crl -in inter.crl.pem -outform DER -out inter.crl
 cat seal.pem inter.pem root.pem > chain.pem
 cat tsa.pem inter.pem root.pem > tsachain.pem
+cat tsa2.pem inter.pem root.pem > tsa2chain.pem
 echo "$rev" > revoked_at
 `
 
@@ -157,7 +160,7 @@ func NewPKI(tb testing.TB) *PKI {
 		}
 		return k.(crypto.Signer)
 	}
-	p.Root, p.Inter, p.Seal, p.Revoked, p.TSA = cert("root"), cert("inter"), cert("seal"), cert("revoked"), cert("tsa")
+	p.Root, p.Inter, p.Seal, p.Revoked, p.TSA, p.TSA2 = cert("root"), cert("inter"), cert("seal"), cert("revoked"), cert("tsa"), cert("tsa2")
 	p.SealKey, p.RevokedKey, p.TSAKey = key("seal"), key("revoked"), key("tsa")
 	p.RootFile, p.InterFile = filepath.Join(dir, "root.pem"), filepath.Join(dir, "inter.pem")
 	p.ChainFile, p.TSAChainFile = filepath.Join(dir, "chain.pem"), filepath.Join(dir, "tsachain.pem")
@@ -232,9 +235,21 @@ exec "$@"
 // the PKI's time-stamping key and chain.
 func (p *PKI) StartPKITSA(tb testing.TB) *TSA {
 	tb.Helper()
+	return p.startTSA(tb, "tsa")
+}
+
+// StartPKITSA2 starts a timestamp-server signing with the PKI's second
+// time-stamping key, whose certificate lasts a year longer.
+func (p *PKI) StartPKITSA2(tb testing.TB) *TSA {
+	tb.Helper()
+	return p.startTSA(tb, "tsa2")
+}
+
+func (p *PKI) startTSA(tb testing.TB, name string) *TSA {
+	tb.Helper()
 	tools := tsaTools(tb)
-	t, err := startTSA(tools, "--timestamp-signer", "file", "--file-signer-key-path", p.TSAKeyFile,
-		"--certificate-chain-path", p.TSAChainFile, "--enforce-intermediate-eku=false")
+	t, err := startTSA(tools, "--timestamp-signer", "file", "--file-signer-key-path", filepath.Join(p.Dir, name+".key"),
+		"--certificate-chain-path", filepath.Join(p.Dir, name+"chain.pem"), "--enforce-intermediate-eku=false")
 	if err != nil {
 		tb.Fatalf("start timestamp-server: %v", err)
 	}

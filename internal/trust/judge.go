@@ -128,6 +128,7 @@ func (p *Policy) Judge(sigs []pades.Signature, now time.Time) []Judgement {
 			prev, prevIdx = j, i
 		}
 	}
+	checkTimestampChain(sigs, out, now.UTC())
 	return out
 }
 

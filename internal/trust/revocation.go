@@ -21,7 +21,38 @@ const (
 	// CodeRevokedLater (warning): a certificate was revoked after the
 	// trust time; the signature was made while it was valid.
 	CodeRevokedLater = "certificate_revoked_later"
+	// CodeTimestampUnprotected: the certificate of a time-stamp's
+	// authority has expired by the time of the verification, and no later
+	// document time-stamp, itself trusted, was made before that expiry:
+	// nothing proves the time-stamp was made while it could be trusted.
+	// A time-stamp so protected is judged at its own time; so is the one
+	// protecting it, back to the seal (PAdES B-LTA).
+	CodeTimestampUnprotected = "timestamp_unprotected"
 )
+
+// checkTimestampChain adds CodeTimestampUnprotected to every trusted
+// time-stamp whose authority's certificate expired before now and that no
+// later trusted document time-stamp, made before that expiry, covers.
+func checkTimestampChain(sigs []pades.Signature, out []Judgement, now time.Time) {
+	for i := range sigs {
+		ts, j := sigs[i].Timestamp, &out[i]
+		if sigs[i].IntegrityErr != nil || !j.TimestampTrusted || ts == nil || ts.Signer == nil || !now.After(ts.Signer.NotAfter) {
+			continue
+		}
+		end := ts.Signer.NotAfter
+		protected := false
+		for k := i + 1; k < len(sigs) && !protected; k++ {
+			next := sigs[k].Timestamp
+			protected = sigs[k].SubFilter == pades.SubFilterDocTimestamp && sigs[k].IntegrityErr == nil && out[k].TimestampTrusted &&
+				next != nil && !next.Time.After(end) && !next.Time.Before(ts.Time)
+		}
+		if !protected {
+			j.add(SeverityError, CodeTimestampUnprotected,
+				fmt.Sprintf("the time-stamp of %s by %q, whose certificate expired on %s, is covered by no later document time-stamp made before then", rfc(ts.Time), ts.Signer.Subject.String(), rfc(end)),
+				map[string]any{"Authority": ts.Signer.Subject.String(), "Time": rfc(ts.Time), "NotAfter": rfc(end)})
+		}
+	}
+}
 
 // revokedAt looks c up in vd: the revocation time when an OCSP response
 // or CRL of vd, signed by issuer, says c is revoked.

@@ -15,6 +15,7 @@ import (
 	"faldone/internal/seal"
 	"faldone/internal/testenv"
 	"faldone/internal/trust"
+	"faldone/internal/verify"
 )
 
 // TestLongTermValidation: a seal extended to B-LTA with a real OCSP
@@ -152,5 +153,76 @@ func TestCountersignedCopyLTA(t *testing.T) {
 			t.Logf("signature %d %s %s intact %v trusted %v", s.Index, s.SubFilter, s.Level, s.Intact, s.Trusted)
 		}
 		t.Fatalf("valid %v, archived %+v, reasons %+v", r.Valid, r.Archived, r.Reasons)
+	}
+}
+
+// TestTimestampChain: verified after the first time-stamp authority's
+// certificate has expired, a seal is valid when a document time-stamp of
+// an authority still valid, made before that expiry, covers it (B-LTA);
+// not valid (timestamp_unprotected) at B-LT, nor when the document
+// time-stamp's own certificate has expired too.
+func TestTimestampChain(t *testing.T) {
+	e := newEnv(t)
+	_, sealed := e.create(t, "loiano", "adesione")
+	revs, _ := pades.Revisions(sealed)
+	letter := sealed[:revs[0]]
+	pki := testenv.NewPKI(t)
+	tsa1 := &pades.TSA{URL: pki.StartPKITSA(t).URL, Timeout: 5 * time.Second}
+	tsa2 := &pades.TSA{URL: pki.StartPKITSA2(t).URL, Timeout: 5 * time.Second}
+	e.verifier.Anchors.Add(pki.Root, "test-pki")
+	bt, _, err := pades.Sign(context.Background(), letter, pades.Options{
+		Signer: pki.SealKey, Chain: []*x509.Certificate{pki.Seal, pki.Inter, pki.Root}, Certify: true, TSA: tsa1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := &pades.Revocation{Timeout: 5 * time.Second}
+	lta2, _, err := (&pades.LTV{Revocation: rev, TSA: tsa2}).Extend(context.Background(), bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lta1, _, err := (&pades.LTV{Revocation: rev, TSA: tsa1}).Extend(context.Background(), bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, _, err := (&pades.LTV{Revocation: rev}).Extend(context.Background(), bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := pki.TSA.NotAfter.Add(24 * time.Hour)
+	v := *e.verifier
+	v.Archive, v.Log = nil, nil
+	v.Now = func() time.Time { return later }
+	for _, tc := range []struct {
+		name        string
+		pdf         []byte
+		unprotected *int // the signature named, nil when valid
+	}{
+		{"B-LTA by a later authority", lta2, nil},
+		{"B-LT", lt, new(0)},
+		{"B-LTA by the same authority", lta1, new(1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := v.Verify(context.Background(), tc.pdf, "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			var found *verify.Reason
+			for i, x := range r.Reasons {
+				if x.Severity == "error" && x.Code != "archive_unavailable" {
+					errs = append(errs, x.Code)
+				}
+				if x.Code == trust.CodeTimestampUnprotected {
+					found = &r.Reasons[i]
+				}
+			}
+			switch {
+			case tc.unprotected == nil && len(errs) > 0:
+				t.Fatalf("errors %v: %+v", errs, r.Reasons)
+			case tc.unprotected != nil && (found == nil || found.Signature == nil || *found.Signature != *tc.unprotected || r.Valid):
+				t.Fatalf("want timestamp_unprotected on signature %d: %+v", *tc.unprotected, r.Reasons)
+			}
+		})
 	}
 }
