@@ -2,7 +2,6 @@ package pades
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -90,18 +89,20 @@ func (l *LTV) Extend(ctx context.Context, pdf []byte) ([]byte, *LTVResult, error
 			}
 		}
 	}
+	pool = uniqueCerts(pool)
 	all := &ValidationData{}
 	vri := map[string]*ValidationData{}
 	cache := map[[32]byte]*ValidationData{}
+	checks := sigChecks{}
 	for _, s := range sigs {
 		if s.IntegrityErr != nil {
 			return nil, nil, fmt.Errorf("ltv: signature %d (%s): %w", s.Index+1, s.FieldName, s.IntegrityErr)
 		}
-		certs := l.chain(ctx, s.Signer, &pool)
+		certs := l.chain(ctx, s.Signer, &pool, checks)
 		if s.Timestamp != nil && s.Timestamp.Signer != nil && s.Timestamp.Signer != s.Signer {
-			certs = append(certs, l.chain(ctx, s.Timestamp.Signer, &pool)...)
+			certs = append(certs, l.chain(ctx, s.Timestamp.Signer, &pool, checks)...)
 		}
-		vd, err := l.Revocation.collect(ctx, certs, cache)
+		vd, err := l.Revocation.collect(ctx, uniqueCerts(certs), cache, checks)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ltv: signature %d (%s): %w", s.Index+1, s.FieldName, err)
 		}
@@ -134,13 +135,19 @@ func (l *LTV) Extend(ctx context.Context, pdf []byte) ([]byte, *LTVResult, error
 
 // chainOf returns leaf and its issuers found in pool, up to a
 // self-signed certificate or one whose issuer pool lacks.
-func chainOf(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certificate {
+func chainOf(leaf *x509.Certificate, pool []*x509.Certificate, checks sigChecks) []*x509.Certificate {
 	if leaf == nil {
 		return nil
 	}
+	for _, c := range pool { // the pool's copy, whose checks are remembered
+		if c.Equal(leaf) {
+			leaf = c
+			break
+		}
+	}
 	chain := []*x509.Certificate{leaf}
-	for c := leaf; len(chain) < 16 && !selfSigned(c); {
-		i := issuerOf(c, pool)
+	for c := leaf; len(chain) < 16 && !checks.selfSigned(c); {
+		i := checks.issuerOf(c, pool)
 		if i == nil {
 			break
 		}
@@ -152,10 +159,10 @@ func chainOf(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certifica
 
 // chain is chainOf, completed when an issuer is missing by the
 // certificate its Authority Information Access names (caIssuers, DER).
-func (l *LTV) chain(ctx context.Context, leaf *x509.Certificate, pool *[]*x509.Certificate) []*x509.Certificate {
+func (l *LTV) chain(ctx context.Context, leaf *x509.Certificate, pool *[]*x509.Certificate, checks sigChecks) []*x509.Certificate {
 	for range 4 {
-		c := chainOf(leaf, *pool)
-		if len(c) == 0 || selfSigned(c[len(c)-1]) {
+		c := chainOf(leaf, *pool, checks)
+		if len(c) == 0 || checks.selfSigned(c[len(c)-1]) {
 			return c
 		}
 		last := c[len(c)-1]
@@ -168,7 +175,7 @@ func (l *LTV) chain(ctx context.Context, leaf *x509.Certificate, pool *[]*x509.C
 			if err != nil {
 				continue
 			}
-			if i, err := x509.ParseCertificate(der); err == nil && last.CheckSignatureFrom(i) == nil {
+			if i, err := x509.ParseCertificate(der); err == nil && checks.signed(last, i) {
 				*pool = append(*pool, i)
 				found = true
 				break
@@ -178,7 +185,20 @@ func (l *LTV) chain(ctx context.Context, leaf *x509.Certificate, pool *[]*x509.C
 			return c
 		}
 	}
-	return chainOf(leaf, *pool)
+	return chainOf(leaf, *pool, checks)
+}
+
+// uniqueCerts drops the certificates met before, comparing bytes.
+func uniqueCerts(certs []*x509.Certificate) []*x509.Certificate {
+	seen := map[string]bool{}
+	out := certs[:0:0]
+	for _, c := range certs {
+		if c != nil && !seen[string(c.Raw)] {
+			seen[string(c.Raw)] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // vriKey is the key of a signature's /VRI entry: the upper-case hex
@@ -205,16 +225,11 @@ func rawContents(pdf []byte) (map[string][]byte, error) {
 	return out, nil
 }
 
-// dssStream is a DSS stream, compressed.
+// dssStream is a DSS stream. DER certificates, OCSP responses and CRLs
+// hardly compress (a few per cent), and a deflater costs more CPU than
+// the rest of the update: they are stored as they are.
 func dssStream(der []byte) *Stream {
-	var b bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&b, zlib.BestSpeed)
-	_, _ = w.Write(der)
-	_ = w.Close()
-	if b.Len() >= len(der) {
-		return &Stream{Dict: Dict{}, Raw: der}
-	}
-	return &Stream{Dict: Dict{"Filter": Name("FlateDecode")}, Raw: b.Bytes()}
+	return &Stream{Dict: Dict{}, Raw: der}
 }
 
 // AddDSS appends to pdf an incremental update whose catalog has a /DSS

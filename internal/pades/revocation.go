@@ -88,12 +88,12 @@ const maxRevocationResponse = 4 << 20
 // wrapping ErrRevoked, when a certificate is revoked; then the data
 // gathered so far is returned too.
 func (r *Revocation) Collect(ctx context.Context, certs []*x509.Certificate) (*ValidationData, error) {
-	return r.collect(ctx, certs, nil)
+	return r.collect(ctx, certs, nil, nil)
 }
 
 // collect is Collect, reusing and filling cache: the revocation data of
 // each certificate already looked up, by SHA-256 of the certificate.
-func (r *Revocation) collect(ctx context.Context, certs []*x509.Certificate, cache map[[32]byte]*ValidationData) (*ValidationData, error) {
+func (r *Revocation) collect(ctx context.Context, certs []*x509.Certificate, cache map[[32]byte]*ValidationData, checks sigChecks) (*ValidationData, error) {
 	vd := &ValidationData{}
 	seen := map[[32]byte]bool{}
 	var uniq []*x509.Certificate
@@ -107,10 +107,10 @@ func (r *Revocation) collect(ctx context.Context, certs []*x509.Certificate, cac
 	}
 	var revoked error
 	for _, c := range uniq {
-		if selfSigned(c) {
+		if checks.selfSigned(c) {
 			continue
 		}
-		issuer := issuerOf(c, uniq)
+		issuer := checks.issuerOf(c, uniq)
 		if issuer == nil {
 			return vd, fmt.Errorf("revocation: %w: the issuer of %q is not in the chain", ErrRevocationUnavailable, c.Subject.String())
 		}
@@ -135,18 +135,38 @@ func (r *Revocation) collect(ctx context.Context, certs []*x509.Certificate, cac
 	return vd, revoked
 }
 
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+// sigChecks remembers which certificate signed which, so that chains
+// built again and again check each signature once. A nil sigChecks
+// remembers nothing.
+type sigChecks map[[2]*x509.Certificate]bool
+
+func (m sigChecks) signed(child, parent *x509.Certificate) bool {
+	if m == nil {
+		return child.CheckSignatureFrom(parent) == nil
+	}
+	k := [2]*x509.Certificate{child, parent}
+	v, ok := m[k]
+	if !ok {
+		v = child.CheckSignatureFrom(parent) == nil
+		m[k] = v
+	}
+	return v
 }
 
-func issuerOf(c *x509.Certificate, certs []*x509.Certificate) *x509.Certificate {
+func (m sigChecks) selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && m.signed(c, c)
+}
+
+func (m sigChecks) issuerOf(c *x509.Certificate, certs []*x509.Certificate) *x509.Certificate {
 	for _, i := range certs {
-		if i != c && bytes.Equal(c.RawIssuer, i.RawSubject) && c.CheckSignatureFrom(i) == nil {
+		if i != c && bytes.Equal(c.RawIssuer, i.RawSubject) && m.signed(c, i) {
 			return i
 		}
 	}
 	return nil
 }
+
+func selfSigned(c *x509.Certificate) bool { return sigChecks(nil).selfSigned(c) }
 
 // status fetches c's status into vd: the revocation time when revoked,
 // nil when good.
