@@ -29,7 +29,7 @@ const auditUsage = `Usage:
   faldone audit rerender --id X [--version N] [--data D] [--store S] [--templates DIR]
       re-render a document from its archived input and template and check
       that the result is the first revision of the sealed file
-  faldone audit extend   --tsa-url URL [--window 2160h] [--data D] [--store S]
+  faldone audit extend   --tsa-url URL [--window 2160h] [--tsa-chain F] [--data D] [--store S]
       add a new version (reason Integrazione) with the validation data and a
       fresh document time-stamp to every sealed document whose newest
       time-stamp certificate expires within --window (B-LTA)
