@@ -166,7 +166,6 @@ func (m sigChecks) issuerOf(c *x509.Certificate, certs []*x509.Certificate) *x50
 	return nil
 }
 
-func selfSigned(c *x509.Certificate) bool { return sigChecks(nil).selfSigned(c) }
 
 // status fetches c's status into vd: the revocation time when revoked,
 // nil when good.
