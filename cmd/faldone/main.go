@@ -179,6 +179,11 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
+		ltv, err := longTerm(cfg, key, s.TSA, log)
+		if err != nil {
+			return nil, err
+		}
+		s.LTV = ltv
 	}
 	log.Info("seal ready", "source", key.Source, "sha256", key.Fingerprint(), "subject", key.Leaf().Subject.String(), "tsa", cfg.TSAURL, "dev", key.Dev)
 	return s, nil
