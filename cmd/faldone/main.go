@@ -278,12 +278,12 @@ func serve(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
+	mountWeb, pageError, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
 	if err != nil {
 		return err
 	}
 	srv := fhttp.New(fhttp.Config{
-		Mount:     []func(fiber.Router){mountWeb},
+		Mount: []func(fiber.Router){mountWeb}, PageError: pageError,
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,

@@ -345,6 +345,33 @@ func TestBrowser(t *testing.T) {
 		checkA11y(t, ctx, "the refusal of a file that is not a PDF")
 	})
 
+	t.Run("a file over the limit", func(t *testing.T) {
+		// Larger than POST /v1/verify takes (20 MiB): the API refuses it by
+		// its declared length before the page's handler runs, and the
+		// browser shows the verification page again, saying the limit.
+		ctx := b.visitor(t)
+		open(t, ctx, b.url+"/verifica", 200)
+		wantText(t, ctx, "#pdf-help", "al massimo 20 MB")
+		big := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0"), 21<<20)...)
+		upload(t, ctx, "#pdf", big)
+		submit(t, ctx, "#verify-form button", 413)
+		wantText(t, ctx, "#error", "Il file supera 20 MB, il massimo che questa pagina accetta", "faldone verify")
+		if body := text(t, ctx, "body"); strings.Contains(body, "problem") || strings.Contains(body, `"status"`) {
+			t.Errorf("the page shows the API's problem: %.300s", body)
+		}
+		checkA11y(t, ctx, "a file over the limit")
+		// In German, the same.
+		open(t, ctx, b.url+"/verifica?lang=de", 200)
+		upload(t, ctx, "#pdf", big)
+		submit(t, ctx, "#verify-form button", 413)
+		wantText(t, ctx, "#error", "Die Datei ist größer als 20 MB")
+		checkA11y(t, ctx, "German, a file over the limit")
+		// A path that does not exist is a page too.
+		open(t, ctx, b.url+"/comune/nothing-here", 404)
+		wantText(t, ctx, "#error", "Die Seite existiert nicht")
+		checkA11y(t, ctx, "German, no such page")
+	})
+
 	t.Run("a comune downloads and returns its signed copy", func(t *testing.T) {
 		ctx := b.visitor(t)
 		open(t, ctx, b.url+"/comune", 200)
