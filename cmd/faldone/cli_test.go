@@ -58,7 +58,7 @@ func TestCLIConvention(t *testing.T) {
 		{[]string{"audit"}, "de_DE.UTF-8", "falscher Aufruf: audit braucht verify | rerender"},
 		{[]string{"keys"}, "", "usage error: keys needs create | list | revoke"},
 		{[]string{"render", "--kind", "adesione"}, "it_IT.UTF-8", "render richiede --kind, --in, --out"},
-		{[]string{"render", "--nope"}, "", "bad flag: flag provided but not defined: -nope"},
+		{[]string{"render", "--nope"}, "", "bad flag: unknown flag --nope"},
 		{[]string{"verify", "a.pdf", "b.pdf"}, "de_DE.UTF-8", "genau eine PDF-Datei angeben"},
 		{[]string{"verify", "missing.pdf"}, "it_IT.UTF-8", "impossibile leggere missing.pdf"},
 		{[]string{"audit", "rerender", "--data", "."}, "", "audit rerender needs --id"},
