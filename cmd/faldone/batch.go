@@ -183,7 +183,7 @@ func (c *batchClient) do(method, path, ctype string, body io.Reader, hdr map[str
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, failWrap("request", err, method, path)
+		return nil, err // a *url.Error: the URL and the cause
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {

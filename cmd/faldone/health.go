@@ -39,7 +39,7 @@ func healthCmd(args []string, stdout io.Writer) error {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return failWrap("request", err, http.MethodGet, url)
+		return err // a *url.Error: the URL and the cause
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,8 +68,9 @@ func TestExplain(t *testing.T) {
 	}{
 		{usageWrap("read", &fs.PathError{Op: "open", Path: "a.pdf", Err: syscall.ENOENT}, "a.pdf"),
 			"impossibile leggere a.pdf: file a.pdf: non esiste", "a.pdf kann nicht gelesen werden: Datei a.pdf: existiert nicht", "no such file"},
-		{failWrap("request", fmt.Errorf("wrapped: %w", refused), "GET", "/healthz"),
-			"GET /healthz: 127.0.0.1:1: connessione rifiutata (il servizio è avviato?)", "GET /healthz: 127.0.0.1:1: Verbindung abgelehnt (läuft der Dienst?)", "dial tcp"},
+		{&url.Error{Op: "Get", URL: "http://127.0.0.1:1/healthz", Err: fmt.Errorf("wrapped: %w", refused)},
+			"richiesta a http://127.0.0.1:1/healthz: 127.0.0.1:1: connessione rifiutata (il servizio è avviato?)",
+			"Anfrage an http://127.0.0.1:1/healthz: 127.0.0.1:1: Verbindung abgelehnt (läuft der Dienst?)", "dial tcp"},
 		{usageWrap("bad_flag", errors.New("flag provided but not defined: -x")),
 			"opzione non valida: opzione sconosciuta --x", "ungültige Option: unbekannte Option --x", "provided"},
 		{usageWrap("bad_flag", errors.New(`invalid value "abc" for flag -body-limit: parse error`)),
