@@ -221,13 +221,13 @@ func (c *Config) validateSeal() settingErrors {
 		errs = append(errs, bad("between", "tsa-retries", 0, 10))
 	}
 	if c.SealLevel != "B-T" && c.SealLevel != "B-LT" && c.SealLevel != "B-LTA" {
-		errs = append(errs, "seal-level must be B-T, B-LT or B-LTA")
+		errs = append(errs, bad("one_of", "seal-level", "B-T, B-LT, B-LTA"))
 	}
 	if c.RevocationTimeout < 100*time.Millisecond {
-		errs = append(errs, "revocation-timeout must be at least 100ms")
+		errs = append(errs, bad("at_least", "revocation-timeout", "100ms"))
 	}
 	if c.RevocationRetries < 0 || c.RevocationRetries > 10 {
-		errs = append(errs, "revocation-retries must be between 0 and 10")
+		errs = append(errs, bad("between", "revocation-retries", 0, 10))
 	}
 	if c.Production && (c.Seal == "dev" || strings.HasPrefix(c.Seal, "dev:")) {
 		errs = append(errs, bad("prod_seal"))

@@ -69,18 +69,6 @@ func writeObject(buf *bytes.Buffer, v any) error {
 			}
 		}
 		buf.WriteString(" >>")
-	case *Stream:
-		d := make(Dict, len(x.Dict)+1)
-		for k, e := range x.Dict {
-			d[k] = e
-		}
-		d["Length"] = int64(len(x.Raw))
-		if err := writeObject(buf, d); err != nil {
-			return err
-		}
-		buf.WriteString("\nstream\n")
-		buf.Write(x.Raw)
-		buf.WriteString("\nendstream")
 	default:
 		return fmt.Errorf("write object: unsupported value %T", v)
 	}
