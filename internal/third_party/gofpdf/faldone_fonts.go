@@ -107,43 +107,50 @@ func cidWidths(cw func(int) int, used map[int]int) string {
 	return string(b)
 }
 
-var (
-	toUnicodeOnce sync.Once
-	toUnicodeZ    []byte
-)
-
-// toUnicodeStream returns the compressed ToUnicode CMap of every UTF-8 font:
-// the writer's CIDs are the characters' own code points, so each CID maps
-// to itself. The ranges stay within one high byte, as CMaps require, and
-// skip the surrogates. It is built and compressed once per process.
-func toUnicodeStream() []byte {
-	toUnicodeOnce.Do(func() {
-		var ranges []string
-		for hi := 0; hi < 256; hi++ {
-			if hi >= 0xD8 && hi <= 0xDF {
-				continue
-			}
-			h := strings.ToUpper(strconv.FormatInt(int64(hi)+0x100, 16)[1:])
-			ranges = append(ranges, "<"+h+"00> <"+h+"FF> <"+h+"00>")
+// toUnicodeCMap returns the ToUnicode CMap of a subset whose characters
+// (CIDs) are the keys of codes: the writer's CIDs are the characters' own
+// code points, so each maps to itself, in ranges of consecutive characters
+// that stay within one high byte, as CMaps require.
+func toUnicodeCMap(codes map[int]int) []byte {
+	cids := make([]int, 0, len(codes))
+	for c := range codes {
+		if c > 0 && c <= 0xFFFF && (c < 0xD800 || c > 0xDFFF) {
+			cids = append(cids, c)
 		}
-		var s strings.Builder
-		s.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
-		for len(ranges) > 0 {
-			n := len(ranges)
-			if n > 100 {
-				n = 100
-			}
-			s.WriteString(strconv.Itoa(n) + " beginbfrange\n")
-			for _, r := range ranges[:n] {
-				s.WriteString(r + "\n")
-			}
-			s.WriteString("endbfrange\n")
-			ranges = ranges[n:]
+	}
+	sort.Ints(cids)
+	var ranges [][2]int
+	for _, c := range cids {
+		if n := len(ranges); n > 0 && ranges[n-1][1] == c-1 && c&0xFF != 0 {
+			ranges[n-1][1] = c
+			continue
 		}
-		s.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
-		toUnicodeZ = sliceCompress([]byte(s.String()))
-	})
-	return toUnicodeZ
+		ranges = append(ranges, [2]int{c, c})
+	}
+	hex4 := func(b []byte, v int) []byte {
+		const digits = "0123456789ABCDEF"
+		return append(b, '<', digits[v>>12&0xF], digits[v>>8&0xF], digits[v>>4&0xF], digits[v&0xF], '>')
+	}
+	b := []byte("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for len(ranges) > 0 {
+		n := len(ranges)
+		if n > 100 {
+			n = 100
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, " beginbfrange\n"...)
+		for _, r := range ranges[:n] {
+			b = hex4(b, r[0])
+			b = append(b, ' ')
+			b = hex4(b, r[1])
+			b = append(b, ' ')
+			b = hex4(b, r[0])
+			b = append(b, '\n')
+		}
+		b = append(b, "endbfrange\n"...)
+		ranges = ranges[n:]
+	}
+	return append(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"...)
 }
 
 // useRunes records the characters of s as used by the current UTF-8 font,
@@ -184,6 +191,7 @@ func (f *Fpdf) growBuffer() {
 type fontSubset struct {
 	name        string // ABCDEF+PostScriptName
 	widths      string // the content of /W
+	toUnicode   []byte // compressed ToUnicode CMap
 	cidToGID    []byte // compressed CIDToGIDMap
 	program     []byte // compressed font program
 	programSize int    // its length uncompressed (Length1)
@@ -273,6 +281,7 @@ func (f *Fpdf) subsetOf(font *fontDefType) (*fontSubset, error) {
 	sub := &fontSubset{
 		name:        subsetTag(program) + "+" + pdfFontName(cut.postScriptName, font.Name),
 		widths:      cidWidths(font.runeWidth, codes),
+		toUnicode:   sliceCompress(toUnicodeCMap(codes)),
 		cidToGID:    sliceCompress(cidToGID),
 		program:     sliceCompress(program),
 		programSize: len(program),

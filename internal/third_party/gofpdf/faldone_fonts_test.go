@@ -211,3 +211,20 @@ func TestWidthsAboveTheTable(t *testing.T) {
 		t.Errorf("width of U+FB01 %d (f %d, i %d, missing %d)", fi, f, i, pdf.currentFont.Desc.MissingWidth)
 	}
 }
+
+// TestToUnicodeRanges: the ToUnicode CMap maps each character used to
+// itself, in ranges that never cross a high byte.
+func TestToUnicodeRanges(t *testing.T) {
+	got := string(toUnicodeCMap(map[int]int{0x41: 3, 0x42: 4, 0xFE: 5, 0xFF: 6, 0x100: 7, 0x101: 8, 0x20AC: 9}))
+	want := "4 beginbfrange\n<0041> <0042> <0041>\n<00FE> <00FF> <00FE>\n<0100> <0101> <0100>\n<20AC> <20AC> <20AC>\nendbfrange\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("ToUnicode CMap:\n%s\nwant the ranges\n%s", got, want)
+	}
+	many := map[int]int{}
+	for c := 0x100; c < 0x100+2*250; c += 2 {
+		many[c] = 1
+	}
+	if got := string(toUnicodeCMap(many)); strings.Count(got, "beginbfrange") != 3 || !strings.Contains(got, "100 beginbfrange") || !strings.Contains(got, "50 beginbfrange") {
+		t.Errorf("250 ranges not in blocks of at most 100:\n%s", got)
+	}
+}

@@ -4118,9 +4118,8 @@ func (f *Fpdf) putfonts() {
 				f.out(s.String())
 				f.out("endobj")
 			case "UTF8":
-				// faldone patch: the subset, its name, widths and CIDToGIDMap
-				// come from subsetOf (faldone_fonts.go); the ToUnicode CMap is
-				// the same for every font.
+				// faldone patch: the subset, its name, widths, ToUnicode CMap and
+				// CIDToGIDMap come from subsetOf (faldone_fonts.go).
 				sub, err := f.subsetOf(&font)
 				if err != nil {
 					f.err = err
@@ -4142,9 +4141,8 @@ func (f *Fpdf) putfonts() {
 				f.out("endobj")
 
 				f.newobj()
-				tu := toUnicodeStream()
-				f.out("<</Length " + strconv.Itoa(len(tu)) + "/Filter /FlateDecode>>")
-				f.putSharedStream(tu)
+				f.out("<</Length " + strconv.Itoa(len(sub.toUnicode)) + "/Filter /FlateDecode>>")
+				f.putSharedStream(sub.toUnicode)
 				f.out("endobj")
 
 				// CIDInfo
