@@ -177,6 +177,9 @@ func checkShapes(t *testing.T, doc *pdftest.StructNode) {
 			if !regexp.MustCompile(`^(Caption )?LI( LI)*$`).MatchString(kids()) {
 				t.Errorf("L with kids %s", kids())
 			}
+			if !strings.Contains(strings.Join(n.Attrs, " "), "/ListNumbering") {
+				t.Error("L without /ListNumbering")
+			}
 		case "LI":
 			if kids() != "Lbl LBody" {
 				t.Errorf("LI with kids %s", kids())
