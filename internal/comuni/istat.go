@@ -1,23 +1,11 @@
 package comuni
 
 import (
-	"bytes"
-	"compress/gzip"
-	_ "embed"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 )
-
-// istat2020 holds six columns of the ISTAT "Elenco dei comuni italiani"
-// (May 2020, the edition of comuni.json): the ISTAT code, the code and name
-// of the territorial unit above the comune, the official name in Italian and
-// the other language, the Italian name and the other-language name. Source
-// ISTAT, licence CC BY 3.0 IT; see LICENSE.md.
-//
-//go:embed istat2020.csv.gz
-var istat2020 []byte
 
 // Body kinds: the higher body of a comune, as ISTAT's territorial unit code
 // says it.
@@ -99,10 +87,6 @@ func joinISTAT(reg *Registry, r io.Reader) error {
 		return fmt.Errorf("read ISTAT list: %d comuni, the registry has %d", seen, len(reg.all))
 	}
 	return nil
-}
-
-func openISTAT() (io.Reader, error) {
-	return gzip.NewReader(bytes.NewReader(istat2020))
 }
 
 // DisplayName returns the name a letter in lang gives the comune: its

@@ -214,8 +214,8 @@ func linesAt(c core.Col, r run, from, to int, x, y, w float64) {
 	}
 }
 
-// Render draws a layout. It is safe for concurrent use: every call works on
-// its own copy of the fonts.
+// Render draws a layout. It is safe for concurrent use: the fonts are
+// parsed once per process and shared, and every call cuts its own subsets.
 func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	fcs, err := loadFaces()
 	if err != nil {
@@ -258,19 +258,18 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 
-	f := fonts.Copy()
+	f := fonts.All()
 	custom := []*entity.CustomFont{
 		{Family: fonts.Family, Style: fontstyle.Normal, Bytes: f.Regular},
 		{Family: fonts.Family, Style: fontstyle.Bold, Bytes: f.Bold},
 	}
 	if ms.usesFallback || strings.ContainsFunc(l.Meta.Draft+l.Meta.PageLabel, func(r rune) bool { return !fonts.Main().Has(r) }) {
-		fb, fbBold := fonts.CopyFallback()
 		custom = append(custom,
-			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Normal, Bytes: fb},
-			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Bold, Bytes: fbBold})
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Normal, Bytes: f.Fallback},
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Bold, Bytes: f.FallbackBold})
 	}
 	if ms.usesMono {
-		custom = append(custom, &entity.CustomFont{Family: fonts.MonoFamily, Style: fontstyle.Normal, Bytes: fonts.CopyMono()})
+		custom = append(custom, &entity.CustomFont{Family: fonts.MonoFamily, Style: fontstyle.Normal, Bytes: f.Mono})
 	}
 	cfg := config.NewBuilder().
 		WithPageSize(pagesize.A4).
@@ -325,6 +324,12 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	}
 	return finish(doc.GetBytes(), l.Meta)
 }
+
+// SetFontSubsetCache sets how many font subsets (a font cut to the
+// characters a document uses, compressed, with its widths) the process
+// keeps for the next documents that use the same characters: 128 unless
+// set, 0 for none. The output does not depend on it.
+func SetFontSubsetCache(n int) { gofpdf.SetFontSubsetCache(n) }
 
 // footerSet is the measured footer: its height and how to draw it on page n of total.
 type footerSet struct {
