@@ -133,6 +133,9 @@ func checkTagged(t *testing.T, pdf []byte, lang, outline string) {
 	}
 
 	alts := checkCatalog(t, pdf, lang)
+	if !bytes.Contains(pdf, []byte("<pdfuaid:part>1</pdfuaid:part>")) {
+		t.Error("the XMP metadata does not declare PDF/UA-1 (pdfuaid:part)")
+	}
 	// Every figure's alternate text states every figure it draws (a
 	// chart's values as printed), and a QR code's its URL.
 	doc.Walk(func(n *pdftest.StructNode) {
