@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -131,7 +132,36 @@ func checkTagged(t *testing.T, pdf []byte, lang, outline string) {
 		t.Error("no marked content with an MCID")
 	}
 
-	checkCatalog(t, pdf, lang)
+	alts := checkCatalog(t, pdf, lang)
+	if !bytes.Contains(pdf, []byte("<pdfuaid:part>1</pdfuaid:part>")) {
+		t.Error("the XMP metadata does not declare PDF/UA-1 (pdfuaid:part)")
+	}
+	// Every figure's alternate text states every figure it draws (a
+	// chart's values as printed), and a QR code's its URL.
+	doc.Walk(func(n *pdftest.StructNode) {
+		if n.Type != "Figure" {
+			return
+		}
+		var want []string
+		for _, k := range n.Kids {
+			if k.Type == "#text" {
+				want = append(want, regexp.MustCompile(`\S*\d\S*`).FindAllString(strings.Join(k.Text, " "), -1)...)
+			}
+		}
+		if len(want) == 0 {
+			want = []string{"https://"}
+		}
+		for _, a := range alts {
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(a, w)
+			}
+			if ok {
+				return
+			}
+		}
+		t.Errorf("no figure's alternate text states all of %q (alternate texts %q)", want, alts)
+	})
 	pdftest.QPDFCheck(t, pdf)
 	p := filepath.Join(t.TempDir(), "doc.pdf")
 	if err := os.WriteFile(p, pdf, 0o600); err != nil {
@@ -176,6 +206,9 @@ func checkShapes(t *testing.T, doc *pdftest.StructNode) {
 		case "L":
 			if !regexp.MustCompile(`^(Caption )?LI( LI)*$`).MatchString(kids()) {
 				t.Errorf("L with kids %s", kids())
+			}
+			if !strings.Contains(strings.Join(n.Attrs, " "), "/ListNumbering") {
+				t.Error("L without /ListNumbering")
 			}
 		case "LI":
 			if kids() != "Lbl LBody" {
@@ -226,7 +259,7 @@ func furnitureOf(t *testing.T, pdf []byte, doc *pdftest.StructNode) []string {
 
 // checkCatalog checks, with qpdf's reading of the objects, the entries
 // PDF/UA wants of the catalog, the pages and the figures.
-func checkCatalog(t *testing.T, pdf []byte, lang string) {
+func checkCatalog(t *testing.T, pdf []byte, lang string) (alts []string) {
 	t.Helper()
 	objs := pdftest.Objects(t, pdf)
 	var cat map[string]any
@@ -248,6 +281,7 @@ func checkCatalog(t *testing.T, pdf []byte, lang string) {
 			if len(strings.TrimPrefix(alt, "u:")) < 10 {
 				t.Errorf("figure with alternate text %q", alt)
 			}
+			alts = append(alts, strings.TrimPrefix(alt, "u:"))
 		}
 	}
 	if cat == nil {
@@ -285,7 +319,10 @@ func checkCatalog(t *testing.T, pdf []byte, lang string) {
 	if !regexp.MustCompile(`(?m)^Title:\s+\S`).MatchString(info) {
 		t.Errorf("no title in the document information:\n%s", info)
 	}
-	_ = figures
+	if figures == 0 && bytes.Contains(pdf, []byte("/Figure")) {
+		t.Error("qpdf reads no Figure element")
+	}
+	return alts
 }
 
 // TestForeignNamesTagged renders letters for Fiè allo Sciliar/Völs am

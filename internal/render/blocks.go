@@ -146,7 +146,7 @@ func (m *measurer) paragraph(b faldone.Block) {
 	for _, t := range b.Text {
 		if marker, rest, ok := bulleted(t); ok && st.align == align.Justify {
 			if m.openList == nil {
-				m.openList = m.tg.elem(nil, "L")
+				m.openList = m.tg.list(marker)
 			}
 			m.item(marker, rest, m.openList)
 			continue
@@ -351,7 +351,7 @@ func (m *measurer) table(b faldone.Block) {
 // list sets each item with a hanging indent: the bullet in the margin, the
 // text's lines aligned after it.
 func (m *measurer) list(b faldone.Block) {
-	l := m.tg.elem(nil, "L")
+	l := m.tg.list("•")
 	m.caption(b.Title, l)
 	for _, it := range b.Text {
 		m.item("•", it, l)

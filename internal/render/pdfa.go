@@ -26,8 +26,8 @@ func Conformance() []string {
 }
 
 // declaredUAPart is the part of ISO 14289 (PDF/UA) the output declares in
-// its XMP metadata; 0 declares none. It becomes 1 when the output is tagged.
-const declaredUAPart = 0
+// its XMP metadata; 0 declares none. The output is tagged (tag.go).
+const declaredUAPart = UAPart
 
 // srgbProfile is the sRGB ICC profile of the PDF/A OutputIntent (from
 // Debian's icc-profiles-free, Zlib licence: see icc/README.md).

@@ -313,6 +313,17 @@ func (t *tagger) cell(tr *selem, typ, attrs string) *selem {
 	return e
 }
 
+// list adds a list whose items are marked with marker: its /ListNumbering
+// says how (a disc for a bullet, none for a dash).
+func (t *tagger) list(marker string) *selem {
+	e := t.elem(nil, "L")
+	e.attrs = "<</O /List /ListNumbering /None>>"
+	if marker == "•" || marker == "·" {
+		e.attrs = "<</O /List /ListNumbering /Disc>>"
+	}
+	return e
+}
+
 // figure adds a Figure with its alternate text.
 func (t *tagger) figure(title, alt string) *selem {
 	e := t.elem(nil, "Figure")
