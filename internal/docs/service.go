@@ -288,6 +288,7 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		return nil, report, err
 	}
 	rec := *prev
+	signed = s.extendSigned(ctx, signed, &rec)
 	rec.Version = prev.Version + 1
 	rec.PrevSHA = prev.SHA256
 	rec.Reason = faldone.ChangeSigned

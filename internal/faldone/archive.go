@@ -26,11 +26,16 @@ const (
 // SealFacts are the signature facts of an archived version.
 type SealFacts struct {
 	CertSHA256    string     `json:"cert_sha256,omitempty"`    // seal certificate fingerprint
-	Level         string     `json:"level,omitempty"`          // PAdES level: B-B, B-T, or "" when unsigned
+	Level         string     `json:"level,omitempty"`          // PAdES level: B-B, B-T, B-LT, B-LTA, or "" when unsigned
 	SigningTime   *time.Time `json:"signing_time,omitempty"`   // claimed signing time (/M)
 	TimestampTime *time.Time `json:"timestamp_time,omitempty"` // RFC 3161 token time (B-T)
 	TSAFallback   bool       `json:"tsa_fallback,omitempty"`   // sealed at B-B because the TSA was down
-	ComuneSigned  bool       `json:"comune_signed"`
+	// ArchiveTimestampTime is the time of the newest document time-stamp
+	// (B-LTA); LTVFallback records a seal left at B-T because the
+	// revocation data or the document time-stamp could not be had.
+	ArchiveTimestampTime *time.Time `json:"archive_timestamp_time,omitempty"`
+	LTVFallback          bool       `json:"ltv_fallback,omitempty"`
+	ComuneSigned         bool       `json:"comune_signed"`
 	// ComuneSigner is the signer of the comune's signature and the trust
 	// judgement made when the copy was received; nil on other versions.
 	ComuneSigner *Signer `json:"comune_signer,omitempty"`

@@ -123,12 +123,24 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 		"Type": Name("XObject"), "Subtype": Name("Form"),
 		"BBox": Array{int64(0), int64(0), int64(0), int64(0)},
 	}})
-	rewrite(fieldRef, Dict{
+	widget := Dict{
 		"Type": Name("Annot"), "Subtype": Name("Widget"), "FT": Name("Sig"),
 		"T": textString(name), "V": up.sigRef, "F": int64(132),
 		"Rect": Array{int64(0), int64(0), int64(0), int64(0)}, "P": pageRef,
 		"AP": Dict{"N": apRef},
-	})
+	}
+	// PDF/UA: the field's description, and its place in a tagged document's
+	// structure - for the certification only: after it, DocMDP /P 2 allows
+	// a signature's update no change to the structure tree.
+	if o.Description != "" {
+		widget["TU"] = textString(o.Description)
+	}
+	if o.Certify {
+		if sp := tagWidget(doc, catalog, rewrite, next, fieldRef, pageRef, o.Description); sp >= 0 {
+			widget["StructParent"] = sp
+		}
+	}
+	rewrite(fieldRef, widget)
 	up.sigDict = sigDictBody(o, t)
 	if doc.xrefStream {
 		up.xrefNum = next().Num

@@ -3,6 +3,7 @@ package pades
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
@@ -40,6 +41,18 @@ func writeObject(buf *bytes.Buffer, v any) error {
 			}
 		}
 		buf.WriteByte(']')
+	case *Stream:
+		d := maps.Clone(x.Dict)
+		if d == nil {
+			d = Dict{}
+		}
+		d["Length"] = int64(len(x.Raw))
+		if err := writeObject(buf, d); err != nil {
+			return err
+		}
+		buf.WriteString("\nstream\n")
+		buf.Write(x.Raw)
+		buf.WriteString("\nendstream")
 	case Dict:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -56,18 +69,6 @@ func writeObject(buf *bytes.Buffer, v any) error {
 			}
 		}
 		buf.WriteString(" >>")
-	case *Stream:
-		d := make(Dict, len(x.Dict)+1)
-		for k, e := range x.Dict {
-			d[k] = e
-		}
-		d["Length"] = int64(len(x.Raw))
-		if err := writeObject(buf, d); err != nil {
-			return err
-		}
-		buf.WriteString("\nstream\n")
-		buf.Write(x.Raw)
-		buf.WriteString("\nendstream")
 	default:
 		return fmt.Errorf("write object: unsupported value %T", v)
 	}

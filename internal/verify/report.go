@@ -157,7 +157,7 @@ type SignatureReport struct {
 	TrustTimeSource string           `json:"trust_time_source"` // "timestamp" or "now"
 	SigningTime     *time.Time       `json:"signing_time,omitempty"`
 	Timestamp       *TimestampReport `json:"timestamp,omitempty"`
-	Level           string           `json:"level,omitempty"` // PAdES B-B or B-T, "" for other signatures
+	Level           string           `json:"level,omitempty"` // PAdES B-B, B-T, B-LT or B-LTA, "" for other signatures (and document time-stamps)
 	// DocMDP is the /P of a certification signature (1 no changes, 2 form
 	// filling and signing, 3 also annotations), 0 for other signatures.
 	DocMDP   int      `json:"docmdp,omitempty"`
