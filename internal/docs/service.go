@@ -295,6 +295,7 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 	rec.SHA256, rec.Size, rec.Leaf = "", 0, 0
 	rec.Seal.ComuneSigned = true
 	rec.Seal.ComuneSigner = signer
+	rec.Conformance = nil // another program's update: the service claims nothing of it
 	rec.Actor = actor
 	rec.Created = s.now().UTC()
 	if err := s.Archive.Append(ctx, &rec, signed); err != nil {

@@ -182,7 +182,8 @@ func NewPKI(tb testing.TB) *PKI {
 		"-CA", p.InterFile, "-resp_no_certs", "-nmin", "60", "-ignore_err")
 	var logs bytes.Buffer
 	cmd = exec.Command(tools.unshare, args...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	logw := &syncWriter{w: &logs} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = tsaSysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(tools.setpriv)+string(os.PathListSeparator)+os.Getenv("PATH"))

@@ -219,7 +219,8 @@ func startTSA(tools tsaToolSet, extra ...string) (*TSA, error) {
 	args = append(args, extra...)
 	var logs bytes.Buffer
 	cmd := exec.Command(tools.unshare, args...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	logw := &syncWriter{w: &logs} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = tsaSysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	// setpriv is found through PATH inside the script.
