@@ -19,10 +19,16 @@ import (
 // internal/pdftest/pdfa on every sample and every sealed kind.
 const ConformancePDFA2b = "PDF/A-2b"
 
+// ConformancePDFUA1 names PDF/UA-1 (ISO 14289-1), which every rendered
+// document declares in its XMP: its structure tree, marked content,
+// alternate texts and languages are read back with poppler and qpdf for
+// every kind (internal/docs TestTaggedReadingOrder, internal/pdftest).
+const ConformancePDFUA1 = "PDF/UA-1"
+
 // Conformance names the standards every rendered document meets, as the
 // record, the API and the verification page report them.
 func Conformance() []string {
-	return []string{ConformancePDFA2b}
+	return []string{ConformancePDFA2b, ConformancePDFUA1}
 }
 
 // declaredUAPart is the part of ISO 14289 (PDF/UA) the output declares in
