@@ -182,7 +182,8 @@ func NewPKI(tb testing.TB) *PKI {
 		"-CA", p.InterFile, "-resp_no_certs", "-nmin", "60", "-ignore_err")
 	var logs bytes.Buffer
 	cmd = exec.Command(tools.unshare, args...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	out := &syncWriter{w: &logs} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = tsaSysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(tools.setpriv)+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -207,11 +208,11 @@ func NewPKI(tb testing.TB) *PKI {
 		}
 		select {
 		case <-done:
-			tb.Fatalf("openssl ocsp exited: %s", logs.String())
+			tb.Fatalf("openssl ocsp exited: %s", out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("openssl ocsp did not start: %v\n%s", err, logs.String())
+			tb.Fatalf("openssl ocsp did not start: %v\n%s", err, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

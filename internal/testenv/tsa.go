@@ -219,7 +219,8 @@ func startTSA(tools tsaToolSet, extra ...string) (*TSA, error) {
 	args = append(args, extra...)
 	var logs bytes.Buffer
 	cmd := exec.Command(tools.unshare, args...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	out := &syncWriter{w: &logs} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = tsaSysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	// setpriv is found through PATH inside the script.
@@ -238,7 +239,7 @@ func startTSA(tools tsaToolSet, extra ...string) (*TSA, error) {
 	chain, err := waitTSA(t.done, base)
 	if err != nil {
 		t.Stop()
-		return nil, fmt.Errorf("%w; output: %s", err, logs.String())
+		return nil, fmt.Errorf("%w; output: %s", err, out.String())
 	}
 	t.URL, t.Chain = base+TSAPath, chain
 	return t, nil
@@ -428,4 +429,14 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// String returns what was written, when w is a *bytes.Buffer.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.w.(*bytes.Buffer); ok {
+		return b.String()
+	}
+	return ""
 }
