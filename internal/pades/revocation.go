@@ -166,7 +166,6 @@ func (m sigChecks) issuerOf(c *x509.Certificate, certs []*x509.Certificate) *x50
 	return nil
 }
 
-
 // status fetches c's status into vd: the revocation time when revoked,
 // nil when good.
 func (r *Revocation) status(ctx context.Context, c, issuer *x509.Certificate, vd *ValidationData) (*time.Time, error) {
