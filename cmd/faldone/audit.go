@@ -81,7 +81,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 	defer archive.Close()
 	store, ok := archive.(ledger.AuditStore)
 	if !ok {
-		return fmt.Errorf("the archive %T cannot be audited", archive)
+		return failWrap("no_audit", nil)
 	}
 	start := time.Now()
 	rep, err := ledger.Audit(ctx, store, vkey)
@@ -102,7 +102,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 			return err
 		}
 		if !rep.OK() {
-			return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+			return findingsf("audit_findings", len(rep.Findings))
 		}
 		return nil
 	}
@@ -117,7 +117,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 		rep.Size, rep.Records, rep.PDFs, rep.Checkpoints, root, time.Since(start).Round(time.Millisecond))
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "FAILED: %d findings\n", len(rep.Findings))
-		return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+		return findingsf("audit_findings", len(rep.Findings))
 	}
 	fmt.Fprintln(stdout, "OK: every record, PDF, tree node and checkpoint matches")
 	return nil
@@ -170,7 +170,9 @@ func auditRerender(args []string, stdout io.Writer) error {
 	} else {
 		rec, err = archive.Version(ctx, *id, *version)
 	}
-	if err != nil {
+	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return usageWrap("no_document", err, *id)
+	} else if err != nil {
 		return err
 	}
 	sealed, err := archive.PDF(ctx, rec.SHA256)
@@ -183,11 +185,10 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	t, ok := set.Template(string(rec.Kind))
 	if !ok {
-		return fmt.Errorf("document %s v%d: no template for kind %q", rec.ID, rec.Version, rec.Kind)
+		return failWrap("no_template", nil, rec.ID, rec.Version, rec.Kind)
 	}
 	if t.Ref() != rec.Template {
-		return fmt.Errorf("document %s v%d was made with template %s %s (sha256 %s), these templates have %s %s (sha256 %s): pass the archived template's directory with --templates",
-			rec.ID, rec.Version, rec.Template.ID, rec.Template.Version, rec.Template.SHA256, t.ID, t.Version, t.SHA256)
+		return failWrap("template_differs", nil, rec.ID, rec.Version, rec.Template.ID, rec.Template.Version, rec.Template.SHA256, t.ID, t.Version, t.SHA256)
 	}
 	var cited *faldone.Record
 	if rec.Cites != "" {
@@ -201,12 +202,12 @@ func auditRerender(args []string, stdout io.Writer) error {
 			}
 		}
 		if cited == nil {
-			return fmt.Errorf("document %s v%d cites %s (sha256 %s), which is not in the archive", rec.ID, rec.Version, rec.Cites, rec.CitesSHA)
+			return failWrap("cited_missing", nil, rec.ID, rec.Version, rec.Cites, rec.CitesSHA)
 		}
 	}
 	data, err := tmpl.Decode(rec.Input)
 	if err != nil {
-		return fmt.Errorf("document %s v%d: archived input: %w", rec.ID, rec.Version, err)
+		return failWrap("archived_input", err, rec.ID, rec.Version)
 	}
 	r := &docs.Renderer{Templates: set, Version: strings.TrimPrefix(rec.Producer, "faldone ")}
 	opts := []docs.Option{docs.Cited(cited)}
@@ -215,11 +216,11 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	res, err := r.RenderData(ctx, rec.Kind, data, rec.Lang, opts...)
 	if err != nil {
-		return fmt.Errorf("document %s v%d: render: %w", rec.ID, rec.Version, err)
+		return failWrap("rerender_failed", err, rec.ID, rec.Version)
 	}
 	revs, err := pades.Revisions(sealed)
 	if err != nil || len(revs) == 0 {
-		return fmt.Errorf("document %s v%d: the sealed file has no revisions: %v", rec.ID, rec.Version, err)
+		return failWrap("no_revisions", err, rec.ID, rec.Version)
 	}
 	first := sealed[:revs[0]]
 	what := fmt.Sprintf("document %s version %d (%s, template %s %s)", rec.ID, rec.Version, rec.Kind, t.ID, t.Version)
@@ -230,7 +231,7 @@ func auditRerender(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "DIFFERS: %s: the render (%d bytes) is not the first revision of the sealed file (%d bytes): first difference at byte %d\n",
 			what, len(res.PDF), len(first), at)
-		return fmt.Errorf("%w: the render differs from the archived file", errFindings)
+		return findingsf("rerender_differs")
 	}
 	fmt.Fprintf(stdout, "OK: %s: the render of the archived input is byte for byte the first revision (%d of %d bytes) of the archived file %s\n",
 		what, len(first), len(sealed), rec.SHA256)
@@ -249,7 +250,7 @@ func auditGC(args []string, stdout io.Writer) error {
 		return usagef("no_args", "audit gc", pos)
 	}
 	if *grace < 0 {
-		return usagef("bad_setting", "--grace must not be negative")
+		return usageWrap("settings", settingErrors{bad("not_negative", "--grace")})
 	}
 	ctx := context.Background()
 	if err := storeExists(&cfg); err != nil {

@@ -120,6 +120,7 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),
 		Input: d.Input, InputSHA: d.InputSHA, Template: d.Template,
 		Actor: actor, Created: s.now().UTC(), Format: "application/pdf", Producer: d.Producer,
+		Conformance: d.Conformance,
 	}
 	if d.Seal != nil {
 		rec.Seal = *d.Seal

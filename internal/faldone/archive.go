@@ -74,6 +74,10 @@ type Record struct {
 	Format   string      `json:"format"`   // "application/pdf"
 	Producer string      `json:"producer"` // producing software and version
 	Leaf     int64       `json:"leaf_index"`
+	// Conformance names the standards this version's PDF meets ("PDF/A-2b"),
+	// as the service produced it; empty for a copy it received (a comune's
+	// countersigned file), which it does not claim.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // Archive keeps every version of every document, with its PDF, and the
@@ -126,6 +130,9 @@ type canonicalRecord struct {
 	Format   string      `json:"format"`
 	Producer string      `json:"producer"`
 	Leaf     int64       `json:"-"`
+	// Conformance is omitted when empty, so that records made before it
+	// existed keep their canonical bytes.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // CanonicalRecord returns the canonical encoding of r, the bytes the audit
@@ -187,6 +194,9 @@ func CheckRecord(r *Record) error {
 			{"seal.comune_signer.serial_number", sg.SerialNumber}, {"seal.comune_signer.organization", sg.Organization},
 			{"seal.comune_signer.issuer", sg.Issuer}, {"seal.comune_signer.anchor", sg.Anchor},
 		}...)
+	}
+	for _, c := range r.Conformance {
+		texts = append(texts, struct{ name, s string }{"conformance", c})
 	}
 	for _, f := range texts {
 		if !utf8.ValidString(f.s) {

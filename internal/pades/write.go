@@ -10,7 +10,8 @@ import (
 	"unicode/utf16"
 )
 
-// writeObject serialises a direct object in PDF syntax.
+// writeObject serialises a direct object in PDF syntax, or a stream as
+// the value of an indirect object.
 func writeObject(buf *bytes.Buffer, v any) error {
 	switch x := v.(type) {
 	case nil:

@@ -73,6 +73,8 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 		Location: "Italia",
 		Time:     now(),
 		TSA:      s.TSA,
+		// What a screen reader says of the seal's field, in the document's language.
+		Description: sealDescription(d.Lang, s.Key.Leaf().Subject.CommonName),
 	}
 	out, res, err := pades.Sign(ctx, pdf, opts)
 	fallback := false
@@ -114,4 +116,16 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 	}
 	log.InfoContext(ctx, "sealed", "kind", d.Kind, "level", facts.Level, "cert_sha256", res.SignerSHA256, "tsa_fallback", fallback)
 	return out, facts, nil
+}
+
+// sealDescription describes the seal's signature field (its /TU) in the
+// document's language.
+func sealDescription(lang, name string) string {
+	switch lang {
+	case "en":
+		return "Electronic seal of " + name
+	case "de":
+		return "Elektronisches Siegel von " + name
+	}
+	return "Sigillo elettronico di " + name
 }

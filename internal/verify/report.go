@@ -221,6 +221,9 @@ type ArchivedVersion struct {
 	Bytes     int64      `json:"bytes"`
 	Revision  int        `json:"revision"`
 	Inclusion *Inclusion `json:"inclusion,omitempty"`
+	// Conformance names the standards the archived version was produced
+	// to meet ("PDF/A-2b"), from its record; empty when it claims none.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // Inclusion is the checked proof that a record is in the audit log.
