@@ -377,3 +377,23 @@ func TestRevocationRetries(t *testing.T) {
 		t.Fatalf("missing: %v, %d calls", err, calls.Load())
 	}
 }
+
+// TestLevelNeedsStatus: a /DSS with a /VRI entry for the seal but no
+// revocation status of its certificate does not make it B-LT.
+func TestLevelNeedsStatus(t *testing.T) {
+	e := newLTVEnv(t)
+	sealed := e.sealBT(t, false)
+	contents, err := rawContents(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vd := &ValidationData{Certs: [][]byte{e.pki.Seal.Raw, e.pki.Inter.Raw, e.pki.Root.Raw}}
+	out, err := AddDSS(sealed, vd, map[string]*ValidationData{vriKey(contents["Signature1"]): vd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := Inspect(out)
+	if err != nil || len(sigs) != 1 || sigs[0].Level != LevelBT || sigs[0].Validation == nil {
+		t.Fatalf("%v %+v", err, sigs)
+	}
+}
