@@ -1,5 +1,5 @@
 // Package pades signs PDF files with PAdES baseline signatures (ETSI EN
-// 319 142-1, levels B-B and B-T) and inspects the signatures of PDF
+// 319 142-1, levels B-B, B-T, B-LT and B-LTA) and inspects the signatures of PDF
 // files.
 //
 // Sign appends an incremental update to the input, which stays an
@@ -25,6 +25,13 @@
 // sealed file that a signer sends back after adding its own signature,
 // with the same analysis. Document time-stamps (ETSI.RFC3161) are
 // verified too.
+//
+// LTV.Extend brings a file's signatures to B-LT and B-LTA: an update
+// with a /DSS holding the certificates and revocation data (OCSP, else
+// CRLs, fetched by Revocation) of every signature's and time-stamp's
+// chain, with a /VRI entry per signature, then a document time-stamp
+// (AddDocTimestamp). Inspect names each signature's level from the bytes
+// and gives it the /DSS's validation data.
 //
 // The PDF parser is small and bounded: it reads classic cross-reference
 // tables, cross-reference streams and object streams (FlateDecode), and

@@ -375,8 +375,12 @@ func (up *update) renderPlain(pdf []byte) ([]byte, error) {
 }
 
 // DocTimestampField is the name of the field of the first document
-// time-stamp; later ones are numbered upwards.
-const DocTimestampField = "Timestamp"
+// time-stamp; later ones are numbered upwards. DocTimestampDescription
+// is its widget's /TU, for assistive technology.
+const (
+	DocTimestampField       = "Timestamp"
+	DocTimestampDescription = "Marca temporale del documento per la conservazione (PAdES B-LTA)"
+)
 
 // AddDocTimestamp appends to pdf an incremental update holding a
 // document time-stamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161)
@@ -398,23 +402,24 @@ func addDocTimestamp(ctx context.Context, pdf []byte, tsa *TSA, size int) ([]byt
 	if err != nil {
 		return nil, nil, fmt.Errorf("document time-stamp: parse pdf: %w", err)
 	}
-	up, err := planUpdate(doc, &Options{FieldName: DocTimestampField}, time.Now())
+	up, err := planUpdate(doc, &Options{FieldName: DocTimestampField, Description: DocTimestampDescription}, time.Now())
 	if err != nil {
 		return nil, nil, fmt.Errorf("document time-stamp: %w", err)
 	}
 	up.sigDict = "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161"
-	apRef := Ref{Num: up.size}
-	up.size++
 	for i, p := range up.objects {
-		if d, ok := p.val.(Dict); ok && d["V"] == up.sigRef && d.name("Subtype") == "Widget" {
+		if d, ok := p.val.(Dict); ok && d["V"] == up.sigRef && d.name("Subtype") == "Widget" && d["AP"] == nil {
+			apRef := Ref{Num: up.size}
+			up.size++
 			w := maps.Clone(d)
 			w["AP"] = Dict{"N": apRef}
 			up.objects[i].val = w
+			up.objects = append(up.objects, pendingObject{apRef, &Stream{Dict: Dict{
+				"Type": Name("XObject"), "Subtype": Name("Form"), "BBox": Array{int64(0), int64(0), int64(0), int64(0)},
+			}}})
+			break
 		}
 	}
-	up.objects = append(up.objects, pendingObject{apRef, &Stream{Dict: Dict{
-		"Type": Name("XObject"), "Subtype": Name("Form"), "BBox": Array{int64(0), int64(0), int64(0), int64(0)},
-	}}})
 	if size <= 0 {
 		size = 6144
 	}

@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -339,5 +342,58 @@ func TestDocTimestampSmuggling(t *testing.T) {
 	forbidden := a.Signed[0].Forbidden()
 	if a.OK() || len(forbidden) == 0 || !strings.Contains(forbidden[0].Path, "Contents") {
 		t.Fatalf("the smuggled change is allowed: %+v", a.Signed)
+	}
+}
+
+// TestRevocationRetries: a CRL distribution point that fails with 503
+// is asked again, as the TSA is, and its (openssl-made) CRL is then
+// used; a 404 is not retried.
+func TestRevocationRetries(t *testing.T) {
+	e := newLTVEnv(t)
+	crl := readFile(t, filepath.Join(e.pki.Dir, "root.crl"))
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.URL.Path == "/missing.crl":
+			http.NotFound(w, r)
+		case n == 1:
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		default:
+			_, _ = w.Write(crl)
+		}
+	}))
+	defer srv.Close()
+	inter := *e.pki.Inter
+	inter.CRLDistributionPoints = []string{srv.URL + "/root.crl"}
+	vd, err := (&Revocation{Timeout: time.Second, Retries: 2}).Collect(context.Background(), []*x509.Certificate{&inter, e.pki.Root})
+	if err != nil || len(vd.CRLs) != 1 || !bytes.Equal(vd.CRLs[0], crl) || calls.Load() != 2 {
+		t.Fatalf("flaky: %v, %d CRLs, %d calls", err, len(vd.CRLs), calls.Load())
+	}
+	calls.Store(0)
+	inter.CRLDistributionPoints = []string{srv.URL + "/missing.crl"}
+	_, err = (&Revocation{Timeout: time.Second, Retries: 2}).Collect(context.Background(), []*x509.Certificate{&inter, e.pki.Root})
+	if !errors.Is(err, ErrRevocationUnavailable) || calls.Load() != 1 {
+		t.Fatalf("missing: %v, %d calls", err, calls.Load())
+	}
+}
+
+// TestLevelNeedsStatus: a /DSS with a /VRI entry for the seal but no
+// revocation status of its certificate does not make it B-LT.
+func TestLevelNeedsStatus(t *testing.T) {
+	e := newLTVEnv(t)
+	sealed := e.sealBT(t, false)
+	contents, err := rawContents(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vd := &ValidationData{Certs: [][]byte{e.pki.Seal.Raw, e.pki.Inter.Raw, e.pki.Root.Raw}}
+	out, err := AddDSS(sealed, vd, map[string]*ValidationData{vriKey(contents["Signature1"]): vd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := Inspect(out)
+	if err != nil || len(sigs) != 1 || sigs[0].Level != LevelBT || sigs[0].Validation == nil {
+		t.Fatalf("%v %+v", err, sigs)
 	}
 }

@@ -1,5 +1,32 @@
 package pades
 
+import (
+	"bytes"
+	"crypto/x509"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// hasStatus reports whether vd holds a revocation status for c: an OCSP
+// response about its serial number or a CRL of its issuer. Whether it
+// verifies, and what it says, is the trust judgement's business.
+func hasStatus(vd *ValidationData, c *x509.Certificate) bool {
+	if c == nil {
+		return false
+	}
+	for _, der := range vd.OCSPs {
+		if r, err := ocsp.ParseResponse(der, nil); err == nil && r.SerialNumber != nil && r.SerialNumber.Cmp(c.SerialNumber) == 0 {
+			return true
+		}
+	}
+	for _, der := range vd.CRLs {
+		if crl, err := x509.ParseRevocationList(der); err == nil && bytes.Equal(crl.RawIssuer, c.RawIssuer) {
+			return true
+		}
+	}
+	return false
+}
+
 // dssData returns the validation data of doc's /DSS, nil when it has none.
 func dssData(doc *document) *ValidationData {
 	dss := doc.dict(doc.dict(doc.trailer["Root"])["DSS"])
@@ -38,7 +65,8 @@ func hasVRI(doc *document, key string) bool {
 }
 
 // applyLTV gives each intact B-T signature its long-term level: B-LT
-// when the file's /DSS has a /VRI entry for it, B-LTA when, moreover, an
+// when the file's /DSS has a /VRI entry for it and a revocation status of
+// its certificate, B-LTA when, moreover, an
 // intact document time-stamp of a later revision signs a revision whose
 // /DSS had that entry. Every signature gets the validation data of the
 // file's /DSS.
@@ -64,7 +92,7 @@ func applyLTV(doc *document, sigs []Signature, revsAt *signedRevisions) {
 			}
 		}
 		key := vriKey(contents[s.FieldName])
-		if !hasVRI(doc, key) {
+		if !hasVRI(doc, key) || !hasStatus(vd, s.Signer) {
 			continue
 		}
 		s.Level = LevelBLT

@@ -227,7 +227,9 @@ func (r *Revocation) status(ctx context.Context, c, issuer *x509.Certificate, vd
 		// and the certificate is recorded without one.
 		return nil, nil
 	}
-	return nil, errors.Join(errs...)
+	// every named source failed: the status is unavailable, whatever the
+	// failure (no answer, an error status, a response that does not verify)
+	return nil, fmt.Errorf("%w: %w", ErrRevocationUnavailable, errors.Join(errs...))
 }
 
 // ocsp asks the responder at url for c's status.

@@ -14,6 +14,7 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/keys"
 	"faldone/internal/pades"
+	"faldone/internal/pdftest/pdfa"
 	"faldone/internal/seal"
 	"faldone/internal/testenv"
 )
@@ -110,4 +111,58 @@ func TestSealLTVFailures(t *testing.T) {
 		t.Fatalf("revoked: %v", err)
 	}
 	_ = context.Background
+}
+
+// TestSealedLTAArePDFA: the /DSS and document time-stamp updates keep
+// every kind PDF/A-2b (internal/pdftest/pdfa), the time-stamp's widget
+// printable, of zero size, with an appearance.
+func TestSealedLTAArePDFA(t *testing.T) {
+	dir := t.TempDir()
+	key, _, err := keys.DevSeal(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := keys.DevCRL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, tsaChain := testenv.StartTSA(t)
+	tsa := &pades.TSA{URL: url, Timeout: 10 * time.Second, Retries: 1}
+	s := &seal.Sealer{Key: key, TSA: tsa, Logger: discard,
+		LTV: &pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second, Local: [][]byte{crl}}, TSA: tsa, Extra: tsaChain}}
+	r := newRenderer(t)
+	for _, kind := range kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			rendered := render(t, r, "loiano", kind)
+			out, facts, err := sealLocked(s, rendered)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if facts.Level != pades.LevelBLTA {
+				t.Fatalf("level %s", facts.Level)
+			}
+			pdfa.Require(t, out)
+			doc, err := pades.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := doc.Dict(doc.Dict(doc.Trailer()["Root"])["AcroForm"])
+			found := false
+			for _, f := range doc.Array(form["Fields"]) {
+				w := doc.Dict(f)
+				if doc.Dict(w["V"])["Type"] != pades.Name("DocTimeStamp") {
+					continue
+				}
+				found = true
+				flags, _ := w["F"].(int64)
+				rect := doc.Array(w["Rect"])
+				if flags&4 == 0 || flags&(1|2|32) != 0 || doc.Dict(doc.Dict(w["AP"])["N"]) == nil || len(rect) != 4 || rect[0] != rect[2] || rect[1] != rect[3] {
+					t.Errorf("time-stamp widget %v", w)
+				}
+			}
+			if !found {
+				t.Error("no document time-stamp field")
+			}
+		})
+	}
 }

@@ -58,6 +58,11 @@ func checkTimestampChain(sigs []pades.Signature, out []Judgement, now time.Time)
 // or CRL of vd, signed by issuer, says c is revoked.
 func revokedAt(vd *pades.ValidationData, c, issuer *x509.Certificate) (time.Time, bool) {
 	for _, der := range vd.OCSPs {
+		// the serial first, without the signature check, which is made
+		// only for the response about c
+		if r, err := ocsp.ParseResponse(der, nil); err != nil || r.SerialNumber == nil || r.SerialNumber.Cmp(c.SerialNumber) != 0 {
+			continue
+		}
 		r, err := ocsp.ParseResponseForCert(der, c, issuer)
 		if err == nil && r.Status == ocsp.Revoked {
 			return r.RevokedAt, true
@@ -106,8 +111,16 @@ func withDSS(certs []*x509.Certificate, vd *pades.ValidationData) []*x509.Certif
 		return certs
 	}
 	out := append([]*x509.Certificate{}, certs...)
+	have := map[string]bool{}
+	for _, c := range certs {
+		have[string(c.Raw)] = true
+	}
 	for _, der := range vd.Certs {
+		if have[string(der)] {
+			continue // a duplicate makes the chain builder try the same path twice
+		}
 		if c, err := x509.ParseCertificate(der); err == nil {
+			have[string(der)] = true
 			out = append(out, c)
 		}
 	}

@@ -226,3 +226,42 @@ func TestTimestampChain(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkVerifyLTA verifies the adesione sealed with the test PKI at
+// B-T and at B-LTA (its /DSS read, the revocation data checked, the
+// document time-stamp verified and judged), without the archive:
+//
+//	go test -run XXX -bench VerifyLTA -benchtime 100x ./internal/verify
+func BenchmarkVerifyLTA(b *testing.B) {
+	e := newEnv(b)
+	_, sealed := e.create(b, "loiano", "adesione")
+	revs, _ := pades.Revisions(sealed)
+	pki := testenv.NewPKI(b)
+	tsa := &pades.TSA{URL: pki.StartPKITSA(b).URL, Timeout: 5 * time.Second}
+	e.verifier.Anchors.Add(pki.Root, "test-pki")
+	bt, _, err := pades.Sign(context.Background(), sealed[:revs[0]], pades.Options{
+		Signer: pki.SealKey, Chain: []*x509.Certificate{pki.Seal, pki.Inter, pki.Root}, Certify: true, TSA: tsa,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lta, _, err := (&pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second}, TSA: tsa}).Extend(context.Background(), bt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := *e.verifier
+	v.Archive, v.Log = nil, nil
+	for _, tc := range []struct {
+		name string
+		pdf  []byte
+	}{{"B-T", bt}, {"B-LTA", lta}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), tc.pdf, "en"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
