@@ -3,7 +3,6 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,7 +162,7 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 		t.Fatalf("keys list: %d %s", code, errOut)
 	}
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"comune":"037034","ambito":"Z"}`), 0o644)
-	closed := closedPort(t)
+	closed := freeAddr(t) // nothing listens there
 	cases := []struct {
 		name   string
 		args   []string
@@ -225,16 +224,4 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 		}
 		t.Logf("%s:\n  en: %s  it: %s  de: %s", c.name, out["en"], out["it"], out["de"])
 	}
-}
-
-// closedPort returns an address of 127.0.0.1 where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
