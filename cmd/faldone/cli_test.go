@@ -170,6 +170,7 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 	}{
 		{"usage error", []string{"render", "--nope"}, 2},
 		{"flag without its value", []string{"render", "--kind"}, 2},
+		{"unknown flag of a group", []string{"webhooks", "list", "--addr", "x"}, 2},
 		{"missing file", []string{"verify", "missing.pdf"}, 2},
 		{"not a PDF", []string{"verify", "bad.json"}, 2},
 		{"service unreachable", []string{"health", "--addr", closed}, 3},
