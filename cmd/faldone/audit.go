@@ -29,6 +29,10 @@ const auditUsage = `Usage:
   faldone audit rerender --id X [--version N] [--data D] [--store S] [--templates DIR]
       re-render a document from its archived input and template and check
       that the result is the first revision of the sealed file
+  faldone audit extend   --tsa-url URL [--window 2160h] [--tsa-chain F] [--data D] [--store S]
+      add a new version (reason Integrazione) with the validation data and a
+      fresh document time-stamp to every sealed document whose newest
+      time-stamp certificate expires within --window (B-LTA)
   faldone audit gc       [--data D] [--store S] [--grace 1h]
       remove the PDF files no record names (left by refused, failed or
       crashed writes) and temporary files, last modified before --grace;
@@ -41,7 +45,7 @@ var errFindings = errors.New("the audit found problems")
 // auditCmd runs faldone audit.
 func auditCmd(args []string, stdout io.Writer) error {
 	return runSubcommand("audit", auditUsage, []subcommand{
-		{"verify", auditVerify}, {"rerender", auditRerender}, {"gc", auditGC},
+		{"verify", auditVerify}, {"rerender", auditRerender}, {"gc", auditGC}, {"extend", auditExtend},
 	}, args, stdout)
 }
 

@@ -38,7 +38,14 @@ type Config struct {
 	TSARetries     int
 	TSAFallback    bool          // seal at B-B when the TSA is down instead of refusing
 	ClockTolerance time.Duration // how far the clock may be from the TSA's time
-	Production     bool          // refuse development keys
+	// SealLevel is the PAdES level of every seal with a TSA: B-T, B-LT or
+	// B-LTA; RevocationTimeout and RevocationRetries bound the fetching of
+	// the OCSP responses and CRLs of B-LT.
+	SealLevel         string
+	TSAChain          string // PEM file of the TSA's chain, for tokens that carry only its certificate
+	RevocationTimeout time.Duration
+	RevocationRetries int
+	Production        bool // refuse development keys
 
 	LogKey             string        // audit log key file; empty: <data>/keys/log.key, created on first start
 	CheckpointInterval time.Duration // how often a checkpoint is signed while the log grows
@@ -95,6 +102,10 @@ func (c *Config) bindSeal(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TSATimeout, "tsa-timeout", envDuration("tsa-timeout", 10*time.Second), "time-stamp request timeout per attempt (FALDONE_TSA_TIMEOUT)")
 	fs.IntVar(&c.TSARetries, "tsa-retries", envInt("tsa-retries", 2), "time-stamp retries after a failed attempt (FALDONE_TSA_RETRIES)")
 	fs.BoolVar(&c.TSAFallback, "tsa-fallback", envBool("tsa-fallback", false), "seal at B-B when the TSA is down instead of refusing (FALDONE_TSA_FALLBACK)")
+	fs.StringVar(&c.SealLevel, "seal-level", env("seal-level", "B-LTA"), "PAdES level of the seal with a TSA: B-T, B-LT (adds the OCSP responses or CRLs of the seal's and the TSA's chains) or B-LTA (and a document time-stamp) (FALDONE_SEAL_LEVEL)")
+	fs.StringVar(&c.TSAChain, "tsa-chain", env("tsa-chain", ""), "PEM file of the time-stamp authority's certificate chain, for B-LT when its tokens carry only its own certificate (FALDONE_TSA_CHAIN)")
+	fs.DurationVar(&c.RevocationTimeout, "revocation-timeout", envDuration("revocation-timeout", 10*time.Second), "OCSP or CRL request timeout per attempt (FALDONE_REVOCATION_TIMEOUT)")
+	fs.IntVar(&c.RevocationRetries, "revocation-retries", envInt("revocation-retries", 2), "OCSP or CRL retries after a failed attempt (FALDONE_REVOCATION_RETRIES)")
 	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", envDuration("clock-tolerance", 2*time.Minute), "refuse to seal when the clock is further than this from the time-stamp authority's time (FALDONE_CLOCK_TOLERANCE)")
 	fs.BoolVar(&c.Production, "production", envBool("production", false), "production mode: refuse development keys (FALDONE_PRODUCTION)")
 }
@@ -208,6 +219,15 @@ func (c *Config) validateSeal() settingErrors {
 	}
 	if c.TSARetries < 0 || c.TSARetries > 10 {
 		errs = append(errs, bad("between", "tsa-retries", 0, 10))
+	}
+	if c.SealLevel != "B-T" && c.SealLevel != "B-LT" && c.SealLevel != "B-LTA" {
+		errs = append(errs, bad("one_of", "seal-level", "B-T, B-LT, B-LTA"))
+	}
+	if c.RevocationTimeout < 100*time.Millisecond {
+		errs = append(errs, bad("at_least", "revocation-timeout", "100ms"))
+	}
+	if c.RevocationRetries < 0 || c.RevocationRetries > 10 {
+		errs = append(errs, bad("between", "revocation-retries", 0, 10))
 	}
 	if c.Production && (c.Seal == "dev" || strings.HasPrefix(c.Seal, "dev:")) {
 		errs = append(errs, bad("prod_seal"))

@@ -34,7 +34,7 @@ type server struct {
 
 // startServer starts `faldone serve` on a free loopback port with env and
 // waits until it is ready.
-func startServer(t *testing.T, bin string, env ...string) *server {
+func startServer(t testing.TB, bin string, env ...string) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -188,6 +188,11 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
+		ltv, err := longTerm(cfg, key, s.TSA, log)
+		if err != nil {
+			return nil, err
+		}
+		s.LTV = ltv
 	}
 	log.Info("seal ready", "source", key.Source, "sha256", key.Fingerprint(), "subject", key.Leaf().Subject.String(), "tsa", cfg.TSAURL, "dev", key.Dev)
 	return s, nil
@@ -202,7 +207,11 @@ func loadTemplates(dir string) (*tmpl.Set, error) {
 	if dir != "" {
 		fsys = os.DirFS(dir)
 	}
-	set, err := tmpl.Load(fsys, reg)
+	load := tmpl.Load
+	if dir == "" {
+		load = tmpl.LoadChecked // checked by the tests that built the binary
+	}
+	set, err := load(fsys, reg)
 	if err != nil {
 		where := "embedded templates"
 		if dir != "" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +100,7 @@ var notRun = []struct{ prefix, why string }{
 	{"go test ./samples -update", "it rewrites the committed sample PDFs; TestSamples compares them"},
 	{"go test ", "the suite CI runs (go test -race ./...) runs these tests; their packages and benchmarks are checked to exist"},
 	{"FALDONE_", "a test of the suite with a larger sample, behind its variable; checked to exist"},
+	{"faldone audit extend", "it needs an RFC 3161 time-stamp authority, which the README's instance has not; TestAuditExtend runs it against one on 127.0.0.1; its flags are checked"},
 }
 
 // TestReadmeEveryCommand runs the README's commands as a newcomer would
@@ -156,6 +156,9 @@ func TestReadmeEveryCommand(t *testing.T) {
 				}
 				if strings.HasPrefix(l, "docker run") && !strings.Contains(l, ":/data") {
 					t.Errorf("%s: a docker run without the /data volume", l)
+				}
+				if strings.HasPrefix(l, "faldone ") {
+					checkFlags(t, bin, l)
 				}
 				t.Logf("not run: %s (%s)", l, skipped(l))
 				continue
@@ -309,15 +312,25 @@ func runShell(t *testing.T, dir string, env []string, script string, limit time.
 	}
 }
 
-// freeAddr returns an address of 127.0.0.1 that was free a moment ago.
-func freeAddr(t *testing.T) string {
+// checkFlags checks a faldone line that is not run: its command answers
+// --help and names every flag the line uses.
+func checkFlags(t *testing.T, bin, line string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	fields := strings.Fields(line)
+	args := []string{fields[1]}
+	if len(fields) > 2 && !strings.HasPrefix(fields[2], "-") {
+		args = append(args, fields[2])
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	out, err := exec.Command(bin, append(args, "--help")...).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s: faldone %s --help: %v\n%s", line, strings.Join(args, " "), err, out)
+		return
+	}
+	for _, f := range regexp.MustCompile(`--[a-z][a-z-]+`).FindAllString(line, -1) {
+		if !strings.Contains(string(out), "-"+strings.TrimPrefix(f, "--")+" ") && !strings.Contains(string(out), f) {
+			t.Errorf("%s: faldone %s has no flag %s", line, strings.Join(args, " "), f)
+		}
+	}
 }
 
 // checkGoTest checks a go test line: its packages exist, and the

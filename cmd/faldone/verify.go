@@ -257,6 +257,9 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 			what = fmt.Sprintf("revision %d (the first %d bytes)", a.Revision, a.Bytes)
 		}
 		fmt.Fprintf(w, "\narchived: %s is document %s version %d (%s, comune %s), created %s\n", what, a.ID, a.Version, a.Kind, a.Comune, a.Created.Format(time.RFC3339))
+		if len(a.Conformance) > 0 {
+			fmt.Fprintf(w, "  produced   %s\n", strings.Join(a.Conformance, ", "))
+		}
 		switch in := a.Inclusion; {
 		case in == nil:
 			fmt.Fprintln(w, "  inclusion  not proved")

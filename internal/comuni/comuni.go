@@ -8,13 +8,12 @@
 package comuni
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -24,8 +23,15 @@ import (
 	"unicode"
 )
 
-//go:embed comuni.json.gz
-var data []byte
+// table is the registry in its precomputed form: comuni.json joined with
+// the ISTAT list, one comune a line, fields separated by tabs (see
+// [Registry.Table]). It is read in about a millisecond at the first use,
+// where parsing the JSON and the CSV took most of a command's start-up;
+// TestTableFresh checks that it is the join of its two sources, and
+// `go test ./internal/comuni -update` writes it again.
+//
+//go:embed comuni.tsv
+var table string
 
 // Attribution is the credit line the registry's licence (CC BY 3.0 IT) asks
 // for, shown wherever the registry's data is shown.
@@ -69,7 +75,15 @@ func (c Comune) Small() bool { return c.Population <= SmallComuneMax }
 type Registry struct {
 	all    []Comune
 	byCode map[string]int
-	folded []string
+
+	// src is the precomputed table of a registry read at its first use
+	// (the embedded one): a command that never looks a comune up never
+	// reads it.
+	src      string
+	loadOnce sync.Once
+
+	foldOnce sync.Once
+	folded   []string // names for Search, folded at its first call
 }
 
 var (
@@ -78,26 +92,76 @@ var (
 	defaultErr  error
 )
 
-// Default returns the embedded registry, parsed once.
+// Default returns the embedded registry. It is read from its
+// precomputed form at its first use, once.
 func Default() (*Registry, error) {
 	defaultOnce.Do(func() {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			defaultErr = fmt.Errorf("open comuni registry: %w", err)
-			return
-		}
-		defaultReg, defaultErr = Parse(zr)
-		if defaultErr != nil {
-			return
-		}
-		ir, err := openISTAT()
-		if err != nil {
-			defaultErr = fmt.Errorf("open ISTAT list: %w", err)
-			return
-		}
-		defaultErr = joinISTAT(defaultReg, ir)
+		defaultReg = &Registry{src: table}
 	})
 	return defaultReg, defaultErr
+}
+
+// load reads a lazy registry's table. The embedded table is checked by
+// TestTableFresh, so a failure here is a broken build, not bad input.
+func (r *Registry) load() {
+	r.loadOnce.Do(func() {
+		if r.src == "" {
+			return
+		}
+		got, err := parseTable(r.src)
+		if err != nil {
+			panic("comuni: the embedded registry does not read: " + err.Error())
+		}
+		r.all, r.byCode = got.all, got.byCode
+	})
+}
+
+// tableFields is the number of fields of a line of the precomputed table.
+const tableFields = 13
+
+// Table returns the registry in the precomputed form Default reads: one
+// comune a line, in order, with its fields separated by tabs (CAPs by
+// commas). No field holds a tab or a newline.
+func (r *Registry) Table() string {
+	r.load()
+	var b strings.Builder
+	for _, c := range r.all {
+		f := []string{c.ISTAT, c.Name, c.Region, c.Province, c.Sigla, c.Catastale, strings.Join(c.CAP, ","),
+			strconv.Itoa(c.Population), c.Official, c.OtherName, c.Body, c.BodyName, c.BodyNameDE}
+		b.WriteString(strings.Join(f, "\t"))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// parseTable reads the precomputed form. Its strings share the memory of
+// s: nothing is copied.
+func parseTable(s string) (*Registry, error) {
+	n := strings.Count(s, "\n")
+	reg := &Registry{all: make([]Comune, 0, n), byCode: make(map[string]int, n)}
+	var f [tableFields]string
+	for line := range strings.Lines(s) {
+		line = strings.TrimSuffix(line, "\n")
+		k := 0
+		for field := range strings.SplitSeq(line, "\t") {
+			if k < tableFields {
+				f[k] = field
+			}
+			k++
+		}
+		pop, err := strconv.Atoi(f[7])
+		if k != tableFields || err != nil || len(f[0]) != 6 {
+			return nil, fmt.Errorf("read comuni registry: bad line %d: %q", len(reg.all)+1, line)
+		}
+		var caps []string
+		if f[6] != "" {
+			caps = strings.Split(f[6], ",")
+		}
+		reg.byCode[f[0]] = len(reg.all)
+		reg.all = append(reg.all, Comune{ISTAT: f[0], Name: f[1], Region: f[2], Province: f[3], Sigla: f[4], Catastale: f[5],
+			CAP: caps, Population: pop, Official: f[8], OtherName: f[9], Body: f[10], BodyName: f[11], BodyNameDE: f[12]})
+	}
+	return reg, nil
 }
 
 type rawComune struct {
@@ -131,19 +195,25 @@ func Parse(r io.Reader) (*Registry, error) {
 			Name: c.Nome, ISTAT: c.Codice, Region: c.Regione.Nome, Province: c.Provincia.Nome,
 			Sigla: c.Sigla, Catastale: c.CodiceCatastale, CAP: c.CAP, Population: c.Popolazione,
 		})
-		reg.folded = append(reg.folded, fold(c.Nome))
 	}
 	return reg, nil
 }
 
 // All returns every comune, in the order of the source data.
-func (r *Registry) All() []Comune { return append([]Comune(nil), r.all...) }
+func (r *Registry) All() []Comune {
+	r.load()
+	return append([]Comune(nil), r.all...)
+}
 
 // Len returns the number of comuni in the registry.
-func (r *Registry) Len() int { return len(r.all) }
+func (r *Registry) Len() int {
+	r.load()
+	return len(r.all)
+}
 
 // Lookup returns the comune with the given ISTAT code.
 func (r *Registry) Lookup(istat string) (Comune, bool) {
+	r.load()
 	i, ok := r.byCode[istat]
 	if !ok {
 		return Comune{}, false
@@ -162,6 +232,13 @@ func (r *Registry) Search(q string, limit int) []Comune {
 	if c, ok := r.Lookup(q); ok {
 		return []Comune{c}
 	}
+	r.load()
+	r.foldOnce.Do(func() {
+		r.folded = make([]string, len(r.all))
+		for i, c := range r.all {
+			r.folded[i] = fold(c.Name)
+		}
+	})
 	fq := fold(q)
 	// rank: 0 exact name, 1 name prefix, 2 inner match or codice catastale.
 	type hit struct{ rank, i int }

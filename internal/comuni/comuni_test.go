@@ -14,7 +14,7 @@ func TestSeedComuni(t *testing.T) {
 		t.Fatalf("Len() = %d, want %d", got, want)
 	}
 	small := 0
-	for _, c := range reg.all {
+	for _, c := range reg.All() {
 		if c.Small() {
 			small++
 		}
@@ -105,7 +105,7 @@ func TestOfficialNamesAndHigherBodies(t *testing.T) {
 	}
 	// Every comune with a name in another language carries it.
 	two := 0
-	for _, c := range reg.all {
+	for _, c := range reg.All() {
 		if c.OtherName != "" {
 			two++
 		}

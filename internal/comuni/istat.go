@@ -1,23 +1,11 @@
 package comuni
 
 import (
-	"bytes"
-	"compress/gzip"
-	_ "embed"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 )
-
-// istat2020 holds six columns of the ISTAT "Elenco dei comuni italiani"
-// (May 2020, the edition of comuni.json): the ISTAT code, the code and name
-// of the territorial unit above the comune, the official name in Italian and
-// the other language, the Italian name and the other-language name. Source
-// ISTAT, licence CC BY 3.0 IT; see LICENSE.md.
-//
-//go:embed istat2020.csv.gz
-var istat2020 []byte
 
 // Body kinds: the higher body of a comune, as ISTAT's territorial unit code
 // says it.
@@ -101,10 +89,6 @@ func joinISTAT(reg *Registry, r io.Reader) error {
 	return nil
 }
 
-func openISTAT() (io.Reader, error) {
-	return gzip.NewReader(bytes.NewReader(istat2020))
-}
-
 // DisplayName returns the name a letter in lang gives the comune: its
 // official name, with both names where it has two - the Italian first, and
 // the other-language name first on German letters.
@@ -120,6 +104,26 @@ func (c Comune) DisplayName(lang string) string {
 		sep = "-"
 	}
 	return c.OtherName + sep + c.Name
+}
+
+// OtherLang is the language (BCP 47) of the comune's other official name:
+// German in the province of Bolzano, Ladin in that of Trento, French in
+// Valle d'Aosta, Slovene in Friuli Venezia Giulia; "" when it has none.
+func (c Comune) OtherLang() string {
+	if c.OtherName == "" || len(c.ISTAT) < 3 {
+		return ""
+	}
+	switch c.ISTAT[:3] {
+	case "021":
+		return "de"
+	case "022":
+		return "lld"
+	case "007":
+		return "fr"
+	case "030", "031", "032", "093":
+		return "sl"
+	}
+	return ""
 }
 
 // HigherBody returns the official name of the body above the comune in

@@ -10,6 +10,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -95,6 +96,32 @@ func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[s
 	return r.RenderInput(ctx, kind, in, opts...)
 }
 
+// renderSlots bounds the renders that run at once to the cores: a render
+// is all CPU, so more at once only share the cores, each taking longer,
+// hold more memory (a few MB each), and leave less time to the archive's
+// committer and the HTTP server. Waiting renders start in the order they
+// came (a channel wakes its blocked senders first in, first out), which
+// keeps the queue fair: at 32 clients each request waits its turn
+// instead of sharing the cores with 31 others.
+var renderSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// acquireRender waits for a render slot, or for ctx to end.
+func acquireRender(ctx context.Context) error {
+	select {
+	case renderSlots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case renderSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the service is busy: the request ended before its render could start; retry", Err: ctx.Err()}
+	}
+}
+
+func releaseRender() { <-renderSlots }
+
 // RenderInput renders an input already validated with tmpl.Set.Validate.
 func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.Input, opts ...Option) (*faldone.Rendered, error) {
 	for _, o := range opts {
@@ -104,7 +131,11 @@ func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}
+	if err := acquireRender(ctx); err != nil {
+		return nil, err
+	}
 	pdf, err := render.Render(ctx, filled.Layout)
+	releaseRender()
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}
@@ -130,6 +161,8 @@ func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.
 			InputSHA: hex.EncodeToString(insum[:]),
 			Producer: "faldone " + r.Version,
 			Created:  now().UTC(),
+			// The seal's update keeps these (TestSealedArePDFA).
+			Conformance: render.Conformance(),
 		},
 	}, nil
 }

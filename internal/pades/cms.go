@@ -97,6 +97,27 @@ func signatureAlgorithm(pub crypto.PublicKey) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %T", errUnsupportedSigner, pub)
 }
 
+// checkSignature checks sig, made by a signer over the SHA-256 digest,
+// with the public key of the certificate that will carry it. It is the
+// one part of a seal that code outside faldone makes (a key in a file, a
+// PKCS#11 token): a token that signs with another key, or returns a
+// damaged signature, is caught here, before anything is archived.
+func checkSignature(pub crypto.PublicKey, digest, sig []byte) error {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errors.New("sign attributes: the signature does not verify with the certificate's public key")
+		}
+		return nil
+	case *rsa.PublicKey:
+		if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig); err != nil {
+			return fmt.Errorf("sign attributes: the signature does not verify with the certificate's public key: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %T", errUnsupportedSigner, pub)
+}
+
 // cmsResult is the outcome of building a CMS SignedData.
 type cmsResult struct {
 	der           []byte
@@ -124,6 +145,9 @@ func buildCMS(ctx context.Context, digest []byte, signer crypto.Signer, chain []
 	sig, err := signer.Sign(rand.Reader, h[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("sign attributes: %w", err)
+	}
+	if err := checkSignature(leaf.PublicKey, h[:], sig); err != nil {
+		return nil, err
 	}
 	res := &cmsResult{signature: sig}
 	var unsigned []byte

@@ -190,3 +190,6 @@ func readFile(t testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// The tests of this package re-read and verify every file Sign makes.
+func init() { fullSelfCheck = true }

@@ -3,9 +3,12 @@ package pades
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +208,31 @@ func TestSignTSADown(t *testing.T) {
 	})
 	if !errors.Is(err, ErrTSAUnavailable) {
 		t.Fatalf("got %v, want ErrTSAUnavailable", err)
+	}
+}
+
+// wrongKey signs with a key other than the certificate's, as a faulty
+// token would.
+type wrongKey struct {
+	crypto.Signer
+	other crypto.Signer
+}
+
+func (w wrongKey) Sign(r io.Reader, digest []byte, o crypto.SignerOpts) ([]byte, error) {
+	return w.other.Sign(r, digest, o)
+}
+
+// A signer whose signatures do not verify with the certificate is refused
+// without the full self-check: nothing is returned to be archived.
+func TestSignRefusesAForeignSignature(t *testing.T) {
+	defer func(v bool) { fullSelfCheck = v }(fullSelfCheck)
+	fullSelfCheck = false
+	pki, other := newPKI(t, "ecdsa", "a"), newPKI(t, "ecdsa", "b")
+	_, _, err := Sign(context.Background(), testLetter(t), Options{Signer: wrongKey{pki.key, other.key}, Chain: pki.chain(), Certify: true})
+	if err == nil || !strings.Contains(err.Error(), "does not verify with the certificate's public key") {
+		t.Fatalf("sign with a foreign key: %v", err)
+	}
+	if _, _, err := Sign(context.Background(), testLetter(t), Options{Signer: pki.key, Chain: pki.chain(), Certify: true}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,12 +13,13 @@ import (
 )
 
 // Append stores a new version, its PDF, its leaf and the tree nodes the
-// leaf completes in one transaction, holding the log head row lock from
-// reading the log size until commit. It returns EINVALID for a record
-// that does not match its PDF, ENOTFOUND for a later version of an
-// unknown id, ECONFLICT for a wrong version. On success it sets rec.Leaf
-// and fills SHA256, Size, PrevSHA and Created when they were empty; on
-// failure rec is unchanged.
+// leaf completes in one transaction, shared with the appends that wait
+// with it (see committer), holding the log head row lock from reading the
+// log size until commit. It returns once that transaction committed. It
+// returns EINVALID for a record that does not match its PDF, ENOTFOUND
+// for a later version of an unknown id, ECONFLICT for a wrong version. On
+// success it sets rec.Leaf and fills SHA256, Size, PrevSHA and Created
+// when they were empty; on failure rec is unchanged.
 func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) error {
 	if rec == nil {
 		return faldone.Errorf(faldone.EINVALID, "append: no record")
@@ -27,7 +28,6 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := archive.Prepare(&r, pdf, a.now); err != nil {
 		return err
 	}
-	var leaf int64
 	inline := pdf
 	if a.Objects != nil {
 		// The object first: a record never names an absent one.
@@ -36,11 +36,10 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 		}
 		inline = nil
 	}
-	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
-		var err error
-		leaf, err = appendTx(ctx, tx, &r, inline)
+	if err := ctx.Err(); err != nil {
 		return err
-	})
+	}
+	leaf, err := a.group.append(&r, inline)
 	if err != nil {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return err
@@ -54,10 +53,13 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 
 // appendTx runs the statements of an append and returns the leaf index.
 // A nil pdf is kept in the object store, not in the blobs table.
+// The caller holds the log head's row lock. A refusal (the version rules,
+// the clock) returns before anything is written; any other error leaves
+// the transaction to be rolled back.
 func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (int64, error) {
 	var size int64
-	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&size); err != nil {
-		return 0, classify(fmt.Errorf("lock log head: %w", err))
+	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
+		return 0, classify(fmt.Errorf("read log size: %w", err))
 	}
 	var latest *faldone.Record
 	var v int

@@ -37,3 +37,6 @@ func (a *Archive) tamper(ctx context.Context, table, query string, args ...any) 
 	_, err = a.pool.Exec(ctx, `ALTER TABLE `+table+` ENABLE TRIGGER USER`)
 	return err
 }
+
+// Queued returns how many appends wait for a group.
+func (a *Archive) Queued() int64 { return a.group.waiting.Load() }

@@ -41,8 +41,9 @@ type Archive struct {
 	// table. Optional: set it before the archive is used.
 	Objects archive.Blobs
 
-	pool *pgxpool.Pool
-	name string // database name, for messages
+	pool  *pgxpool.Pool
+	name  string // database name, for messages
+	group committer
 }
 
 var _ faldone.Archive = (*Archive)(nil)
@@ -71,11 +72,13 @@ func Open(ctx context.Context, url string) (*Archive, error) {
 		pool.Close()
 		return nil, err
 	}
+	a.group.start(a)
 	return a, nil
 }
 
-// Close closes the connection pool.
+// Close commits the appends that wait and closes the connection pool.
 func (a *Archive) Close() error {
+	a.group.stop()
 	a.pool.Close()
 	return nil
 }

@@ -14,12 +14,14 @@ import (
 )
 
 // Append stores a new version: it writes the PDF blob durably first, then,
-// in one BEGIN IMMEDIATE transaction, checks the version rules, inserts
-// the record and its leaf with the tree nodes it completes, and grows the
-// log. It returns EINVALID for a record that does not match its PDF,
-// ENOTFOUND for a later version of an unknown id, ECONFLICT for a wrong
-// version. On success it sets rec.Leaf and fills SHA256, Size, PrevSHA and
-// Created when they were empty; on failure rec is unchanged.
+// in one BEGIN IMMEDIATE transaction shared with the appends that wait
+// with it (see committer), checks the version rules, inserts the record
+// and its leaf with the tree nodes it completes, and grows the log. It
+// returns only once that transaction is durable. It returns EINVALID for a
+// record that does not match its PDF, ENOTFOUND for a later version of an
+// unknown id, ECONFLICT for a wrong version. On success it sets rec.Leaf
+// and fills SHA256, Size, PrevSHA and Created when they were empty; on
+// failure rec is unchanged.
 func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) error {
 	if rec == nil {
 		return faldone.Errorf(faldone.EINVALID, "append: no record")
@@ -31,10 +33,14 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := a.checkSpace(int64(len(pdf))); err != nil {
 		return err
 	}
-	if err := a.putBlob(ctx, r.SHA256, pdf); err != nil {
+	dirs, err := a.writeBlob(ctx, r.SHA256, pdf)
+	if err != nil {
 		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
-	leaf, err := a.insert(ctx, &r, pdf)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	leaf, err := a.group.append(&r, pdf, dirs)
 	if err != nil {
 		return err
 	}
@@ -43,24 +49,20 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	return nil
 }
 
-// insert runs the append transaction and returns the leaf index.
-func (a *Archive) insert(ctx context.Context, r *faldone.Record, pdf []byte) (int64, error) {
+// insert adds one record to the group's transaction tx and returns its
+// leaf index. It writes nothing when it fails; the caller rolls back to a
+// savepoint when it fails after writing.
+func (a *Archive) insert(ctx context.Context, tx *sql.Tx, r *faldone.Record, pdf []byte) (int64, error) {
 	fail := func(err error) (int64, error) {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err
 		}
 		return 0, classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
-	tx, err := a.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(busyHint(err))
-	}
-	defer tx.Rollback()
-
 	var latest *faldone.Record
 	var v int
 	var sha string
-	err = tx.QueryRowContext(ctx, `SELECT version, sha256 FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, r.ID).Scan(&v, &sha)
+	err := tx.QueryRowContext(ctx, `SELECT version, sha256 FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, r.ID).Scan(&v, &sha)
 	switch {
 	case err == nil:
 		latest = &faldone.Record{ID: r.ID, Version: v, SHA256: sha}
@@ -89,13 +91,8 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record, pdf []byte) (in
 	if err != nil {
 		return fail(err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fail(err)
-	}
-	defer stmt.Close()
 	for _, n := range nodes {
-		if _, err := stmt.ExecContext(ctx, int64(n.ID.Level), int64(n.ID.Index), n.Hash); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`, int64(n.ID.Level), int64(n.ID.Index), n.Hash); err != nil {
 			return fail(fmt.Errorf("insert node %s: %w", n.ID, err))
 		}
 	}
@@ -110,15 +107,14 @@ func (a *Archive) insert(ctx context.Context, r *faldone.Record, pdf []byte) (in
 	// The garbage collector removes blobs only under the write lock this
 	// transaction holds: if it removed this one before the lock was
 	// taken, write it again before the record that names it commits.
-	if _, err := os.Stat(a.blobs.path(r.SHA256)); errors.Is(err, fs.ErrNotExist) {
-		if err := a.blobs.put(r.SHA256, pdf); err != nil {
+	if a.Objects == nil {
+		if _, err := os.Stat(a.blobs.path(r.SHA256)); errors.Is(err, fs.ErrNotExist) {
+			if err := a.blobs.put(r.SHA256, pdf); err != nil {
+				return fail(err)
+			}
+		} else if err != nil {
 			return fail(err)
 		}
-	} else if err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(busyHint(err))
 	}
 	return size, nil
 }

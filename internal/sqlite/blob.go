@@ -34,22 +34,42 @@ func (s *blobStore) path(sum string) string {
 // put stores data under sum durably: temporary file, fsync, rename,
 // directory fsync. When the blob exists it checks its content instead.
 func (s *blobStore) put(sum string, data []byte) error {
+	dirs, err := s.write(sum, data)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := syncDir(d); err != nil {
+			return fmt.Errorf("put blob %s: %w", s.path(sum), err)
+		}
+	}
+	return nil
+}
+
+// write stores data under sum with its content durable (temporary file,
+// fsync, rename) and returns the directories whose entries are not yet:
+// the blob's directory, and the parent of each directory it created. The
+// blob is durable once they are fsynced (syncDirs), which an append does
+// once for a whole group. When the blob exists it checks its content
+// instead and returns no directory.
+func (s *blobStore) write(sum string, data []byte) ([]string, error) {
 	p := s.path(sum)
 	if old, err := os.ReadFile(p); err == nil {
 		// Fresh again: the garbage collector spares recent blobs.
 		now := time.Now()
 		_ = os.Chtimes(p, now, now)
-		return archive.CheckBlob(p, sum, old)
+		return nil, archive.CheckBlob(p, sum, old)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("put blob: %w", err)
+		return nil, fmt.Errorf("put blob: %w", err)
 	}
 	dir := filepath.Dir(p)
-	if err := mkdirSync(dir); err != nil {
-		return fmt.Errorf("put blob %s: %w", p, err)
+	dirs, err := mkdirNoSync(dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("put blob %s: %w", p, err)
 	}
 	f, err := os.CreateTemp(dir, ".tmp-"+sum[:8]+"-*")
 	if err != nil {
-		return fmt.Errorf("put blob: %w", err)
+		return nil, fmt.Errorf("put blob: %w", err)
 	}
 	tmp := f.Name()
 	ok := false
@@ -60,20 +80,32 @@ func (s *blobStore) put(sum string, data []byte) error {
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("put blob %s: %w (is the disk full?)", p, err)
+		return nil, fmt.Errorf("put blob %s: %w (is the disk full?)", p, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("put blob %s: fsync: %w", p, err)
+		return nil, fmt.Errorf("put blob %s: fsync: %w", p, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("put blob %s: %w", p, err)
+		return nil, fmt.Errorf("put blob %s: %w", p, err)
 	}
 	if err := os.Rename(tmp, p); err != nil {
-		return fmt.Errorf("put blob: %w", err)
+		return nil, fmt.Errorf("put blob: %w", err)
 	}
 	ok = true
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("put blob %s: %w", p, err)
+	return append(dirs, dir), nil
+}
+
+// syncDirs fsyncs each distinct directory of dirs once.
+func syncDirs(dirs []string) error {
+	seen := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if err := syncDir(d); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -5,9 +5,15 @@
 // One process writes at a time: appends run in BEGIN IMMEDIATE
 // transactions on a single connection, the database is in WAL mode with
 // synchronous=FULL, and readers use a separate read-only pool. A PDF is
-// written and fsynced to blobs/ab/cd/<sha256>.pdf before the transaction
-// that records it commits, so no record ever lacks its PDF; a crash in
-// between leaves an orphan blob, which is harmless.
+// written and fsynced to blobs/ab/cd/<sha256>.pdf, and its directory
+// entry fsynced, before the transaction that records it commits, so no
+// record ever lacks its PDF; a crash in between leaves an orphan blob,
+// which is harmless.
+//
+// Appends commit in groups: concurrent appends wait in a queue, and one
+// goroutine commits all that wait in one transaction (one fsync of the
+// WAL, one fsync of each blob directory they touched), then answers each;
+// an append returns only once its group is durable.
 package sqlite
 
 import (
@@ -54,6 +60,7 @@ type Archive struct {
 	w     *sql.DB // one connection, BEGIN IMMEDIATE
 	r     *sql.DB // read-only pool
 	blobs *blobStore
+	group committer
 }
 
 var _ faldone.Archive = (*Archive)(nil)
@@ -97,6 +104,7 @@ func Open(ctx context.Context, path, blobDir string) (*Archive, error) {
 	}
 	a.r.SetMaxOpenConns(8)
 	a.r.SetMaxIdleConns(8)
+	a.group.start(a)
 	return a, nil
 }
 
@@ -126,6 +134,7 @@ func (a *Archive) Writer() *sql.DB { return a.w }
 
 // Close closes the database pools.
 func (a *Archive) Close() error {
+	a.group.stop()
 	var errs []error
 	if a.r != nil {
 		errs = append(errs, a.r.Close())
@@ -222,6 +231,33 @@ func mkdirSync(dir string) error {
 		return fmt.Errorf("mkdir: %w", err)
 	}
 	return syncDir(filepath.Dir(dir))
+}
+
+// mkdirNoSync creates dir and its missing parents like mkdirSync, but
+// returns the directories to fsync (the parent of each one created, added
+// to into) instead of fsyncing them.
+func mkdirNoSync(dir string, into []string) ([]string, error) {
+	dir = filepath.Clean(dir)
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return into, fmt.Errorf("mkdir %s: not a directory", dir)
+		}
+		return into, nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		var err error
+		if into, err = mkdirNoSync(parent, into); err != nil {
+			return into, err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return into, nil
+		}
+		return into, fmt.Errorf("mkdir: %w", err)
+	}
+	return append(into, parent), nil
 }
 
 // syncDir fsyncs a directory so that entries created or renamed in it

@@ -55,10 +55,13 @@ type scope struct {
 	item   *Field // the array items in a table or list, if any
 }
 
-func (s *Set) check(t *Template) error {
+func (s *Set) check(t *Template, full bool) error {
 	top := scope{fields: map[string]*Field{}}
 	if err := checkFields(t, t.Fields, "", top.fields); err != nil {
 		return err
+	}
+	if !full {
+		return nil // the rest only checks
 	}
 	for _, id := range []string{t.Title, t.Oggetto} {
 		if id == "" || !s.msgs.has(id) {

@@ -1,6 +1,7 @@
 package tmpl_test
 
 import (
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -113,5 +114,49 @@ func TestMatchLanguage(t *testing.T) {
 		if got := tmpl.MatchLanguage(tc.explicit, tc.accept); got != tc.want {
 			t.Errorf("MatchLanguage(%q, %q) = %q, want %q", tc.explicit, tc.accept, got, tc.want)
 		}
+	}
+}
+
+// TestLoadChecked: the embedded templates pass every check of Load, so
+// that LoadChecked may skip the checks for them, and both make the same
+// set: the same templates, schemas and messages. A fault that only the
+// skipped checks find is still refused by Load.
+func TestLoadChecked(t *testing.T) {
+	reg, err := comuni.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := tmpl.Load(templates.FS, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := tmpl.LoadChecked(templates.FS, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := strings.Join(full.Kinds(), ","), strings.Join(fast.Kinds(), ","); a != b {
+		t.Fatalf("kinds %s, checked %s", a, b)
+	}
+	for _, k := range full.Kinds() {
+		a, _ := full.Template(k)
+		b, _ := fast.Template(k)
+		if a.SHA256 != b.SHA256 || len(a.Fields) != len(b.Fields) {
+			t.Errorf("%s: template differs", k)
+		}
+		sa, _ := full.Schema(k)
+		sb, _ := fast.Schema(k)
+		if fmt.Sprint(sa) != fmt.Sprint(sb) {
+			t.Errorf("%s: schema differs", k)
+		}
+		for _, lang := range tmpl.Languages {
+			if x, y := full.Localize(lang, a.Title, nil), fast.Localize(lang, a.Title, nil); x != y {
+				t.Errorf("%s %s: title %q, checked %q", k, lang, x, y)
+			}
+		}
+	}
+	m := copyFS(t)
+	m["locales/active.en.toml"].Data = append(m["locales/active.en.toml"].Data, "\n[\"zz.broken\"]\nother = \"{{.X\"\n"...)
+	if _, err := tmpl.Load(m, reg); err == nil {
+		t.Error("Load accepted a message that does not parse")
 	}
 }

@@ -52,7 +52,7 @@ func (p *parsed) Execute(data any) (string, error) {
 	return b.String(), nil
 }
 
-func loadMessages(fsys fs.FS) (*messages, error) {
+func loadMessages(fsys fs.FS, full bool) (*messages, error) {
 	bundle := i18n.NewBundle(language.Italian)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	m := &messages{bundle: bundle, ids: map[string]map[string]string{}, langs: map[string]*localizer{}}
@@ -71,6 +71,10 @@ func loadMessages(fsys fs.FS) (*messages, error) {
 			if msg.Other == "" {
 				return nil, fmt.Errorf("load messages %s: message %q has no text", file, msg.ID)
 			}
+			if !full {
+				ids[msg.ID] = msg.Other
+				continue
+			}
 			if _, err := template.New("").Funcs(funcStubs).Parse(msg.Other); err != nil {
 				return nil, fmt.Errorf("load messages %s: message %q: %w", file, msg.ID, err)
 			}
@@ -80,6 +84,9 @@ func loadMessages(fsys fs.FS) (*messages, error) {
 	}
 	// Every message must exist in every language.
 	for _, lang := range Languages {
+		if !full {
+			break
+		}
 		for _, other := range Languages {
 			var missing []string
 			for id := range m.ids[lang] {

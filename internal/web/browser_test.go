@@ -331,7 +331,7 @@ func TestBrowser(t *testing.T) {
 		submit(t, ctx, "#verify-form button", 200)
 		wantText(t, ctx, "#verdict", "Documento valido")
 		wantText(t, ctx, "#signatures", "sigillo elettronico di faldone development seal", "Integra", "Attendibile")
-		wantText(t, ctx, "#archive", "Loiano", "037034", rec.ID, "versione 1", "Il file è esattamente la versione archiviata", "registro di audit è provata")
+		wantText(t, ctx, "#archive", "Loiano", "037034", rec.ID, "versione 1", "Il file è esattamente la versione archiviata", "prodotta conforme a PDF/A-2b", "registro di audit è provata")
 		wantText(t, ctx, "#changes", "Nulla")
 		wantText(t, ctx, "#file-facts", rec.SHA256)
 		checkA11y(t, ctx, "the report")

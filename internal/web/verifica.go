@@ -44,6 +44,7 @@ type signatureView struct {
 
 type archivedView struct {
 	Document, Coverage, Inclusion string
+	Conformance                   string // "" when the version claims none
 }
 
 func (p *Pages) verifyData() *verifyData {
@@ -171,6 +172,9 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 			v.Coverage = t("archive.whole")
 		} else {
 			v.Coverage = t("archive.prefix", "revision", a.Revision, "bytes", a.Bytes)
+		}
+		if len(a.Conformance) > 0 {
+			v.Conformance = t("archive.conformance", "levels", strings.Join(a.Conformance, ", "))
 		}
 		switch in := a.Inclusion; {
 		case in == nil:

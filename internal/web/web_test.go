@@ -349,7 +349,9 @@ func TestVerdictsReported(t *testing.T) {
 	e := newEnv(t, func(c *web.Config) { c.Verified = func(valid bool) { got = append(got, valid) } })
 	_, pdf := e.create(t, "loiano", "adesione")
 	c := e.client(t)
-	c.postFile("/verifica", csrf(t, c.get("/verifica")), pdf)
+	if p := c.postFile("/verifica", csrf(t, c.get("/verifica")), pdf); !strings.Contains(p.Body, "prodotta conforme a PDF/A-2b") {
+		t.Error("the report of an archived document does not name its PDF/A level")
+	}
 	bad := bytes.Clone(pdf)
 	bad[len(bad)/3] ^= 1
 	c.postFile("/verifica", csrf(t, c.get("/verifica")), bad)

@@ -1,0 +1,75 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"faldone/internal/archivetest"
+	"faldone/internal/faldone"
+	"faldone/internal/testenv"
+)
+
+// TestAppendsCommitInGroups: appends that arrive while another instance
+// holds the log head wait and then commit together, in at most two
+// transactions; a refused one (a second version 1 of an id) leaves the
+// others in; every one answered with success is in a tree without gaps.
+func TestAppendsCommitInGroups(t *testing.T) {
+	url := testenv.Postgres(t)
+	a := MustOpen(t, url)
+	ctx := context.Background()
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 48
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := range n + 1 {
+		wg.Go(func() {
+			id := fmt.Sprintf("group-%d", i%n) // the last one repeats group-0
+			errs[i] = a.Append(ctx, archivetest.Record(id, 1, "037034"), archivetest.PDF(t, 2<<10))
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for a.Queued() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d appends queued, want %d", a.Queued(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	txs, appended := a.GroupStats()
+	if appended != n || txs > 2 {
+		t.Fatalf("%d appends committed in %d transactions, want %d in at most 2", appended, txs, n)
+	}
+	refused := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case faldone.ErrorCode(err) == faldone.ECONFLICT && (i == 0 || i == n):
+			refused++
+		default:
+			t.Errorf("append %d: %v", i, err)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d refused, want 1", refused)
+	}
+	archivetest.CheckLog(t, a, n)
+}

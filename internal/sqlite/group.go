@@ -1,0 +1,200 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"faldone/internal/faldone"
+)
+
+// maxGroup is the most appends one transaction commits.
+const maxGroup = 128
+
+// pending is an append waiting for its group.
+type pending struct {
+	rec  *faldone.Record
+	pdf  []byte
+	dirs []string // blob directories to fsync before the commit
+	leaf int64
+	err  error
+	done chan struct{}
+}
+
+// committer commits the appends of an archive in groups. Appends queue on
+// a channel; one goroutine takes the first one, every other one already
+// waiting (up to maxGroup), fsyncs the blob directories they wrote, and
+// inserts them all in one transaction, each under its own savepoint so
+// that a refused append (a version conflict, a clock gone backwards)
+// leaves the others in. Only after the commit, which fsyncs the WAL once,
+// is each append answered: nothing is acknowledged before it is durable.
+// Appends that wait while a group commits form the next one, so that the
+// more appends arrive at once, the fewer fsyncs each costs.
+type committer struct {
+	a     *Archive
+	queue chan *pending
+	quit  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
+
+	mu     sync.RWMutex // held for reading by senders, for writing by stop
+	closed bool
+
+	// Counters, for tests and metrics.
+	groups  atomic.Int64 // transactions committed or rolled back
+	appends atomic.Int64 // appends committed
+	waiting atomic.Int64 // appends queued and not yet taken
+}
+
+func (c *committer) start(a *Archive) {
+	c.a = a
+	c.queue = make(chan *pending, maxGroup)
+	c.quit = make(chan struct{})
+	c.wg.Add(1)
+	go c.run()
+}
+
+// stop commits what is queued and ends the goroutine; later appends fail.
+func (c *committer) stop() {
+	if c.queue == nil {
+		return
+	}
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		close(c.quit)
+		c.wg.Wait()
+	})
+}
+
+// append queues rec and waits until its group is durable. It waits
+// whatever happens to the caller's context: once queued, an append is
+// committed or refused, never left in doubt.
+func (c *committer) append(rec *faldone.Record, pdf []byte, dirs []string) (int64, error) {
+	p := &pending{rec: rec, pdf: pdf, dirs: dirs, done: make(chan struct{})}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return 0, &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the archive is closed"}
+	}
+	c.waiting.Add(1)
+	c.queue <- p
+	c.mu.RUnlock()
+	<-p.done
+	return p.leaf, p.err
+}
+
+func (c *committer) run() {
+	defer c.wg.Done()
+	group := make([]*pending, 0, maxGroup)
+	for {
+		select {
+		case p := <-c.queue:
+			group = append(group[:0], p)
+		case <-c.quit:
+			// Senders hold the read lock while they send, and stop
+			// took the write lock after closing: nothing more arrives.
+			for {
+				select {
+				case p := <-c.queue:
+					c.waiting.Add(-1)
+					c.commit([]*pending{p})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case p := <-c.queue:
+				group = append(group, p)
+			default:
+				break more
+			}
+		}
+		c.waiting.Add(-int64(len(group)))
+		c.commit(group)
+		clear(group)
+	}
+}
+
+// commit writes one group and answers its appends.
+func (c *committer) commit(group []*pending) {
+	defer func() {
+		for _, p := range group {
+			close(p.done)
+		}
+	}()
+	failAll := func(err error) {
+		for _, p := range group {
+			if p.err == nil {
+				p.err = err
+			}
+		}
+	}
+	var dirs []string
+	for _, p := range group {
+		dirs = append(dirs, p.dirs...)
+	}
+	if err := syncDirs(dirs); err != nil {
+		failAll(classify(fmt.Errorf("append: %w", err)))
+		return
+	}
+	ctx := context.Background()
+	c.groups.Add(1)
+	tx, err := c.a.w.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(classify(fmt.Errorf("append: %w", busyHint(err))))
+		return
+	}
+	defer tx.Rollback()
+	ok := 0
+	for _, p := range group {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT append`); err != nil {
+			failAll(classify(fmt.Errorf("append: %w", err)))
+			return
+		}
+		leaf, err := c.a.insert(ctx, tx, p.rec, p.pdf)
+		if err != nil {
+			p.err = err
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO append`); err != nil {
+				failAll(classify(fmt.Errorf("append: %w", err)))
+				return
+			}
+		} else {
+			p.leaf = leaf
+			ok++
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE append`); err != nil {
+			failAll(classify(fmt.Errorf("append: %w", err)))
+			return
+		}
+	}
+	if ok == 0 {
+		return // every append was refused: nothing to commit
+	}
+	if err := tx.Commit(); err != nil {
+		err = busyHint(err)
+		var fe *faldone.Error
+		if !errors.As(err, &fe) {
+			err = classify(fmt.Errorf("append: %w", err))
+		}
+		for _, p := range group {
+			if p.err == nil {
+				p.err = err
+			}
+		}
+		return
+	}
+	c.appends.Add(int64(ok))
+}
+
+// GroupStats counts the append transactions of the archive since it was
+// opened and the appends they committed: their ratio is the mean group.
+func (a *Archive) GroupStats() (transactions, appends int64) {
+	return a.group.groups.Load(), a.group.appends.Load()
+}
