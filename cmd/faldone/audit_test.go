@@ -244,7 +244,7 @@ func testTampering(t *testing.T, bin string, c *chain, newAttacker func() *attac
 			t.Fatalf("rerender %s: exit %d\n%s", tc.id, code, out)
 		}
 	}
-	if out, code := c.run(t, bin, "audit", "rerender", "--id", "aaaaaaaaaaaaaaaaaaaaaaaaaa"); code != 2 || !strings.Contains(out, "aaaaaaaaaaaaaaaaaaaaaaaaaa not found") {
+	if out, code := c.run(t, bin, "audit", "rerender", "--id", "aaaaaaaaaaaaaaaaaaaaaaaaaa"); code != 2 || !strings.Contains(out, "no document aaaaaaaaaaaaaaaaaaaaaaaaaa") {
 		t.Errorf("rerender of an unknown id: exit %d\n%s", code, out)
 	}
 

@@ -3,7 +3,6 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,7 +162,7 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 		t.Fatalf("keys list: %d %s", code, errOut)
 	}
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"comune":"037034","ambito":"Z"}`), 0o644)
-	closed := closedPort(t)
+	closed := freeAddr(t) // nothing listens there
 	cases := []struct {
 		name   string
 		args   []string
@@ -171,6 +170,7 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 	}{
 		{"usage error", []string{"render", "--nope"}, 2},
 		{"flag without its value", []string{"render", "--kind"}, 2},
+		{"unknown flag of a group", []string{"webhooks", "list", "--addr", "x"}, 2},
 		{"missing file", []string{"verify", "missing.pdf"}, 2},
 		{"not a PDF", []string{"verify", "bad.json"}, 2},
 		{"service unreachable", []string{"health", "--addr", closed}, 3},
@@ -225,16 +225,4 @@ func TestCLIErrorsInTheUserLanguage(t *testing.T) {
 		}
 		t.Logf("%s:\n  en: %s  it: %s  de: %s", c.name, out["en"], out["it"], out["de"])
 	}
-}
-
-// closedPort returns an address of 127.0.0.1 where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }

@@ -38,7 +38,7 @@ func auditExtend(args []string, stdout io.Writer) error {
 		return usagef("needs", "audit extend", "--tsa-url")
 	}
 	if *window < 0 {
-		return fmt.Errorf("audit extend: --window must not be negative")
+		return usageWrap("settings", settingErrors{bad("not_negative", "--window")})
 	}
 	ctx := context.Background()
 	if err := storeExists(&cfg); err != nil {
@@ -98,7 +98,7 @@ func auditExtend(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "audit extend: %d sealed documents checked, %d extended, %d failed (window %s)\n", checked, extended, failed, *window)
 	if failed > 0 {
-		return fmt.Errorf("%w: %d documents could not be extended", errFindings, failed)
+		return findingsf("not_extended", failed)
 	}
 	return nil
 }

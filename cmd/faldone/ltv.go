@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -48,17 +47,17 @@ func newLTV(cfg *Config, devDir string, log *slog.Logger) (*pades.LTV, error) {
 	if cfg.TSAChain != "" {
 		b, err := os.ReadFile(cfg.TSAChain)
 		if err != nil {
-			return nil, fmt.Errorf("tsa-chain: %w", err)
+			return nil, failWrap("tsa_chain", err, cfg.TSAChain)
 		}
 		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
 			c, err := x509.ParseCertificate(blk.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("tsa-chain: %w", err)
+				return nil, failWrap("tsa_chain", err, cfg.TSAChain)
 			}
 			l.Extra = append(l.Extra, c)
 		}
 		if len(l.Extra) == 0 {
-			return nil, fmt.Errorf("tsa-chain: no certificate in %s", cfg.TSAChain)
+			return nil, failWrap("tsa_chain_empty", nil, cfg.TSAChain)
 		}
 	}
 	if devDir != "" {

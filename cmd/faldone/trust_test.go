@@ -85,9 +85,12 @@ func TestServeWithTrustedList(t *testing.T) {
 	data, _ := os.ReadFile(list)
 	tampered := filepath.Join(t.TempDir(), "tampered.xml")
 	os.WriteFile(tampered, bytes.Replace(data, []byte("Test QTSP"), []byte("Evil QTSP"), 1), 0o600)
-	out, err := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"),
-		"--trusted-list", tampered, "--trusted-list-signer", signer).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "xml signature") {
+	// In the user's words; FALDONE_DEBUG=1 adds the library's cause.
+	bad := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"),
+		"--trusted-list", tampered, "--trusted-list-signer", signer)
+	bad.Env = append(os.Environ(), "LANG=C", "FALDONE_LANG=", "LC_ALL=", "FALDONE_DEBUG=1")
+	out, err := bad.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is not a readable Trusted List signed by the given signer") || !strings.Contains(string(out), "xml signature") {
 		t.Fatalf("tampered list: %v\n%s", err, out)
 	}
 }

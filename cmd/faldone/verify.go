@@ -53,7 +53,7 @@ func logAnchors(log *slog.Logger, cfg *Config, v *verify.Verifier) {
 func addAnchors(anchors *verify.Anchors, pemFile, tslFile, signerFile string, production bool, now time.Time) error {
 	if pemFile != "" {
 		if _, err := anchors.AddFile(pemFile); err != nil {
-			return err
+			return failWrap("trust_pem", err, pemFile)
 		}
 	}
 	if tslFile == "" && signerFile == "" {
@@ -72,13 +72,13 @@ func addAnchors(anchors *verify.Anchors, pemFile, tslFile, signerFile string, pr
 	}
 	tl, err := trust.LoadTrustedList(tslFile, signers, now)
 	if err != nil {
-		return err
+		return failWrap("tl_invalid", err, tslFile)
 	}
 	if tl.Stale(now) {
 		if production {
 			return failWrap("tl_stale", nil, tslFile, tl.NextUpdate.Format(time.RFC3339))
 		}
-		fmt.Fprintf(os.Stderr, "faldone: warning: trusted list %s is past its next update %s\n", tslFile, tl.NextUpdate.Format(time.RFC3339))
+		fmt.Fprintf(os.Stderr, "faldone: %s\n", msg(userLang(), "tl_stale_warning", tslFile, tl.NextUpdate.Format(time.RFC3339)))
 	}
 	if anchors.AddTrustedList(tl, "trusted-list:"+tslFile) == 0 {
 		return failWrap("tl_empty", nil, tslFile)

@@ -49,7 +49,7 @@ func webhooksCmd(args []string, stdout io.Writer) error {
 		return usagef("unknown_command", "webhooks "+sub)
 	}
 	fs := flag.NewFlagSet("webhooks "+sub, flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, webhooksUsage); fs.PrintDefaults() }
+	fs.Usage = func() {} // help on stdout, errors by run
 	var cfg Config
 	fs.StringVar(&cfg.Data, "data", env("data", "./data"), "data directory (FALDONE_DATA)")
 	fs.StringVar(&cfg.Store, "store", env("store", "sqlite:faldone.db"), "archive: sqlite:PATH (relative to the data directory) or a postgres:// URL (FALDONE_STORE)")

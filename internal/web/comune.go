@@ -268,7 +268,7 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	refuse := func(status int, reasons ...string) error {
 		return p.showDossier(c, s, status, &dossierData{Refused: p.msgs.T(lang, "upload.refused", "id", id), Reasons: reasons})
 	}
-	signed, _, status, msg := p.readUpload(c, p.cfg.MaxSigned)
+	signed, _, status, msg := p.readUpload(c, p.cfg.MaxSigned, "upload.signed_over_limit")
 	if msg != "" {
 		return refuse(status, p.msgs.T(lang, msg, "mb", megabytes(p.cfg.MaxSigned)))
 	}

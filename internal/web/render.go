@@ -135,7 +135,7 @@ func (p *Pages) Error(c *fiber.Ctx, status int, _ string) error {
 			data.Error = "upload.over_limit"
 			return p.render(c, status, "verifica", data)
 		}
-		return p.render(c, status, "error", &errorData{Status: status, Message: "upload.over_limit", MB: megabytes(p.cfg.MaxSigned), Back: p.back(c)})
+		return p.render(c, status, "error", &errorData{Status: status, Message: "upload.signed_over_limit", MB: megabytes(p.cfg.MaxSigned), Back: p.back(c)})
 	}
 	msg := map[int]string{
 		fiber.StatusNotFound:            "error.not_found",

@@ -55,15 +55,16 @@ func (p *Pages) verifyForm(c *fiber.Ctx) error {
 	return p.render(c, fiber.StatusOK, "verifica", p.verifyData())
 }
 
-// readUpload returns the PDF of the form's file field "pdf", or the
-// status and message id of why it is refused.
-func (p *Pages) readUpload(c *fiber.Ctx, limit int64) ([]byte, string, int, string) {
+// readUpload returns the PDF of the form's file field "pdf", of at most
+// limit bytes, or the status and message id of why it is refused
+// (overLimit for a file over the limit).
+func (p *Pages) readUpload(c *fiber.Ctx, limit int64, overLimit string) ([]byte, string, int, string) {
 	fh, err := c.FormFile("pdf")
 	if err != nil || fh.Size == 0 {
 		return nil, "", fiber.StatusUnprocessableEntity, "upload.no_file"
 	}
 	if fh.Size > limit {
-		return nil, "", fiber.StatusRequestEntityTooLarge, "upload.over_limit"
+		return nil, "", fiber.StatusRequestEntityTooLarge, overLimit
 	}
 	b, err := readFile(fh, limit)
 	if err != nil {
@@ -87,7 +88,7 @@ func (p *Pages) verifyPost(c *fiber.Ctx) error {
 		data.Error = "error.csrf"
 		return p.render(c, fiber.StatusForbidden, "verifica", data)
 	}
-	pdf, name, status, msg := p.readUpload(c, p.cfg.MaxUpload)
+	pdf, name, status, msg := p.readUpload(c, p.cfg.MaxUpload, "upload.over_limit")
 	if msg != "" {
 		data.Error = msg
 		return p.render(c, status, "verifica", data)

@@ -247,7 +247,7 @@ func TestUploadLimitsAndNotPDF(t *testing.T) {
 		t.Errorf("non-PDF signed copy: %d %s", up.StatusCode, up.Body)
 	}
 	up = c.postFile("/comune/documenti/"+rec.ID+"/firmato", csrf(t, p), bytes.Repeat([]byte("%PDF-"), 10<<10))
-	if up.StatusCode != 413 || !strings.Contains(up.Body, "Il file supera") {
+	if up.StatusCode != 413 || !strings.Contains(up.Body, "il massimo per una copia firmata") {
 		t.Errorf("large signed copy: %d", up.StatusCode)
 	}
 }
@@ -267,6 +267,7 @@ func TestErrorsArePages(t *testing.T) {
 		{"over the route's limit", "POST", "/verifica", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "Il file supera 0.02 MB, il massimo che questa pagina accetta"},
 		{"over the limit, German", "POST", "/verifica?lang=de", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "Die Datei ist größer als 0.02 MB"},
 		{"over the limit, English", "POST", "/verifica?lang=en", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "The file is larger than 0.02 MB"},
+		{"a signed copy over the API's body limit", "POST", "/comune/documenti/x/firmato", bytes.Repeat([]byte("%PDF-"), (8<<20)/5+1), 413, "Il file supera 0.02 MB, il massimo per una copia firmata"},
 		{"no such page", "GET", "/comune/nothing-here", nil, 404, "La pagina non esiste"},
 		{"no such page, German", "GET", "/verifica/x?lang=de", nil, 404, "Die Seite existiert nicht"},
 	} {
