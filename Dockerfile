@@ -18,6 +18,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/faldone /usr/local/bin/faldone
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 COPY templates /usr/share/faldone/templates
+COPY LICENSE /usr/share/doc/faldone/LICENSE
 COPY fonts/OFL.txt /usr/share/doc/faldone/fonts-OFL.txt
 COPY internal/comuni/LICENSE.md /usr/share/doc/faldone/comuni-LICENSE.md
 ENV FALDONE_ADDR=:8080 FALDONE_DATA=/data FALDONE_LOG_FORMAT=json

@@ -15,7 +15,6 @@
 package fonts
 
 import (
-	"bytes"
 	_ "embed"
 	"sync"
 
@@ -50,33 +49,24 @@ var (
 	license []byte
 )
 
-// Faces holds one copy of each face. The PDF writer subsets fonts in place,
-// so every document needs its own copy: call Copy for each render.
+// Faces holds the faces of the documents' typefaces.
 type Faces struct {
 	Regular, Bold, Italic, BoldItalic []byte // Titillium Web
 	Fallback, FallbackBold            []byte // DejaVu Sans
 	Mono                              []byte // Roboto Mono
 }
 
-// Copy returns fresh copies of the Titillium Web faces, safe to hand to one
-// renderer. The fallback and mono faces are large or rarely used: take them
-// with CopyFallback and CopyMono only when a document needs them.
-func Copy() Faces {
+// All returns every embedded face. The slices are the embedded files
+// themselves, shared by every caller: read them, never write to them. The
+// PDF writer parses each face once per process and cuts each document's
+// subsets from its own parsed copy.
+func All() Faces {
 	return Faces{
-		Regular:    bytes.Clone(regular),
-		Bold:       bytes.Clone(bold),
-		Italic:     bytes.Clone(italic),
-		BoldItalic: bytes.Clone(boldItalic),
+		Regular: regular, Bold: bold, Italic: italic, BoldItalic: boldItalic,
+		Fallback: fallback, FallbackBold: fallbackBold,
+		Mono: mono,
 	}
 }
-
-// CopyFallback returns fresh copies of the fallback's regular and bold faces.
-func CopyFallback() (regular, bold []byte) {
-	return bytes.Clone(fallback), bytes.Clone(fallbackBold)
-}
-
-// CopyMono returns a fresh copy of Roboto Mono.
-func CopyMono() []byte { return bytes.Clone(mono) }
 
 // License returns the text of the SIL Open Font License that covers Titillium Web.
 func License() string { return string(license) }

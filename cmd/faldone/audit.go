@@ -29,6 +29,10 @@ const auditUsage = `Usage:
   faldone audit rerender --id X [--version N] [--data D] [--store S] [--templates DIR]
       re-render a document from its archived input and template and check
       that the result is the first revision of the sealed file
+  faldone audit extend   --tsa-url URL [--window 2160h] [--tsa-chain F] [--data D] [--store S]
+      add a new version (reason Integrazione) with the validation data and a
+      fresh document time-stamp to every sealed document whose newest
+      time-stamp certificate expires within --window (B-LTA)
   faldone audit gc       [--data D] [--store S] [--grace 1h]
       remove the PDF files no record names (left by refused, failed or
       crashed writes) and temporary files, last modified before --grace;
@@ -41,7 +45,7 @@ var errFindings = errors.New("the audit found problems")
 // auditCmd runs faldone audit.
 func auditCmd(args []string, stdout io.Writer) error {
 	return runSubcommand("audit", auditUsage, []subcommand{
-		{"verify", auditVerify}, {"rerender", auditRerender}, {"gc", auditGC},
+		{"verify", auditVerify}, {"rerender", auditRerender}, {"gc", auditGC}, {"extend", auditExtend},
 	}, args, stdout)
 }
 
@@ -77,7 +81,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 	defer archive.Close()
 	store, ok := archive.(ledger.AuditStore)
 	if !ok {
-		return fmt.Errorf("the archive %T cannot be audited", archive)
+		return failWrap("no_audit", nil)
 	}
 	start := time.Now()
 	rep, err := ledger.Audit(ctx, store, vkey)
@@ -98,7 +102,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 			return err
 		}
 		if !rep.OK() {
-			return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+			return findingsf("audit_findings", len(rep.Findings))
 		}
 		return nil
 	}
@@ -113,7 +117,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 		rep.Size, rep.Records, rep.PDFs, rep.Checkpoints, root, time.Since(start).Round(time.Millisecond))
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "FAILED: %d findings\n", len(rep.Findings))
-		return fmt.Errorf("%w: %d findings", errFindings, len(rep.Findings))
+		return findingsf("audit_findings", len(rep.Findings))
 	}
 	fmt.Fprintln(stdout, "OK: every record, PDF, tree node and checkpoint matches")
 	return nil
@@ -166,7 +170,9 @@ func auditRerender(args []string, stdout io.Writer) error {
 	} else {
 		rec, err = archive.Version(ctx, *id, *version)
 	}
-	if err != nil {
+	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		return usageWrap("no_document", err, *id)
+	} else if err != nil {
 		return err
 	}
 	sealed, err := archive.PDF(ctx, rec.SHA256)
@@ -179,11 +185,10 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	t, ok := set.Template(string(rec.Kind))
 	if !ok {
-		return fmt.Errorf("document %s v%d: no template for kind %q", rec.ID, rec.Version, rec.Kind)
+		return failWrap("no_template", nil, rec.ID, rec.Version, rec.Kind)
 	}
 	if t.Ref() != rec.Template {
-		return fmt.Errorf("document %s v%d was made with template %s %s (sha256 %s), these templates have %s %s (sha256 %s): pass the archived template's directory with --templates",
-			rec.ID, rec.Version, rec.Template.ID, rec.Template.Version, rec.Template.SHA256, t.ID, t.Version, t.SHA256)
+		return failWrap("template_differs", nil, rec.ID, rec.Version, rec.Template.ID, rec.Template.Version, rec.Template.SHA256, t.ID, t.Version, t.SHA256)
 	}
 	var cited *faldone.Record
 	if rec.Cites != "" {
@@ -197,12 +202,12 @@ func auditRerender(args []string, stdout io.Writer) error {
 			}
 		}
 		if cited == nil {
-			return fmt.Errorf("document %s v%d cites %s (sha256 %s), which is not in the archive", rec.ID, rec.Version, rec.Cites, rec.CitesSHA)
+			return failWrap("cited_missing", nil, rec.ID, rec.Version, rec.Cites, rec.CitesSHA)
 		}
 	}
 	data, err := tmpl.Decode(rec.Input)
 	if err != nil {
-		return fmt.Errorf("document %s v%d: archived input: %w", rec.ID, rec.Version, err)
+		return failWrap("archived_input", err, rec.ID, rec.Version)
 	}
 	r := &docs.Renderer{Templates: set, Version: strings.TrimPrefix(rec.Producer, "faldone ")}
 	opts := []docs.Option{docs.Cited(cited)}
@@ -211,11 +216,11 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	res, err := r.RenderData(ctx, rec.Kind, data, rec.Lang, opts...)
 	if err != nil {
-		return fmt.Errorf("document %s v%d: render: %w", rec.ID, rec.Version, err)
+		return failWrap("rerender_failed", err, rec.ID, rec.Version)
 	}
 	revs, err := pades.Revisions(sealed)
 	if err != nil || len(revs) == 0 {
-		return fmt.Errorf("document %s v%d: the sealed file has no revisions: %v", rec.ID, rec.Version, err)
+		return failWrap("no_revisions", err, rec.ID, rec.Version)
 	}
 	first := sealed[:revs[0]]
 	what := fmt.Sprintf("document %s version %d (%s, template %s %s)", rec.ID, rec.Version, rec.Kind, t.ID, t.Version)
@@ -226,7 +231,7 @@ func auditRerender(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "DIFFERS: %s: the render (%d bytes) is not the first revision of the sealed file (%d bytes): first difference at byte %d\n",
 			what, len(res.PDF), len(first), at)
-		return fmt.Errorf("%w: the render differs from the archived file", errFindings)
+		return findingsf("rerender_differs")
 	}
 	fmt.Fprintf(stdout, "OK: %s: the render of the archived input is byte for byte the first revision (%d of %d bytes) of the archived file %s\n",
 		what, len(first), len(sealed), rec.SHA256)
@@ -245,7 +250,7 @@ func auditGC(args []string, stdout io.Writer) error {
 		return usagef("no_args", "audit gc", pos)
 	}
 	if *grace < 0 {
-		return usagef("bad_setting", "--grace must not be negative")
+		return usageWrap("settings", settingErrors{bad("not_negative", "--grace")})
 	}
 	ctx := context.Background()
 	if err := storeExists(&cfg); err != nil {

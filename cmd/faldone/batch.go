@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,12 +60,12 @@ func batchCmd(args []string, stdout, stderr io.Writer) error {
 	if *keyFile != "" {
 		b, err := os.ReadFile(*keyFile)
 		if err != nil {
-			return fmt.Errorf("key file: %w", err)
+			return usageWrap("read", err, *keyFile)
 		}
 		key = strings.TrimSpace(string(b))
 	}
 	if key == "" {
-		return usagef("needs", "batch", "a staff API key: FALDONE_API_KEY or --key-file")
+		return usagef("needs_api_key", "batch")
 	}
 	ctype, body, err := batchBody(*in, *shared, *kind, *lang)
 	if err != nil {
@@ -117,7 +117,7 @@ func batchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if final.Failed > 0 {
-		return fmt.Errorf("%d of %d items failed: the results name each problem", final.Failed, final.Total)
+		return findingsf("batch_failed", final.Failed, final.Total)
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ func batchBody(in, shared, kind, lang string) (string, []byte, error) {
 		data, err = os.ReadFile(in)
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("read inputs: %w", err)
+		return "", nil, usageWrap("read", err, in)
 	}
 	ext := strings.ToLower(filepath.Ext(in))
 	switch {
@@ -142,16 +142,16 @@ func batchBody(in, shared, kind, lang string) (string, []byte, error) {
 		if shared != "" {
 			sb, err := os.ReadFile(shared)
 			if err != nil {
-				return "", nil, fmt.Errorf("read shared body: %w", err)
+				return "", nil, usageWrap("read", err, shared)
 			}
 			if err := json.Unmarshal(sb, &env.Shared); err != nil {
-				return "", nil, fmt.Errorf("shared body %s: not a JSON object: %w", shared, err)
+				return "", nil, usageWrap("not_object", err, shared)
 			}
 		}
 		b, err := json.Marshal(env)
 		return "application/json", b, err
 	case shared != "":
-		return "", nil, errors.New("--shared goes with a CSV")
+		return "", nil, usagef("shared_csv")
 	case ext == ".ndjson" || ext == ".jsonl":
 		return "application/x-ndjson", data, nil
 	case len(bytes.TrimSpace(data)) > 0 && bytes.TrimSpace(data)[0] == '[':
@@ -174,6 +174,7 @@ func (c *batchClient) do(method, path, ctype string, body io.Reader, hdr map[str
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept-Language", userLang()) // problems in the user's language
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -182,16 +183,16 @@ func (c *batchClient) do(method, path, ctype string, body io.Reader, hdr map[str
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, err // a *url.Error: the URL and the cause
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		var p struct{ Title, Detail string }
 		if json.Unmarshal(b, &p) == nil && p.Title != "" {
-			return resp, fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, p.Title, p.Detail)
+			return resp, failWrap("http_status", nil, method+" "+path, strings.TrimSpace(fmt.Sprintf("%d %s %s", resp.StatusCode, p.Title, p.Detail)))
 		}
-		return resp, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		return resp, failWrap("http_status", nil, method+" "+path, strconv.Itoa(resp.StatusCode))
 	}
 	if w, ok := into.(io.Writer); ok {
 		_, err = io.Copy(w, resp.Body)
@@ -238,7 +239,7 @@ func (c *batchClient) stream(id string, progress func(*batch.Batch)) (*batch.Bat
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("events: %s", resp.Status)
+		return nil, failWrap("http_status", nil, "GET /v1/batches/"+id+"/events", strconv.Itoa(resp.StatusCode))
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

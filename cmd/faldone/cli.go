@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"faldone/internal/faldone"
@@ -22,13 +23,13 @@ const (
 
 // usageError is a mistake in the command line or its input: exit status 2.
 type usageError struct {
-	id   string // message id in cliMessages
+	id   string // message id of locales/active.*.toml
 	args []any
 	err  error // Optional. The underlying error, printed after the message.
 }
 
 func (e *usageError) Error() string {
-	msg := fmt.Sprintf(cliMessages["en"][e.id], e.args...)
+	msg := msg("en", e.id, e.args...)
 	if e.err != nil {
 		msg += ": " + e.err.Error()
 	}
@@ -72,7 +73,7 @@ func userLang() string {
 			continue
 		}
 		l = l[:min(2, len(l))]
-		if _, ok := cliMessages[l]; ok {
+		if slices.Contains(cliLanguages, l) {
 			return l
 		}
 		if v != "FALDONE_LANG" {
@@ -82,51 +83,49 @@ func userLang() string {
 	return "en"
 }
 
-// msg returns a CLI message in lang.
-func msg(lang, id string, args ...any) string {
-	m, ok := cliMessages[lang][id]
-	if !ok {
-		m = cliMessages["en"][id]
-	}
-	return fmt.Sprintf(m, args...)
-}
-
 // reportError writes err to w in lang, in the words of its exit status,
-// with a pointer to the command's help for a usage error.
+// with a pointer to the command's help for a usage error. Every part of
+// the message is in lang (see explain); the fields of an invalid input
+// are the domain's, localised by the service in the language asked.
 func reportError(w io.Writer, lang, cmd string, err error) {
 	status := exitStatus(err)
 	var ue *usageError
 	var de *faldone.Error
-	var text string
-	switch {
-	case errors.As(err, &ue):
-		text = msg(lang, ue.id, ue.args...)
-		if ue.err != nil {
-			text += ": " + ue.err.Error()
-		}
-	case errors.As(err, &de) && localizer() != nil:
-		if de.MessageID != "" {
-			text = cliLocalize(lang, de.MessageID, de.Params)
-		} else {
-			text = cliLocalize(lang, "error."+de.Code, nil) + " (" + de.Message + ")"
-		}
-	default:
-		text = err.Error()
-	}
 	lead := map[int]string{exitFindings: "findings", exitUsage: "usage", exitFailure: "failure"}[status]
-	fmt.Fprintf(w, "faldone %s: %s: %s\n", cmd, msg(lang, lead), text)
+	fmt.Fprintf(w, "faldone %s: %s: %s\n", cmd, msg(lang, lead), explain(lang, err))
 	if errors.As(err, &de) {
 		for _, f := range de.Fields {
-			fmt.Fprintf(w, "  %s: %s\n", f.Path, f.Message)
+			fmt.Fprintf(w, "  %s: %s\n", f.Path, fieldText(lang, f))
 		}
 	}
-	if status == exitUsage && ue != nil {
+	if os.Getenv("FALDONE_DEBUG") != "" {
+		fmt.Fprintf(w, "  %s\n", err.Error())
+	}
+	if status == exitUsage && errors.As(err, &ue) {
 		if cmd == "help" {
 			fmt.Fprintln(w, strings.TrimSuffix(msg(lang, "hint", cmd), " --help"))
 		} else {
 			fmt.Fprintln(w, msg(lang, "hint", cmd))
 		}
 	}
+}
+
+// fieldText says an offending field in lang: the domain's message of its
+// code, as the service words it, else the message it came with (in the
+// language of the document).
+func fieldText(lang string, f faldone.FieldError) string {
+	loc := localizer()
+	if loc == nil || f.Code == "" {
+		return f.Message
+	}
+	params := map[string]any{"Path": f.Path}
+	for k, v := range f.Params {
+		params[k] = v
+	}
+	if t := loc(lang, "error."+f.Code, params); t != "error."+f.Code {
+		return t
+	}
+	return f.Message
 }
 
 // cliLocalize translates the message id of a domain error; set once the
@@ -182,73 +181,6 @@ func printHelp(fs *flag.FlagSet, usage string, w io.Writer) {
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
-}
-
-// cliMessages are the CLI's own messages in each language.
-var cliMessages = map[string]map[string]string{
-	"it": {
-		"usage":           "uso non corretto",
-		"failure":         "errore del servizio o dell'archivio",
-		"findings":        "esito negativo",
-		"hint":            "Aiuto: faldone %s --help",
-		"unknown_command": "comando sconosciuto %q",
-		"bad_flag":        "opzione non valida",
-		"needs":           "%s richiede %s",
-		"no_args":         "%s non accetta argomenti, solo opzioni: %q",
-		"one_file":        "indicare un solo file PDF",
-		"bad_lang":        "--lang deve essere uno di %s",
-		"read":            "impossibile leggere %s",
-		"not_pdf":         "%s non è un PDF leggibile",
-		"bad_setting":     "impostazioni non valide: %s",
-		"settings":        "controllare le impostazioni",
-		"key_revoked":     "chiave %s revocata",
-		"key_created":     "creata la chiave %s (%s) per %q: viene mostrata solo questa volta",
-		"no_archive":      "nessun archivio da verificare",
-		"not_dev":         "demo riempie solo un'istanza di sviluppo (--seal dev, senza --production)",
-		"not_empty":       "l'archivio di %s contiene già documenti: demo riempie solo un'istanza nuova",
-	},
-	"en": {
-		"usage":           "usage error",
-		"failure":         "the service or the store failed",
-		"findings":        "negative result",
-		"hint":            "Help: faldone %s --help",
-		"unknown_command": "unknown command %q",
-		"bad_flag":        "bad flag",
-		"needs":           "%s needs %s",
-		"no_args":         "%s takes no arguments, only flags: %q",
-		"one_file":        "name one PDF file",
-		"bad_lang":        "--lang must be one of %s",
-		"read":            "cannot read %s",
-		"not_pdf":         "%s is not a readable PDF",
-		"bad_setting":     "invalid settings: %s",
-		"settings":        "check the settings",
-		"key_revoked":     "revoked key %s",
-		"key_created":     "created key %s (%s) for %q: it is shown only this once",
-		"no_archive":      "no archive to audit",
-		"not_dev":         "demo fills only a development instance (--seal dev, without --production)",
-		"not_empty":       "the archive in %s already holds documents: demo fills only a fresh instance",
-	},
-	"de": {
-		"usage":           "falscher Aufruf",
-		"failure":         "Fehler des Dienstes oder des Archivs",
-		"findings":        "negatives Ergebnis",
-		"hint":            "Hilfe: faldone %s --help",
-		"unknown_command": "unbekannter Befehl %q",
-		"bad_flag":        "ungültige Option",
-		"needs":           "%s braucht %s",
-		"no_args":         "%s nimmt keine Argumente, nur Optionen: %q",
-		"one_file":        "genau eine PDF-Datei angeben",
-		"bad_lang":        "--lang muss einer dieser Werte sein: %s",
-		"read":            "%s kann nicht gelesen werden",
-		"not_pdf":         "%s ist kein lesbares PDF",
-		"bad_setting":     "ungültige Einstellungen: %s",
-		"settings":        "Einstellungen prüfen",
-		"key_revoked":     "Schlüssel %s widerrufen",
-		"key_created":     "Schlüssel %s (%s) für %q erstellt: er wird nur dieses eine Mal gezeigt",
-		"no_archive":      "kein Archiv zu prüfen",
-		"not_dev":         "demo füllt nur eine Entwicklungsinstanz (--seal dev, ohne --production)",
-		"not_empty":       "das Archiv in %s enthält bereits Dokumente: demo füllt nur eine neue Instanz",
-	},
 }
 
 // writeJSON writes v as indented JSON, for --json.

@@ -3,9 +3,11 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,7 +60,7 @@ func TestCLIConvention(t *testing.T) {
 		{[]string{"audit"}, "de_DE.UTF-8", "falscher Aufruf: audit braucht verify | rerender"},
 		{[]string{"keys"}, "", "usage error: keys needs create | list | revoke"},
 		{[]string{"render", "--kind", "adesione"}, "it_IT.UTF-8", "render richiede --kind, --in, --out"},
-		{[]string{"render", "--nope"}, "", "bad flag: flag provided but not defined: -nope"},
+		{[]string{"render", "--nope"}, "", "bad flag: unknown flag --nope"},
 		{[]string{"verify", "a.pdf", "b.pdf"}, "de_DE.UTF-8", "genau eine PDF-Datei angeben"},
 		{[]string{"verify", "missing.pdf"}, "it_IT.UTF-8", "impossibile leggere missing.pdf"},
 		{[]string{"audit", "rerender", "--data", "."}, "", "audit rerender needs --id"},
@@ -139,4 +141,100 @@ func TestDemo(t *testing.T) {
 	if _, errOut, code := runCLI(t, bin, dir, nil, "demo", "--data", filepath.Join(dir, "data")); code != 2 || !strings.Contains(errOut, "fresh instance") {
 		t.Errorf("second demo: exit %d, %s", code, errOut)
 	}
+}
+
+// TestCLIErrorsInTheUserLanguage meets the errors a user meets on
+// standard error - a usage error, a missing file, a service that does not
+// answer, a negative verdict, a store that cannot be opened, a bad
+// setting, an unknown id, invalid input - in Italian, German and English,
+// and holds the Italian and German ones to containing no English: no word
+// of the English message that is not a name (of a file, flag, host, id)
+// shared by every language.
+func TestCLIErrorsInTheUserLanguage(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	// A PDF that is not valid: a draft, with no seal.
+	sample, _ := filepath.Abs("../../samples/loiano/adesione.json")
+	if _, errOut, code := runCLI(t, bin, dir, nil, "render", "--kind", "adesione", "--in", sample, "--out", "draft.pdf", "--unsigned"); code != 0 {
+		t.Fatalf("render: %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, bin, dir, nil, "keys", "list", "--data", data); code != 0 {
+		t.Fatalf("keys list: %d %s", code, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"comune":"037034","ambito":"Z"}`), 0o644)
+	closed := closedPort(t)
+	cases := []struct {
+		name   string
+		args   []string
+		status int
+	}{
+		{"usage error", []string{"render", "--nope"}, 2},
+		{"flag without its value", []string{"render", "--kind"}, 2},
+		{"missing file", []string{"verify", "missing.pdf"}, 2},
+		{"not a PDF", []string{"verify", "bad.json"}, 2},
+		{"service unreachable", []string{"health", "--addr", closed}, 3},
+		{"negative verdict", []string{"verify", "draft.pdf"}, 1},
+		{"store unreachable", []string{"keys", "list", "--store", "postgres://faldone:secret@" + closed + "/none"}, 3},
+		{"store cannot be made", []string{"keys", "list", "--store", "sqlite:" + filepath.Join(dir, "draft.pdf", "x.db")}, 3},
+		{"no log key", []string{"audit", "verify", "--data", data}, 3},
+		{"bad settings", []string{"serve", "--body-limit", "5", "--rate-window", "0s"}, 2},
+		{"unknown id", []string{"keys", "revoke", "nope", "--data", data}, 2},
+		{"invalid input", []string{"render", "--kind", "adesione", "--in", "bad.json", "--out", "x.pdf", "--unsigned"}, 2},
+		{"unwritable output", []string{"render", "--kind", "adesione", "--in", sample, "--out", filepath.Join(dir, "draft.pdf", "x.pdf"), "--unsigned"}, 3},
+	}
+	// Words every language shares: names, and what the commands print
+	// as they are.
+	shared := map[string]bool{"faldone": true, "file": true, "pdf": true, "api": true, "json": true, "sqlite": true, "postgres": true,
+		"audit": true, "keys": true, "health": true, "verify": true, "render": true, "serve": true, "help": true, "nope": true, "ambito": true,
+		"body": true, "limit": true, "rate": true, "window": true, "kind": true, "production": true, "faldone_debug": true}
+	word := regexp.MustCompile(`[A-Za-zÀ-ÿ_]{3,}`)
+	// Paths, URLs and JSON paths are names, in any language.
+	names := regexp.MustCompile(`\S*[/$@]\S*`)
+	for _, c := range cases {
+		out := map[string]string{}
+		for _, l := range []string{"en", "it", "de"} {
+			lang := map[string]string{"en": "C", "it": "it_IT.UTF-8", "de": "de_DE.UTF-8"}[l]
+			_, errOut, code := runCLI(t, bin, dir, []string{"LANG=" + lang}, c.args...)
+			if code != c.status || errOut == "" {
+				t.Errorf("%s (%s): exit %d, want %d; stderr %q", c.name, l, code, c.status, errOut)
+			}
+			out[l] = errOut
+		}
+		args := map[string]bool{}
+		for _, a := range c.args {
+			for _, w := range word.FindAllString(a, -1) {
+				args[strings.ToLower(w)] = true
+			}
+		}
+		for _, l := range []string{"it", "de"} {
+			if out[l] == out["en"] {
+				t.Errorf("%s: the %s message is the English one: %q", c.name, l, out[l])
+				continue
+			}
+			theirs := map[string]bool{}
+			for _, w := range word.FindAllString(names.ReplaceAllString(out[l], " "), -1) {
+				theirs[strings.ToLower(w)] = true
+			}
+			for _, w := range word.FindAllString(names.ReplaceAllString(out["en"], " "), -1) {
+				lw := strings.ToLower(w)
+				if theirs[lw] && !shared[lw] && !args[lw] {
+					t.Errorf("%s: English %q in the %s message %q (en: %q)", c.name, w, l, out[l], out["en"])
+				}
+			}
+		}
+		t.Logf("%s:\n  en: %s  it: %s  de: %s", c.name, out["en"], out["it"], out["de"])
+	}
+}
+
+// closedPort returns an address of 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -38,7 +38,14 @@ type Config struct {
 	TSARetries     int
 	TSAFallback    bool          // seal at B-B when the TSA is down instead of refusing
 	ClockTolerance time.Duration // how far the clock may be from the TSA's time
-	Production     bool          // refuse development keys
+	// SealLevel is the PAdES level of every seal with a TSA: B-T, B-LT or
+	// B-LTA; RevocationTimeout and RevocationRetries bound the fetching of
+	// the OCSP responses and CRLs of B-LT.
+	SealLevel         string
+	TSAChain          string // PEM file of the TSA's chain, for tokens that carry only its certificate
+	RevocationTimeout time.Duration
+	RevocationRetries int
+	Production        bool // refuse development keys
 
 	LogKey             string        // audit log key file; empty: <data>/keys/log.key, created on first start
 	CheckpointInterval time.Duration // how often a checkpoint is signed while the log grows
@@ -95,52 +102,56 @@ func (c *Config) bindSeal(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TSATimeout, "tsa-timeout", envDuration("tsa-timeout", 10*time.Second), "time-stamp request timeout per attempt (FALDONE_TSA_TIMEOUT)")
 	fs.IntVar(&c.TSARetries, "tsa-retries", envInt("tsa-retries", 2), "time-stamp retries after a failed attempt (FALDONE_TSA_RETRIES)")
 	fs.BoolVar(&c.TSAFallback, "tsa-fallback", envBool("tsa-fallback", false), "seal at B-B when the TSA is down instead of refusing (FALDONE_TSA_FALLBACK)")
+	fs.StringVar(&c.SealLevel, "seal-level", env("seal-level", "B-LTA"), "PAdES level of the seal with a TSA: B-T, B-LT (adds the OCSP responses or CRLs of the seal's and the TSA's chains) or B-LTA (and a document time-stamp) (FALDONE_SEAL_LEVEL)")
+	fs.StringVar(&c.TSAChain, "tsa-chain", env("tsa-chain", ""), "PEM file of the time-stamp authority's certificate chain, for B-LT when its tokens carry only its own certificate (FALDONE_TSA_CHAIN)")
+	fs.DurationVar(&c.RevocationTimeout, "revocation-timeout", envDuration("revocation-timeout", 10*time.Second), "OCSP or CRL request timeout per attempt (FALDONE_REVOCATION_TIMEOUT)")
+	fs.IntVar(&c.RevocationRetries, "revocation-retries", envInt("revocation-retries", 2), "OCSP or CRL retries after a failed attempt (FALDONE_REVOCATION_RETRIES)")
 	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", envDuration("clock-tolerance", 2*time.Minute), "refuse to seal when the clock is further than this from the time-stamp authority's time (FALDONE_CLOCK_TOLERANCE)")
 	fs.BoolVar(&c.Production, "production", envBool("production", false), "production mode: refuse development keys (FALDONE_PRODUCTION)")
 }
 
 // Validate checks the settings.
 func (c *Config) Validate() error {
-	var errs []string
+	var errs settingErrors
 	if c.Addr == "" {
-		errs = append(errs, "addr must not be empty")
+		errs = append(errs, bad("not_empty", "addr"))
 	}
 	if c.Data == "" {
-		errs = append(errs, "data must not be empty")
+		errs = append(errs, bad("not_empty", "data"))
 	}
 	if !strings.HasPrefix(c.Store, "sqlite:") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
-		errs = append(errs, "store must be sqlite:PATH or a postgres:// URL")
+		errs = append(errs, bad("store"))
 	}
 	if c.BodyLimit < 1024 || c.BodyLimit > 256<<20 {
-		errs = append(errs, "body-limit must be between 1024 and 268435456 bytes")
+		errs = append(errs, bad("between", "body-limit", 1024, 268435456))
 	}
 	if c.VerifyLimit < 1024 || c.VerifyLimit > 256<<20 {
-		errs = append(errs, "verify-limit must be between 1024 and 268435456 bytes")
+		errs = append(errs, bad("between", "verify-limit", 1024, 268435456))
 	}
 	if c.RenderTimeout < time.Second {
-		errs = append(errs, "render-timeout must be at least 1s")
+		errs = append(errs, bad("at_least", "render-timeout", "1s"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, "log-level must be debug, info, warn or error")
+		errs = append(errs, bad("one_of", "log-level", "debug, info, warn, error"))
 	}
 	switch c.LogFormat {
 	case "json", "text":
 	default:
-		errs = append(errs, "log-format must be json or text")
+		errs = append(errs, bad("one_of", "log-format", "json, text"))
 	}
 	errs = append(errs, c.validateSeal()...)
 	if (c.TrustedList == "") != (c.TrustedListSigner == "") {
-		errs = append(errs, "trusted-list and trusted-list-signer go together: the list's signature is checked with the signer's certificates")
+		errs = append(errs, bad("together"))
 	}
 	if c.CheckpointInterval < 10*time.Millisecond || c.CheckpointInterval > time.Hour {
-		errs = append(errs, "checkpoint-interval must be between 10ms and 1h")
+		errs = append(errs, bad("between", "checkpoint-interval", "10ms", "1h"))
 	}
 	errs = append(errs, c.validateHardening()...)
 	errs = append(errs, c.validateQueue()...)
 	if len(errs) > 0 {
-		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
+		return errs
 	}
 	return nil
 }
@@ -192,28 +203,37 @@ func envBool(name string, def bool) bool {
 	return def
 }
 
-func (c *Config) validateSeal() []string {
-	var errs []string
+func (c *Config) validateSeal() settingErrors {
+	var errs settingErrors
 	if c.Seal == "" {
-		errs = append(errs, "seal must not be empty")
+		errs = append(errs, bad("not_empty", "seal"))
 	}
 	if c.TSAURL != "" && !strings.HasPrefix(c.TSAURL, "http://") && !strings.HasPrefix(c.TSAURL, "https://") {
-		errs = append(errs, "tsa-url must be an http or https URL")
+		errs = append(errs, bad("url", "tsa-url"))
 	}
 	if c.TSATimeout < 100*time.Millisecond {
-		errs = append(errs, "tsa-timeout must be at least 100ms")
+		errs = append(errs, bad("at_least", "tsa-timeout", "100ms"))
 	}
 	if c.ClockTolerance < time.Second || c.ClockTolerance > 24*time.Hour {
-		errs = append(errs, "clock-tolerance must be between 1s and 24h")
+		errs = append(errs, bad("between", "clock-tolerance", "1s", "24h"))
 	}
 	if c.TSARetries < 0 || c.TSARetries > 10 {
-		errs = append(errs, "tsa-retries must be between 0 and 10")
+		errs = append(errs, bad("between", "tsa-retries", 0, 10))
+	}
+	if c.SealLevel != "B-T" && c.SealLevel != "B-LT" && c.SealLevel != "B-LTA" {
+		errs = append(errs, bad("one_of", "seal-level", "B-T, B-LT, B-LTA"))
+	}
+	if c.RevocationTimeout < 100*time.Millisecond {
+		errs = append(errs, bad("at_least", "revocation-timeout", "100ms"))
+	}
+	if c.RevocationRetries < 0 || c.RevocationRetries > 10 {
+		errs = append(errs, bad("between", "revocation-retries", 0, 10))
 	}
 	if c.Production && (c.Seal == "dev" || strings.HasPrefix(c.Seal, "dev:")) {
-		errs = append(errs, "production refuses the development seal: set --seal (FALDONE_SEAL)")
+		errs = append(errs, bad("prod_seal"))
 	}
 	if c.Production && c.TSAURL == "" {
-		errs = append(errs, "production needs a time-stamp authority: set --tsa-url (FALDONE_TSA_URL)")
+		errs = append(errs, bad("prod_tsa"))
 	}
 	return errs
 }

@@ -100,7 +100,7 @@ func demoCmd(args []string, stdout io.Writer) error {
 	defer archive.Close()
 	store, ok := archive.(auth.Store)
 	if !ok {
-		return fmt.Errorf("the store %s keeps no API keys", cfg.Store)
+		return failWrap("no_keys", nil, redact(cfg.Store))
 	}
 	ks := &auth.Service{Store: store, Comuni: set.Registry()}
 	if existing, err := ks.List(ctx); err != nil {
@@ -143,7 +143,7 @@ func demoCmd(args []string, stdout io.Writer) error {
 		}
 		chain, err := demoChain(ctx, set, svc, d.Name(), staffActor, res.BaseURL)
 		if err != nil {
-			return fmt.Errorf("sample %s: %w", d.Name(), err)
+			return failWrap("sample", err, d.Name())
 		}
 		if chain.ISTAT == "" {
 			continue
@@ -181,7 +181,7 @@ func demoChain(ctx context.Context, set *tmpl.Set, svc *docs.Service, dir, actor
 		if t.Cites != "" {
 			var data map[string]any
 			if err := json.Unmarshal(body, &data); err != nil {
-				return out, fmt.Errorf("%s.json: %w", kind, err)
+				return out, failWrap("sample", err, kind+".json")
 			}
 			cites = made[t.Cites]
 			if cites == "" {
@@ -194,7 +194,7 @@ func demoChain(ctx context.Context, set *tmpl.Set, svc *docs.Service, dir, actor
 		}
 		rec, err := svc.Create(ctx, faldone.Kind(kind), body, "", "key:demo "+actor)
 		if err != nil {
-			return out, fmt.Errorf("%s.json: %w", kind, err)
+			return out, failWrap("sample", err, kind+".json")
 		}
 		made[kind], prev = rec.ID, kind
 		if out.ISTAT == "" {

@@ -69,11 +69,11 @@ func dossierExport(args []string, stdout io.Writer) error {
 	defer archive.Close()
 	store, ok := archive.(ledger.Store)
 	if !ok {
-		return fmt.Errorf("the archive %T keeps no audit log", archive)
+		return failWrap("no_log", nil)
 	}
 	skey, _, err := ledger.LoadKey(logKeyPath(&cfg), false)
 	if err != nil {
-		return fmt.Errorf("the package needs the log's secret key to sign a checkpoint covering every document: %w", err)
+		return failWrap("package_log_key", err)
 	}
 	l, err := ledger.New(store, skey, ledger.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -137,7 +137,7 @@ func dossierVerify(args []string, stdout io.Writer) error {
 	}
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "NOT VALID: %d problems\n", len(rep.Problems))
-		return fmt.Errorf("%w: %d problems", errFindings, len(rep.Problems))
+		return findingsf("package_problems", len(rep.Problems))
 	}
 	fmt.Fprintf(stdout, "VALID: %d versions, %d files; every hash matches the index, the checkpoint of %d leaves (root %s) is signed by the log key, every inclusion proof holds\n",
 		rep.Versions, rep.Files, rep.TreeSize, rep.Root)

@@ -30,33 +30,33 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }
 
-func (c *Config) validateHardening() []string {
-	var errs []string
+func (c *Config) validateHardening() settingErrors {
+	var errs settingErrors
 	for _, o := range c.corsOrigins() {
 		if o == "*" || (!strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://")) {
-			errs = append(errs, "cors-origins must be http(s) origins such as https://portale.example, not "+o)
+			errs = append(errs, bad("cors", o))
 		}
 	}
 	if c.ProxyHeader != "" && len(list(c.TrustedProxies)) == 0 {
-		errs = append(errs, "proxy-header needs trusted-proxies: else any client could choose its IP")
+		errs = append(errs, bad("proxy"))
 	}
 	if c.HSTSMaxAge < 0 {
-		errs = append(errs, "hsts-max-age must not be negative")
+		errs = append(errs, bad("not_negative", "hsts-max-age"))
 	}
 	if c.RateWindow < time.Second {
-		errs = append(errs, "rate-window must be at least 1s")
+		errs = append(errs, bad("at_least", "rate-window", "1s"))
 	}
 	if c.GCInterval < 0 || c.GCGrace < 0 {
-		errs = append(errs, "gc-interval and gc-grace must not be negative")
+		errs = append(errs, bad("not_negative", "gc-interval, gc-grace"))
 	}
 	if c.MinFreeSpace < 0 {
-		errs = append(errs, "min-free-space must not be negative")
+		errs = append(errs, bad("not_negative", "min-free-space"))
 	}
 	if c.MaxConnsPerIP == 0 {
-		errs = append(errs, "max-conns-per-ip must be positive, or -1 for no cap")
+		errs = append(errs, bad("positive", "max-conns-per-ip"))
 	}
 	if c.RateVerify == 0 || c.RateAuthFailures == 0 {
-		errs = append(errs, "rate-verify and rate-auth-failures must be positive, or -1 for no limit")
+		errs = append(errs, bad("positive", "rate-verify, rate-auth-failures"))
 	}
 	return errs
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -38,11 +39,11 @@ func healthCmd(args []string, stdout io.Writer) error {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", url, err)
+		return err // a *url.Error: the URL and the cause
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
+		return failWrap("http_status", nil, url, strconv.Itoa(resp.StatusCode))
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", url)
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"faldone/internal/auth"
 	"faldone/internal/comuni"
+	"faldone/internal/faldone"
 )
 
 const keysUsage = `faldone keys - API keys, in the store that serve uses
@@ -63,7 +64,7 @@ func keysCmd(args []string, stdout io.Writer) error {
 	defer archive.Close()
 	store, ok := archive.(auth.Store)
 	if !ok {
-		return fmt.Errorf("the store %s keeps no API keys", cfg.Store)
+		return failWrap("no_keys", nil, redact(cfg.Store))
 	}
 	ks := &auth.Service{Store: store, Comuni: reg}
 	switch sub {
@@ -99,7 +100,9 @@ func keysCmd(args []string, stdout io.Writer) error {
 		if len(pos) != 1 {
 			return usagef("needs", "keys revoke", "ID")
 		}
-		if err := ks.Revoke(ctx, pos[0]); err != nil {
+		if err := ks.Revoke(ctx, pos[0]); faldone.ErrorCode(err) == faldone.ENOTFOUND {
+			return usageWrap("no_key", err, pos[0])
+		} else if err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, msg(userLang(), "key_revoked", pos[0]))

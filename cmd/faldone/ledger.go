@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -24,7 +23,7 @@ func logKeyPath(cfg *Config) string {
 func openLedger(cfg *Config, archive faldone.Archive, log *slog.Logger) (*ledger.Ledger, error) {
 	store, ok := archive.(ledger.Store)
 	if !ok {
-		return nil, fmt.Errorf("the archive %T keeps no audit log", archive)
+		return nil, failWrap("no_log", nil)
 	}
 	path := logKeyPath(cfg)
 	skey, created, err := ledger.LoadKey(path, true)

@@ -122,12 +122,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 // openArchive opens the archive of cfg.Store: SQLite under the data
 // directory, or PostgreSQL.
 func openArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
+	a, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, failWrap("store", err, redact(cfg.Store))
+	}
+	return a, nil
+}
+
+// openStore is openArchive.
+func openStore(ctx context.Context, cfg *Config) (faldone.Archive, error) {
 	if path, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(cfg.Data, path)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+			return nil, failWrap("data_dir", err)
 		}
 		a, err := sqlite.Open(ctx, path, filepath.Join(cfg.Data, "blobs"))
 		if err != nil {
@@ -159,7 +168,7 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 	if cfg.Seal == "dev" && !cfg.Production {
 		k, created, err := keys.DevSeal(filepath.Join(cfg.Data, "keys"), time.Now)
 		if err != nil {
-			return nil, fmt.Errorf("development seal: %w", err)
+			return nil, failWrap("dev_seal", err)
 		}
 		if created {
 			log.Warn("created a development seal: NOT VALID FOR PRODUCTION", "dir", filepath.Join(cfg.Data, "keys"), "sha256", k.Fingerprint())
@@ -179,6 +188,11 @@ func openSealer(cfg *Config, log *slog.Logger) (*seal.Sealer, error) {
 	s := &seal.Sealer{Key: key, Fallback: cfg.TSAFallback, Tolerance: cfg.ClockTolerance, Logger: log}
 	if cfg.TSAURL != "" {
 		s.TSA = &pades.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout, Retries: cfg.TSARetries}
+		ltv, err := longTerm(cfg, key, s.TSA, log)
+		if err != nil {
+			return nil, err
+		}
+		s.LTV = ltv
 	}
 	log.Info("seal ready", "source", key.Source, "sha256", key.Fingerprint(), "subject", key.Leaf().Subject.String(), "tsa", cfg.TSAURL, "dev", key.Dev)
 	return s, nil
@@ -203,7 +217,7 @@ func loadTemplates(dir string) (*tmpl.Set, error) {
 		if dir != "" {
 			where = dir
 		}
-		return nil, fmt.Errorf("load templates (%s): %w", where, err)
+		return nil, failWrap("load_templates", err, where)
 	}
 	set.Version = faldone.Version
 	cliLocalize = set.Localize
@@ -282,12 +296,12 @@ func serve(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mountWeb, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
+	mountWeb, pageError, err := webPages(&cfg, set, archive, svc, verifier, keySvc, log, m)
 	if err != nil {
 		return err
 	}
 	srv := fhttp.New(fhttp.Config{
-		Mount:     []func(fiber.Router){mountWeb},
+		Mount: []func(fiber.Router){mountWeb}, PageError: pageError,
 		Templates: set, Documents: svc, Version: faldone.Version,
 		BodyLimit: cfg.BodyLimit, RenderTimeout: cfg.RenderTimeout, Logger: log,
 		Verifier: verifier, VerifyLimit: cfg.VerifyLimit,
@@ -312,7 +326,7 @@ func serve(args []string, stdout io.Writer) error {
 	log.Info("faldone listening", "addr", cfg.Addr, "data", cfg.Data, "version", faldone.Version, "kinds", set.Kinds())
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+		return failWrap("listen", err, cfg.Addr)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -349,7 +363,7 @@ func renderCmd(args []string, stdout io.Writer) error {
 		return usagef("no_args", "render", pos)
 	}
 	if errs := cfg.validateSeal(); len(errs) > 0 && !*unsigned {
-		return usagef("bad_setting", strings.Join(errs, "; "))
+		return usageWrap("settings", errs)
 	}
 	if *kind == "" || *in == "" || *out == "" {
 		return usagef("needs", "render", "--kind, --in, --out")
@@ -392,7 +406,7 @@ func renderCmd(args []string, stdout io.Writer) error {
 		pdf, level = sealed, "PAdES "+facts.Level
 	}
 	if err := os.WriteFile(*out, pdf, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
+		return failWrap("write", err, *out)
 	}
 	sum := sha256.Sum256(pdf)
 	if *asJSON {

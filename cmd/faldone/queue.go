@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -41,33 +40,33 @@ func (c *Config) bindQueue(fs *flag.FlagSet) {
 	fs.IntVar(&c.Queue.WebhookMaxAttempts, "webhook-max-attempts", envInt("webhook-max-attempts", webhook.MaxAttemptsDefault), "attempts of a webhook delivery before it is failed (FALDONE_WEBHOOK_MAX_ATTEMPTS)")
 }
 
-func (c *Config) validateQueue() []string {
-	var errs []string
+func (c *Config) validateQueue() settingErrors {
+	var errs settingErrors
 	if c.Queue.Workers < 1 || c.Queue.Workers > 256 {
-		errs = append(errs, "queue-workers must be between 1 and 256")
+		errs = append(errs, bad("between", "queue-workers", 1, 256))
 	}
 	if c.Queue.RescueAfter != 0 && c.Queue.RescueAfter <= c.jobTimeout() {
-		errs = append(errs, fmt.Sprintf("queue-rescue-after must be longer than a job's deadline (%s, from render-timeout)", c.jobTimeout()))
+		errs = append(errs, bad("rescue", c.jobTimeout()))
 	}
 	if c.Queue.MaxItems < 1 || c.Queue.MaxItems > 100000 {
-		errs = append(errs, "batch-max-items must be between 1 and 100000")
+		errs = append(errs, bad("between", "batch-max-items", 1, 100000))
 	}
 	if c.Blobs != "" {
 		if _, _, err := s3.Parse(c.Blobs); err != nil {
-			errs = append(errs, "blobs must be s3://bucket/prefix")
+			errs = append(errs, bad("blobs"))
 		}
 	}
 	if c.Queue.WebhookTimeout < 100*time.Millisecond || c.Queue.WebhookTimeout > 5*time.Minute {
-		errs = append(errs, "webhook-timeout must be between 100ms and 5m")
+		errs = append(errs, bad("between", "webhook-timeout", "100ms", "5m"))
 	}
 	if rescue := c.rescueAfter(); c.Queue.WebhookTimeout+webhook.JobSlack >= rescue {
-		errs = append(errs, fmt.Sprintf("webhook-timeout must be shorter than queue-rescue-after (%s) less %s", rescue, webhook.JobSlack))
+		errs = append(errs, bad("webhook_timeout", rescue, webhook.JobSlack))
 	}
 	if c.Queue.WebhookRetryBase < 10*time.Millisecond || c.Queue.WebhookRetryBase > time.Hour {
-		errs = append(errs, "webhook-retry-base must be between 10ms and 1h")
+		errs = append(errs, bad("between", "webhook-retry-base", "10ms", "1h"))
 	}
 	if c.Queue.WebhookMaxAttempts < 1 || c.Queue.WebhookMaxAttempts > 50 {
-		errs = append(errs, "webhook-max-attempts must be between 1 and 50")
+		errs = append(errs, bad("between", "webhook-max-attempts", 1, 50))
 	}
 	return errs
 }
@@ -125,7 +124,7 @@ func startQueue(ctx context.Context, cfg *Config, archive faldone.Archive, svc *
 	}
 	if err := c.Start(ctx); err != nil {
 		q.Close()
-		return nil, fmt.Errorf("start queue: %w", err)
+		return nil, failWrap("start_queue", err)
 	}
 	return &workQueue{q: q, batches: bs, webhooks: ws, idempotency: &queue.Idempotency{Queue: q}}, nil
 }
@@ -171,7 +170,7 @@ func openObjects(ctx context.Context, cfg *Config, archive faldone.Archive) erro
 	case *postgres.Archive:
 		a.Objects = st
 	default:
-		return fmt.Errorf("blobs: %T cannot keep its PDFs in an object store", archive)
+		return failWrap("no_blobs", nil)
 	}
 	return nil
 }

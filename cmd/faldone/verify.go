@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"faldone/internal/faldone"
 	"faldone/internal/seal"
 	"faldone/internal/tmpl"
 	"faldone/internal/trust"
@@ -62,15 +60,15 @@ func addAnchors(anchors *verify.Anchors, pemFile, tslFile, signerFile string, pr
 		return nil
 	}
 	if tslFile == "" || signerFile == "" {
-		return errors.New("a trusted list needs the PEM file of its signer's certificates, and the reverse")
+		return settingErrors{bad("together")}
 	}
 	pemData, err := os.ReadFile(signerFile)
 	if err != nil {
-		return fmt.Errorf("trusted list signer: %w", err)
+		return failWrap("tl_signer", err, signerFile)
 	}
 	signers, err := trust.ParsePEM(pemData)
 	if err != nil {
-		return fmt.Errorf("trusted list signer %s: %w", signerFile, err)
+		return failWrap("tl_signer", err, signerFile)
 	}
 	tl, err := trust.LoadTrustedList(tslFile, signers, now)
 	if err != nil {
@@ -78,12 +76,12 @@ func addAnchors(anchors *verify.Anchors, pemFile, tslFile, signerFile string, pr
 	}
 	if tl.Stale(now) {
 		if production {
-			return fmt.Errorf("trusted list %s: past its next update %s: load the current list", tslFile, tl.NextUpdate.Format(time.RFC3339))
+			return failWrap("tl_stale", nil, tslFile, tl.NextUpdate.Format(time.RFC3339))
 		}
 		fmt.Fprintf(os.Stderr, "faldone: warning: trusted list %s is past its next update %s\n", tslFile, tl.NextUpdate.Format(time.RFC3339))
 	}
 	if anchors.AddTrustedList(tl, "trusted-list:"+tslFile) == 0 {
-		return fmt.Errorf("trusted list %s: no certification or time-stamping service to trust", tslFile)
+		return failWrap("tl_empty", nil, tslFile)
 	}
 	return nil
 }
@@ -152,10 +150,6 @@ func verifyCmd(args []string, stdout io.Writer) error {
 	defer cancel()
 	r, err := v.Verify(ctx, pdf, *lang)
 	if err != nil {
-		var de *faldone.Error
-		if errors.As(err, &de) && de.MessageID != "" {
-			return usageWrap("not_pdf", errors.New(set.Localize(*lang, de.MessageID, de.Params)), files[0])
-		}
 		return usageWrap("not_pdf", err, files[0])
 	}
 	if *asJSON {
@@ -166,7 +160,7 @@ func verifyCmd(args []string, stdout io.Writer) error {
 		printReport(stdout, files[0], r)
 	}
 	if !r.Valid {
-		return fmt.Errorf("%w: %s", errFindings, r.Summary)
+		return findingsf("not_valid", files[0])
 	}
 	return nil
 }
@@ -263,6 +257,9 @@ func printReport(w io.Writer, name string, r *verify.Report) {
 			what = fmt.Sprintf("revision %d (the first %d bytes)", a.Revision, a.Bytes)
 		}
 		fmt.Fprintf(w, "\narchived: %s is document %s version %d (%s, comune %s), created %s\n", what, a.ID, a.Version, a.Kind, a.Comune, a.Created.Format(time.RFC3339))
+		if len(a.Conformance) > 0 {
+			fmt.Fprintf(w, "  produced   %s\n", strings.Join(a.Conformance, ", "))
+		}
 		switch in := a.Inclusion; {
 		case in == nil:
 			fmt.Fprintln(w, "  inclusion  not proved")

@@ -55,21 +55,27 @@ func webAuthenticateHash(keys *auth.Service) func(ctx context.Context, h []byte)
 
 // webPages builds the web pages of serve, verifying with the service's
 // verifier (its trust anchors and audit log).
-func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger, m *metrics.Metrics) (func(fiber.Router), error) {
-	max := int64(cfg.BodyLimit) - 64<<10 // room for the multipart envelope
-	if max < 1024 {
-		max = int64(cfg.BodyLimit) / 2
+// The verification page takes a PDF as large as POST /v1/verify (the API
+// gives the page's route that limit and room for the form), and the
+// comune's page a signed copy as large as POST /v1/documents/{id}/signed
+// less the form's envelope. Errors on the pages' paths (a body over the
+// limit, a path that does not exist) are pages too (the second result,
+// for fhttp.Config.PageError).
+func webPages(cfg *Config, set *tmpl.Set, archive faldone.Archive, svc *docs.Service, v *verify.Verifier, keys *auth.Service, log *slog.Logger, m *metrics.Metrics) (func(fiber.Router), func(*fiber.Ctx, int, string) error, error) {
+	signed := int64(cfg.BodyLimit) - 64<<10 // room for the multipart envelope
+	if signed < 1024 {
+		signed = int64(cfg.BodyLimit) / 2
 	}
 	store, _ := archive.(web.Store) // sessions and the CSRF secret in the archive's database
 	pages, err := web.New(web.Config{
 		Documents: svc, Archive: archive, Verifier: v,
 		Authenticate: webAuthenticate(keys), AuthenticateHash: webAuthenticateHash(keys),
 		Store: store, SecureCookies: cfg.SecureCookies,
-		Comuni: set.Registry(), MaxUpload: max, Logger: log,
+		Comuni: set.Registry(), MaxUpload: int64(cfg.VerifyLimit), MaxSigned: signed, Logger: log,
 		Verified: func(valid bool) { m.Verified(metrics.DoorWeb, valid) },
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pages.Mount, nil
+	return pages.Mount, pages.Error, nil
 }

@@ -106,6 +106,26 @@ func (c Comune) DisplayName(lang string) string {
 	return c.OtherName + sep + c.Name
 }
 
+// OtherLang is the language (BCP 47) of the comune's other official name:
+// German in the province of Bolzano, Ladin in that of Trento, French in
+// Valle d'Aosta, Slovene in Friuli Venezia Giulia; "" when it has none.
+func (c Comune) OtherLang() string {
+	if c.OtherName == "" || len(c.ISTAT) < 3 {
+		return ""
+	}
+	switch c.ISTAT[:3] {
+	case "021":
+		return "de"
+	case "022":
+		return "lld"
+	case "007":
+		return "fr"
+	case "030", "031", "032", "093":
+		return "sl"
+	}
+	return ""
+}
+
 // HigherBody returns the official name of the body above the comune in
 // lang (only Bolzano/Bozen has a German one), or "" where there is none.
 func (c Comune) HigherBody(lang string) string {

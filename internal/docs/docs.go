@@ -161,6 +161,8 @@ func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.
 			InputSHA: hex.EncodeToString(insum[:]),
 			Producer: "faldone " + r.Version,
 			Created:  now().UTC(),
+			// The seal's update keeps these (TestSealedArePDFA).
+			Conformance: render.Conformance(),
 		},
 	}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/pdftest"
+	"faldone/internal/render"
 	"faldone/internal/tmpl"
 	"faldone/templates"
 )
@@ -253,6 +254,15 @@ func BenchmarkRenderAdesione(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRenderAdesioneUncached renders the letter with the font subset
+// cache off: every render cuts and compresses its subsets, as the first
+// letter with a new set of characters does.
+func BenchmarkRenderAdesioneUncached(b *testing.B) {
+	render.SetFontSubsetCache(0)
+	defer render.SetFontSubsetCache(128)
+	BenchmarkRenderAdesione(b)
 }
 
 func BenchmarkRenderAdesioneParallel(b *testing.B) {

@@ -120,6 +120,7 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),
 		Input: d.Input, InputSHA: d.InputSHA, Template: d.Template,
 		Actor: actor, Created: s.now().UTC(), Format: "application/pdf", Producer: d.Producer,
+		Conformance: d.Conformance,
 	}
 	if d.Seal != nil {
 		rec.Seal = *d.Seal
@@ -287,12 +288,14 @@ func (s *Service) ReturnSigned(ctx context.Context, id string, signed []byte, la
 		return nil, report, err
 	}
 	rec := *prev
+	signed = s.extendSigned(ctx, signed, &rec)
 	rec.Version = prev.Version + 1
 	rec.PrevSHA = prev.SHA256
 	rec.Reason = faldone.ChangeSigned
 	rec.SHA256, rec.Size, rec.Leaf = "", 0, 0
 	rec.Seal.ComuneSigned = true
 	rec.Seal.ComuneSigner = signer
+	rec.Conformance = nil // another program's update: the service claims nothing of it
 	rec.Actor = actor
 	rec.Created = s.now().UTC()
 	if err := s.Archive.Append(ctx, &rec, signed); err != nil {

@@ -26,11 +26,16 @@ const (
 // SealFacts are the signature facts of an archived version.
 type SealFacts struct {
 	CertSHA256    string     `json:"cert_sha256,omitempty"`    // seal certificate fingerprint
-	Level         string     `json:"level,omitempty"`          // PAdES level: B-B, B-T, or "" when unsigned
+	Level         string     `json:"level,omitempty"`          // PAdES level: B-B, B-T, B-LT, B-LTA, or "" when unsigned
 	SigningTime   *time.Time `json:"signing_time,omitempty"`   // claimed signing time (/M)
 	TimestampTime *time.Time `json:"timestamp_time,omitempty"` // RFC 3161 token time (B-T)
 	TSAFallback   bool       `json:"tsa_fallback,omitempty"`   // sealed at B-B because the TSA was down
-	ComuneSigned  bool       `json:"comune_signed"`
+	// ArchiveTimestampTime is the time of the newest document time-stamp
+	// (B-LTA); LTVFallback records a seal left at B-T because the
+	// revocation data or the document time-stamp could not be had.
+	ArchiveTimestampTime *time.Time `json:"archive_timestamp_time,omitempty"`
+	LTVFallback          bool       `json:"ltv_fallback,omitempty"`
+	ComuneSigned         bool       `json:"comune_signed"`
 	// ComuneSigner is the signer of the comune's signature and the trust
 	// judgement made when the copy was received; nil on other versions.
 	ComuneSigner *Signer `json:"comune_signer,omitempty"`
@@ -69,6 +74,10 @@ type Record struct {
 	Format   string      `json:"format"`   // "application/pdf"
 	Producer string      `json:"producer"` // producing software and version
 	Leaf     int64       `json:"leaf_index"`
+	// Conformance names the standards this version's PDF meets ("PDF/A-2b"),
+	// as the service produced it; empty for a copy it received (a comune's
+	// countersigned file), which it does not claim.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // Archive keeps every version of every document, with its PDF, and the
@@ -121,6 +130,9 @@ type canonicalRecord struct {
 	Format   string      `json:"format"`
 	Producer string      `json:"producer"`
 	Leaf     int64       `json:"-"`
+	// Conformance is omitted when empty, so that records made before it
+	// existed keep their canonical bytes.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // CanonicalRecord returns the canonical encoding of r, the bytes the audit
@@ -182,6 +194,9 @@ func CheckRecord(r *Record) error {
 			{"seal.comune_signer.serial_number", sg.SerialNumber}, {"seal.comune_signer.organization", sg.Organization},
 			{"seal.comune_signer.issuer", sg.Issuer}, {"seal.comune_signer.anchor", sg.Anchor},
 		}...)
+	}
+	for _, c := range r.Conformance {
+		texts = append(texts, struct{ name, s string }{"conformance", c})
 	}
 	for _, f := range texts {
 		if !utf8.ValidString(f.s) {

@@ -42,6 +42,9 @@ type Document struct {
 	Producer string      `json:"producer"`
 	Created  time.Time   `json:"created"`
 	Seal     *SealFacts  `json:"seal,omitempty"` // nil when unsealed
+	// Conformance names the standards the PDF as rendered meets, checked
+	// clause by clause in the tests (internal/pdftest/pdfa): "PDF/A-2b".
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // Rendered is the outcome of filling a template: the PDF and its facts.

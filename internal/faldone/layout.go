@@ -19,6 +19,15 @@ type Meta struct {
 	// Draft, when set, marks an unsealed document: the mark (e.g. "BOZZA -
 	// documento non firmato") is printed on every page.
 	Draft string
+	// Foreign are phrases in a language other than Lang, such as the German
+	// name of a comune of Alto Adige in an Italian letter: the renderer tags
+	// each occurrence with its language.
+	Foreign []Phrase
+}
+
+// Phrase is a phrase and its language (BCP 47).
+type Phrase struct {
+	Text, Lang string
 }
 
 // BlockType names a block of the layout vocabulary.

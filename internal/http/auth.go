@@ -101,6 +101,26 @@ var publicPrefixes = []string{"/verifica", "/comune", "/static"}
 // to Config.BodyLimit.
 var pages = access{public: true}
 
+// pageUploads are the page forms whose limit is not Config.BodyLimit
+// (the routes of limitFor).
+var pageUploads = map[string]access{
+	"POST /verifica": {public: true, body: ownLimit}, // Config.VerifyLimit and the form's envelope
+}
+
+// isPage reports whether path is one of the web pages (or their files).
+func isPage(path string) bool {
+	lp := strings.ToLower(path)
+	if lp == "/" || lp == "" {
+		return true
+	}
+	for _, pre := range publicPrefixes {
+		if lp == pre || strings.HasPrefix(lp, pre+"/") || strings.HasPrefix(lp, pre+"*") {
+			return true
+		}
+	}
+	return false
+}
+
 // pattern normalises a route pattern or a request path for matching:
 // lower case, no trailing slash, parameters as ":", wildcards as "*".
 func pattern(p string) []string {
@@ -176,6 +196,9 @@ func policyFor(method, path string) (access, bool) {
 	}
 	for _, pre := range publicPrefixes {
 		if lp == pre || strings.HasPrefix(lp, pre+"/") || strings.HasPrefix(lp, pre+"*") {
+			if a, ok := pageUploads[method+" "+strings.TrimRight(lp, "/")]; ok {
+				return a, true
+			}
 			return pages, true
 		}
 	}

@@ -56,6 +56,9 @@ type DocumentResponse struct {
 	Cites    string              `json:"cites,omitempty"`
 	CitesSHA string              `json:"cites_sha256,omitempty"`
 	Links    map[string]string   `json:"links"`
+	// Conformance names the standards the PDF meets ("PDF/A-2b"); empty
+	// for a received copy, which the service does not claim.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 func documentResponse(r *faldone.Record) DocumentResponse {
@@ -64,6 +67,7 @@ func documentResponse(r *faldone.Record) DocumentResponse {
 		SHA256: r.SHA256, Size: r.Size, Template: r.Template, InputSHA: r.InputSHA,
 		Created: r.Created.UTC().Format(time.RFC3339), Seal: r.Seal, State: faldone.State(r),
 		PrevSHA: r.PrevSHA, Reason: r.Reason, Cites: r.Cites, CitesSHA: r.CitesSHA,
+		Conformance: r.Conformance,
 		Links: map[string]string{
 			"self":   "/v1/documents/" + r.ID,
 			"pdf":    "/v1/documents/" + r.ID + "/pdf?version=" + strconv.Itoa(r.Version),

@@ -34,8 +34,15 @@ func (s *Server) routeLimits() map[string]int {
 	return map[string]int{
 		"/v1/verify":  s.cfg.VerifyLimit,
 		"/v1/batches": s.cfg.BatchLimit,
+		// The verification page takes a PDF as large as POST /v1/verify,
+		// in a multipart form.
+		"/verifica": s.cfg.VerifyLimit + pageEnvelope,
 	}
 }
+
+// pageEnvelope is the room a page's multipart form needs beside its file:
+// the boundaries, the part headers and the CSRF field.
+const pageEnvelope = 64 << 10
 
 // limitFor returns the body limit of a request path for the routes whose
 // policy says they enforce their own (ownLimit).

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -65,6 +66,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status, ok := statusOf[code]
 	if !ok {
 		status = fiber.StatusInternalServerError
+	}
+	if s.cfg.PageError != nil && isPage(c.Path()) {
+		if status >= 500 {
+			faldone.Logger(c.UserContext(), s.cfg.Logger).ErrorContext(c.UserContext(), "request failed", "error", err.Error(), "path", c.Path())
+		}
+		drainBody(c)
+		if ra, ok := retryAfter[status]; ok && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, ra)
+		}
+		return s.cfg.PageError(c, status, code)
 	}
 	l := lang(c)
 	p := Problem{
@@ -134,4 +145,20 @@ func (s *Server) fiberError(c *fiber.Ctx, fe *fiber.Error) error {
 		return &faldone.Error{Code: EBADREQUEST, Message: fe.Message}
 	}
 	return fe
+}
+
+// drainMax is the most of an unread request body drainBody reads.
+const drainMax = 64 << 20
+
+// drainBody reads and discards what is left of a streamed request body,
+// up to drainMax, before a page answers: a browser still sending a file
+// that was refused by its declared length shows the answer only once the
+// server has read the upload (else it sees the connection reset). What is
+// read is not kept.
+func drainBody(c *fiber.Ctx) {
+	req := c.Request()
+	if !req.IsBodyStream() {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(req.BodyStream(), drainMax))
 }

@@ -56,6 +56,12 @@ type Config struct {
 	// Mount adds more routes (the web pages) after the API's and before
 	// the 404 fallback. Optional.
 	Mount []func(fiber.Router)
+	// PageError answers an error on a path of the web pages (/, /verifica,
+	// /comune, /static) as a page for people, with the status and the
+	// problem code the API would answer, instead of problem+json: a body
+	// over the limit, a refused request, a route that does not exist.
+	// Optional: without it those paths answer problem+json too.
+	PageError func(c *fiber.Ctx, status int, code string) error
 }
 
 // Server is the HTTP API.

@@ -103,6 +103,9 @@ func TestReturnCountersignedCopy(t *testing.T) {
 			if v2.ID != d.ID || v2.Version != 2 || v2.State != faldone.StateSignedComune || !v2.Seal.ComuneSigned || v2.SHA256 != hexSHA(signed) {
 				t.Fatalf("version 2 = %+v", v2)
 			}
+			if len(v2.Conformance) != 0 || len(d.Conformance) == 0 {
+				t.Errorf("conformance: sealed %v, countersigned %v (claims nothing)", d.Conformance, v2.Conformance)
+			}
 			if v2.Links["pdf"] != d.Links["self"]+"/pdf?version=2" {
 				t.Errorf("links %v", v2.Links)
 			}
@@ -206,7 +209,7 @@ func TestReturnBrokenCountersignatureInItalian(t *testing.T) {
 	}{
 		{"broken signature", broken, "invalid_signature"},
 		{"unchanged copy", sealed, "no_new_signature"},
-		{"not the sealed file", append([]byte("%PDF-1.7\n"), sealed[9:]...), "not_prefix"},
+		{"not the sealed file", append([]byte("%PDF-1.4\n"), sealed[9:]...), "not_prefix"},
 	} {
 		resp, b := do(t, e.s, "POST", d.Links["signed"], "application/pdf", tc.pdf, "Accept-Language", "it")
 		p := problem(t, resp, b)

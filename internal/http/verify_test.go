@@ -148,6 +148,9 @@ func TestVerifySealedDocument(t *testing.T) {
 			r.Archived[0].Kind != "adesione" || r.Archived[0].Inclusion == nil || !r.Archived[0].Inclusion.Verified {
 			t.Errorf("archived %+v", r.Archived)
 		}
+		if got := strings.Join(r.Archived[0].Conformance, ","); got != "PDF/A-2b,PDF/UA-1" || strings.Join(d.Conformance, ",") != got {
+			t.Errorf("conformance: report %q, document %q", got, d.Conformance)
+		}
 		if got := reasonCodes(r, verify.SeverityInfo); strings.Join(got, ",") != "archived,included" {
 			t.Errorf("info reasons %v", got)
 		}

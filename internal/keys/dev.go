@@ -31,6 +31,11 @@ const (
 	// development CA certificate, to be trusted by PDF readers in testing.
 	DevCAFile = "dev-ca.pem"
 
+	// DevCRLFile is the file in the development directory holding the
+	// development CA's CRL (DER), made with the CA and, as the CA key is
+	// not kept, valid for the seal's lifetime: nothing can be revoked.
+	DevCRLFile = "dev-ca.crl"
+
 	devCALifetime   = 10 * 365 * 24 * time.Hour
 	devSealLifetime = 5 * 365 * 24 * time.Hour
 )
@@ -85,6 +90,19 @@ func DevCA(dir string) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("load dev ca: %w", err)
 	}
 	return certs[0], nil
+}
+
+// DevCRL returns the development CA's CRL (DER) kept in dir by DevSeal;
+// a development directory made before CRLs were has none (fs.ErrNotExist).
+func DevCRL(dir string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, DevCRLFile))
+	if err != nil {
+		return nil, fmt.Errorf("load dev crl: %w", err)
+	}
+	if _, err := x509.ParseRevocationList(b); err != nil {
+		return nil, fmt.Errorf("load dev crl: %w", err)
+	}
+	return b, nil
 }
 
 // IsDev reports whether c is a development certificate, one whose subject or
@@ -153,6 +171,16 @@ func createDevSeal(dir string, now time.Time) error {
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
+		return err
+	}
+
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(devSealLifetime),
+	}, ca, caKey)
+	if err != nil {
+		return fmt.Errorf("ca crl: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, DevCRLFile), crl, 0o644); err != nil {
 		return err
 	}
 

@@ -79,7 +79,7 @@ func TestDevSeal(t *testing.T) {
 		t.Fatalf("seal does not verify against the CA: %v", err)
 	}
 
-	for name, want := range map[string]os.FileMode{keys.DevSealFile: 0o600, keys.DevCAFile: 0o644} {
+	for name, want := range map[string]os.FileMode{keys.DevSealFile: 0o600, keys.DevCAFile: 0o644, keys.DevCRLFile: 0o644} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -88,8 +88,21 @@ func TestDevSeal(t *testing.T) {
 			t.Fatalf("%s mode = %v, want %v", name, got, want)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
-		t.Fatalf("dir holds %d entries, want 2 (no temporary files left)", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Fatalf("dir holds %d entries, want 3 (no temporary files left)", len(entries))
+	}
+	// The CA's CRL is signed by it, revokes nothing and lasts as long as
+	// the seal: the CA key is not kept, so nothing can ever be revoked.
+	crlDER, err := keys.DevCRL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := x509.ParseRevocationList(crlDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca, err := keys.DevCA(dir); err != nil || crl.CheckSignatureFrom(ca) != nil || len(crl.RevokedCertificateEntries) != 0 || crl.NextUpdate.Before(s.Chain[0].NotAfter.Add(-2*time.Hour)) {
+		t.Fatalf("crl: %v, %+v", err, crl)
 	}
 
 	// Second call, a year later: the same seal is loaded.

@@ -73,7 +73,7 @@ func New(kinds []string) *Metrics {
 	m.Registry.MustRegister(m.sealed, m.fallbacks, m.countersigned, m.verdicts, m.tsaLatency, m.tsaFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, k := range kinds {
-		for _, l := range []string{"B-B", "B-T"} {
+		for _, l := range []string{"B-B", "B-T", "B-LT", "B-LTA"} {
 			m.sealed.WithLabelValues(k, l)
 		}
 		m.fallbacks.WithLabelValues(k)

@@ -38,9 +38,13 @@ type Signature struct {
 	SigningTime time.Time
 	// Timestamp is the signature time-stamp token, nil when absent.
 	Timestamp *Timestamp
-	// Level is LevelBB or LevelBT for PAdES baseline signatures and ""
-	// for other signatures (for example adbe.pkcs7.detached).
+	// Level is LevelBB, LevelBT, LevelBLT or LevelBLTA for PAdES
+	// baseline signatures and "" for other signatures (for example
+	// adbe.pkcs7.detached, or a document time-stamp).
 	Level string
+	// Validation is the validation data of the file's /DSS, nil when it
+	// has none.
+	Validation *ValidationData
 	// DocMDP is the /P of a certification signature, 0 for other signatures.
 	DocMDP int
 	// IntegrityErr is nil when the CMS message digest matches the bytes
@@ -94,6 +98,7 @@ func Inspect(pdf []byte) ([]Signature, error) {
 	for i := range sigs {
 		sigs[i].Index = i
 	}
+	applyLTV(doc, sigs, signed)
 	return sigs, nil
 }
 

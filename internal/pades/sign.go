@@ -37,6 +37,11 @@ type Options struct {
 	// FieldName names the new signature field. Optional: default
 	// "Signature1", numbered upwards when taken.
 	FieldName string
+	// Description describes the signature field to assistive technology
+	// (the widget's /TU), e.g. "Sigillo elettronico di ...". Optional. A
+	// certification of a tagged document also puts the widget in the
+	// structure tree, as a Form element with this alternate text.
+	Description string
 }
 
 // Result describes a signature made by Sign.

@@ -106,7 +106,7 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 		catalogChanged = true
 		// The catalog's /Perms and the ETSI.CAdES.detached sub-filter are
 		// PDF 1.5 and 1.7 features: a file that says it is older (maroto
-		// writes %PDF-1.3) is declared 1.7, or validators that honour the
+		// upstream writes %PDF-1.3) is declared 1.7, or validators that honour the
 		// version (pdfcpu) ignore /Perms and miss the certification.
 		if pdfVersion(doc, catalog) < "1.7" {
 			newCatalog["Version"] = Name("1.7")
@@ -115,11 +115,32 @@ func planUpdate(doc *document, o *Options, t time.Time) (*update, error) {
 	if catalogChanged {
 		rewrite(rootRef, newCatalog)
 	}
-	rewrite(fieldRef, Dict{
+	// The widget is printable (F: Print and Locked) and has an appearance,
+	// an empty form of zero size, as PDF/A (ISO 19005-2 6.3.2, 6.3.3) asks
+	// of every annotation that a reader could show.
+	apRef := next()
+	rewrite(apRef, &Stream{Dict: Dict{
+		"Type": Name("XObject"), "Subtype": Name("Form"),
+		"BBox": Array{int64(0), int64(0), int64(0), int64(0)},
+	}})
+	widget := Dict{
 		"Type": Name("Annot"), "Subtype": Name("Widget"), "FT": Name("Sig"),
 		"T": textString(name), "V": up.sigRef, "F": int64(132),
 		"Rect": Array{int64(0), int64(0), int64(0), int64(0)}, "P": pageRef,
-	})
+		"AP": Dict{"N": apRef},
+	}
+	// PDF/UA: the field's description, and its place in a tagged document's
+	// structure - for the certification only: after it, DocMDP /P 2 allows
+	// a signature's update no change to the structure tree.
+	if o.Description != "" {
+		widget["TU"] = textString(o.Description)
+	}
+	if o.Certify {
+		if sp := tagWidget(doc, catalog, rewrite, next, fieldRef, pageRef, o.Description); sp >= 0 {
+			widget["StructParent"] = sp
+		}
+	}
+	rewrite(fieldRef, widget)
 	up.sigDict = sigDictBody(o, t)
 	if doc.xrefStream {
 		up.xrefNum = next().Num

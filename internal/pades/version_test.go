@@ -6,17 +6,27 @@ import (
 	"testing"
 )
 
-// TestCertificationDeclaresPDF17: a certification of a file that says it
-// is older than PDF 1.7 declares /Version /1.7 in the catalog, so that
-// /Perms (1.5) and the ETSI.CAdES.detached sub-filter (1.7) are within the
-// version; a later signature changes no version; pdfcpu then sees the
-// certification.
+// TestCertificationDeclaresPDF17: the vendored writer says PDF 1.7 in its
+// header (PDF/A-2 wants 1.0 to 1.7), so certifying its output adds no
+// /Version; a certification of a file that says it is older than PDF 1.7
+// declares /Version /1.7 in the catalog, so that /Perms (1.5) and the
+// ETSI.CAdES.detached sub-filter (1.7) are within the version; a later
+// signature changes no version; pdfcpu then sees the certification.
 func TestCertificationDeclaresPDF17(t *testing.T) {
 	p := newPKI(t, "rsa", "Version")
-	in := testLetter(t)
-	if !bytes.HasPrefix(in, []byte("%PDF-1.3")) {
-		t.Fatalf("test letter header %q", in[:8])
+	current := testLetter(t)
+	if !bytes.HasPrefix(current, []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")) {
+		t.Fatalf("test letter header %q", current[:16])
 	}
+	sealed17, _, err := Sign(context.Background(), current, Options{Signer: p.key, Chain: p.chain(), Certify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed17[len(current):], []byte("/Version")) {
+		t.Error("certifying a PDF 1.7 file declares a version")
+	}
+	// The same letter relabelled as PDF 1.3 (same length, offsets unchanged).
+	in := append([]byte("%PDF-1.3"), current[len("%PDF-1.7"):]...)
 	doc, err := parseDocument(in)
 	if err != nil {
 		t.Fatal(err)

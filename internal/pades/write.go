@@ -3,13 +3,15 @@ package pades
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
 	"unicode/utf16"
 )
 
-// writeObject serialises a direct object in PDF syntax.
+// writeObject serialises a direct object in PDF syntax, or a stream as
+// the value of an indirect object.
 func writeObject(buf *bytes.Buffer, v any) error {
 	switch x := v.(type) {
 	case nil:
@@ -39,6 +41,18 @@ func writeObject(buf *bytes.Buffer, v any) error {
 			}
 		}
 		buf.WriteByte(']')
+	case *Stream:
+		d := maps.Clone(x.Dict)
+		if d == nil {
+			d = Dict{}
+		}
+		d["Length"] = int64(len(x.Raw))
+		if err := writeObject(buf, d); err != nil {
+			return err
+		}
+		buf.WriteString("\nstream\n")
+		buf.Write(x.Raw)
+		buf.WriteString("\nendstream")
 	case Dict:
 		keys := make([]string, 0, len(x))
 		for k := range x {

@@ -2,19 +2,42 @@ package pades
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"sort"
 )
+
+// nextID is the trailer /ID of the update: the first element, the file's
+// permanent identifier, kept (ISO 32000-1 14.4, and what PDF/A readers
+// follow), the second one new for this revision: the first 16 bytes of
+// the SHA-256 of the previous file and the new signature dictionary, so
+// that the same signing gives the same bytes. An /ID that is not two
+// strings is kept as it is.
+func (up *update) nextID(old any) any {
+	a := up.doc.array(old)
+	if len(a) != 2 {
+		return old
+	}
+	first, ok := up.doc.resolve(a[0]).(String)
+	if _, ok2 := up.doc.resolve(a[1]).(String); !ok || !ok2 {
+		return old
+	}
+	h := sha256.New()
+	h.Write(up.doc.data)
+	h.Write([]byte(up.sigDict))
+	return Array{first, String(h.Sum(nil)[:16])}
+}
 
 // writeXref writes the cross-reference section of the update, in the
 // same form (table or stream) as the document's newest section, and the
 // trailer ending the revision.
 func (up *update) writeXref(b *bytes.Buffer, offsets map[int]int64) error {
 	trailer := Dict{"Size": int64(up.size), "Root": up.doc.trailer["Root"], "Prev": up.doc.startxref}
-	for _, k := range []Name{"Info", "ID"} {
-		if v, ok := up.doc.trailer[k]; ok {
-			trailer[k] = v
-		}
+	if v, ok := up.doc.trailer["Info"]; ok {
+		trailer["Info"] = v
+	}
+	if v, ok := up.doc.trailer["ID"]; ok {
+		trailer["ID"] = up.nextID(v)
 	}
 	gens := map[int]int{}
 	for _, p := range up.objects {

@@ -516,6 +516,38 @@ func Attacks(tb testing.TB, sealed []byte) []Attack {
 			xNum, objNum, l.Page, xNum, u.next, l.Root, l.Info, l.StartXref, len(data), data, xOff)
 		add("Differential/object stream redefines a signed object", body, true, "objstm_redefines_signed")
 	}
+	// Long-term validation data as cover: a /DSS added (the catalog
+	// written again) with a page content changed in the same update, a
+	// /DSS whose certificate "stream" is the page's content stream
+	// written again, and a document time-stamp whose update also
+	// replaces the page's content.
+	{
+		u := l.NewUpdate()
+		cert, dss := u.New(), u.New()
+		c := newContent(u)
+		u.Set(cert, Stream("", "0"))
+		u.Set(dss, fmt.Sprintf("<< /Type /DSS /Certs [%d 0 R] >>", cert))
+		u.Set(l.Root, ReplaceKey(l.CatalogBody, "DSS", ref(dss)))
+		u.Set(l.Page, ReplaceKey(l.PageBody, "Contents", ref(c)))
+		add("LTV/DSS with page content replaced", u.Bytes(), true, "docmdp_violation")
+
+		u = l.NewUpdate()
+		dss = u.New()
+		u.Set(dss, fmt.Sprintf("<< /Type /DSS /Certs [%d 0 R] >>", l.Contents))
+		u.Set(l.Contents, Stream("", malicious))
+		u.Set(l.Root, ReplaceKey(l.CatalogBody, "DSS", ref(dss)))
+		add("LTV/DSS sharing the page content", u.Bytes(), true, "docmdp_violation")
+
+		u = l.NewUpdate()
+		field, sig := u.New(), u.New()
+		c = newContent(u)
+		u.Set(sig, "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange [0 0 0 0] /Contents <00> >>")
+		u.Set(field, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Timestamp) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d 0 R >>", sig, l.Page))
+		u.Set(l.AcroForm, ReplaceKey(l.AcroFormBody, "Fields", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, field)))
+		u.Set(l.Page, ReplaceKey(ReplaceKey(l.PageBody, "Annots", fmt.Sprintf("[%d 0 R %d 0 R]", l.Field, field)), "Contents", ref(c)))
+		add("LTV/document time-stamp with page content replaced", u.Bytes(), true, "docmdp_violation")
+	}
+
 	return out
 }
 

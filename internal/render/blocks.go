@@ -2,6 +2,7 @@ package render
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/johnfercher/maroto/v2/pkg/components/code"
@@ -43,7 +44,7 @@ func registerBlock(t faldone.BlockType, f blockFunc) { blockFuncs[t] = f }
 
 // lines adds a run set across the full width as one box of lines, split
 // between lines with at least two on either side.
-func (m *measurer) lines(r run, keep bool) {
+func (m *measurer) lines(r run, keep bool, e *selem) {
 	lh := r.lh
 	n := len(r.lines)
 	m.add(box{
@@ -51,10 +52,36 @@ func (m *measurer) lines(r run, keep bool) {
 		draw: func(from, to int) []rowH {
 			h := float64(to-from) * lh
 			c := col.New(grid)
-			linesAt(c, r, from, to, 0, 0, contentW)
+			m.tagLines(c, e, r, from, to, 0, 0, contentW)
 			return []rowH{{row.New(h).Add(c), h}}
 		},
 	})
+}
+
+// tagLines adds the lines [from, to) of r to c like linesAt, as a part of
+// the structure element e.
+func (m *measurer) tagLines(c core.Col, e *selem, r run, from, to int, x, y, w float64) {
+	to = min(to, len(r.lines))
+	if from >= to {
+		return
+	}
+	c.Add(m.tg.begin(e))
+	if len(m.foreign) == 0 || m.tg == nil || m.tg.repeat {
+		linesAt(c, r, from, to, x, y, w)
+		c.Add(m.tg.end())
+		return
+	}
+	spans := m.foreignLines(r)
+	open := map[int]*selem{}
+	for i := from; i < to; i++ {
+		yi := y + float64(i-from)*r.lh
+		if len(spans[i]) > 0 {
+			m.splitLine(c, e, r, i, spans[i], x, yi, w, open)
+		} else {
+			linesAt(c, r, i, i+1, x, yi, w)
+		}
+	}
+	c.Add(m.tg.end())
 }
 
 // block adds rows drawn together as one box that is never split.
@@ -64,6 +91,7 @@ func (m *measurer) block(h float64, keep bool, draw func() []rowH) {
 
 func (m *measurer) letterhead(b faldone.Block) {
 	var runs []run
+	var els []*selem
 	h := 1.2 + 2 + 1.5 + 0.6
 	for i, t := range b.Text {
 		st := style{fontstyle.Normal, 10, secondary, align.Center}
@@ -72,14 +100,15 @@ func (m *measurer) letterhead(b faldone.Block) {
 		}
 		r := m.set(t, st, contentW, false)
 		runs = append(runs, r)
+		els = append(els, m.tg.elem(nil, "P"))
 		h += float64(len(r.lines)) * st.lineH()
 	}
 	m.block(h, false, func() []rowH {
 		out := []rowH{{row.New(1.2).Add(col.New(grid).Add(line.New(props.Line{Color: primary, Thickness: 1.2, SizePercent: 100, OffsetPercent: 50}))), 1.2}, spacer(2)}
-		for _, r := range runs {
+		for i, r := range runs {
 			rh := float64(len(r.lines)) * r.lh
 			c := col.New(grid)
-			linesAt(c, r, 0, len(r.lines), 0, 0, contentW)
+			m.tagLines(c, els[i], r, 0, len(r.lines), 0, 0, contentW)
 			out = append(out, rowH{row.New(rh).Add(c), rh})
 		}
 		return append(out, spacer(1.5), rowH{row.New(0.6).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.3, SizePercent: 100, OffsetPercent: 50}))), 0.6})
@@ -95,9 +124,10 @@ func (m *measurer) heading(b faldone.Block) {
 	m.glue(before)
 	r := m.set(strings.Join(b.Text, " "), st, contentW, false)
 	h := float64(len(r.lines)) * st.lineH()
+	e := m.tg.elem(nil, "H"+strconv.Itoa(min(max(b.Level, 1), 3)))
 	m.block(h, true, func() []rowH {
 		c := col.New(grid)
-		linesAt(c, r, 0, len(r.lines), 0, 0, contentW)
+		m.tagLines(c, e, r, 0, len(r.lines), 0, 0, contentW)
 		return []rowH{{row.New(h).Add(c), h}}
 	})
 	m.glue(1.5)
@@ -115,10 +145,14 @@ func (m *measurer) paragraph(b faldone.Block) {
 	}
 	for _, t := range b.Text {
 		if marker, rest, ok := bulleted(t); ok && st.align == align.Justify {
-			m.item(marker, rest)
+			if m.openList == nil {
+				m.openList = m.tg.list(marker)
+			}
+			m.item(marker, rest, m.openList)
 			continue
 		}
-		m.lines(m.set(t, st, contentW, true), false)
+		m.openList = nil
+		m.lines(m.set(t, st, contentW, true), false, m.tg.elem(nil, "P"))
 	}
 	m.glue(2.5)
 }
@@ -136,37 +170,40 @@ func bulleted(t string) (marker, rest string, ok bool) {
 
 // item adds one list item with a hanging indent: the marker in the margin,
 // every line of the text aligned after it.
-func (m *measurer) item(marker, s string) {
+func (m *measurer) item(marker, s string, list *selem) {
 	const indent = 5.0
 	lh := body.lineH()
 	r := m.set(s, body, contentW-indent, true)
 	fam := m.familyFor(marker)
 	n := len(r.lines)
+	li := m.tg.elem(list, "LI")
+	lbl, lbody := m.tg.elem(li, "Lbl"), m.tg.elem(li, "LBody")
 	m.add(box{
 		Box: paginate.Box{H: float64(n) * lh, Lines: n, Unit: lh, MinLines: 2},
 		draw: func(from, to int) []rowH {
 			h := float64(to-from) * lh
 			c := col.New(grid)
 			if from == 0 {
-				c.Add(textAt(marker, fam, body, 1, 0, indent-1, align.Left))
+				c.Add(m.tg.begin(lbl), textAt(marker, fam, body, 1, 0, indent-1, align.Left), m.tg.end())
 			}
-			linesAt(c, r, from, to, indent, 0, contentW-indent)
+			m.tagLines(c, lbody, r, from, to, indent, 0, contentW-indent)
 			return []rowH{{row.New(h).Add(c), h}}
 		},
 	})
 }
 
 // caption adds a table's, list's or chart's title, kept with what follows.
-func (m *measurer) caption(title string) {
+func (m *measurer) caption(title string, parent *selem) {
 	if title == "" {
 		return
 	}
 	m.glue(1.5)
 	r := m.set(title, caption, contentW, false)
 	h := float64(len(r.lines))*caption.lineH() + 1
+	e := m.tg.elem(parent, "Caption")
 	m.block(h, true, func() []rowH {
 		c := col.New(grid)
-		linesAt(c, r, 0, len(r.lines), 0, 0, contentW)
+		m.tagLines(c, e, r, 0, len(r.lines), 0, 0, contentW)
 		return []rowH{{row.New(h).Add(c), h}}
 	})
 }
@@ -175,13 +212,14 @@ func (m *measurer) caption(title string) {
 type cellRun struct {
 	r    run
 	x, w float64 // mm from the left of the text block
+	e    *selem  // its TH or TD
 }
 
 // tableRow adds one row of cells with a background and a bottom rule as a
 // box of lines: it moves whole to the next page unless it is taller than a
 // page, and then it is split between lines. below, when set, runs under the
 // cells across the full width.
-func (m *measurer) tableRow(cells []cellRun, below *run, bg *props.Color, group int, header, keep bool) {
+func (m *measurer) tableRow(cells []cellRun, below *run, belowE *selem, bg *props.Color, group int, header, keep bool) {
 	lh := tcell.lineH()
 	n := 0
 	for _, c := range cells {
@@ -204,11 +242,11 @@ func (m *measurer) tableRow(cells []cellRun, below *run, bg *props.Color, group 
 		h := float64(to-from)*lh + pad
 		c := col.New(grid)
 		for _, cl := range cells {
-			linesAt(c, cl.r, from, min(to, top), cl.x+cellPadding, cellPadding, cl.w-2*cellPadding)
+			m.tagLines(c, cl.e, cl.r, from, min(to, top), cl.x+cellPadding, cellPadding, cl.w-2*cellPadding)
 		}
 		if below != nil && to > top {
 			f := max(from, top)
-			linesAt(c, *below, f-top, to-top, cellPadding, cellPadding+float64(f-from)*lh, contentW-2*cellPadding)
+			m.tagLines(c, belowE, *below, f-top, to-top, cellPadding, cellPadding+float64(f-from)*lh, contentW-2*cellPadding)
 		}
 		r := row.New(h).Add(c)
 		r.WithStyle(&props.Cell{BackgroundColor: bg, BorderType: border.Bottom, BorderColor: borderC, BorderThickness: 0.2})
@@ -217,7 +255,8 @@ func (m *measurer) tableRow(cells []cellRun, below *run, bg *props.Color, group 
 }
 
 func (m *measurer) kv(b faldone.Block) {
-	m.caption(b.Title)
+	tbl := m.tg.elem(nil, "Table")
+	m.caption(b.Title, tbl)
 	lbl := tcell
 	lbl.font = fontstyle.Bold
 	lw := contentW * 42 / grid
@@ -226,16 +265,18 @@ func (m *measurer) kv(b faldone.Block) {
 		if i%2 == 0 {
 			bg = lightBg
 		}
+		tr := m.tg.elem(tbl, "TR")
 		m.tableRow([]cellRun{
-			{m.set(r[0], lbl, lw-2*cellPadding, false), 0, lw},
-			{m.set(r[1], tcell, contentW-lw-2*cellPadding, true), lw, contentW - lw},
-		}, nil, bg, 0, false, false)
+			{m.set(r[0], lbl, lw-2*cellPadding, false), 0, lw, m.tg.cell(tr, "TH", "/Scope /Row")},
+			{m.set(r[1], tcell, contentW-lw-2*cellPadding, true), lw, contentW - lw, m.tg.cell(tr, "TD", "")},
+		}, nil, nil, bg, 0, false, false)
 	}
 	m.glue(3)
 }
 
 func (m *measurer) table(b faldone.Block) {
-	m.caption(b.Title)
+	tbl := m.tg.elem(nil, "Table")
+	m.caption(b.Title, tbl)
 	t := b.Table
 	if t == nil {
 		return
@@ -261,18 +302,23 @@ func (m *measurer) table(b faldone.Block) {
 		x += ws[i]
 	}
 	var head []cellRun
+	htr := m.tg.elem(tbl, "TR")
 	for i, c := range t.Columns {
 		if !c.Below {
-			head = append(head, cellRun{m.set(c.Label, thead, ws[i]-2*cellPadding, true), xs[i], ws[i]})
+			head = append(head, cellRun{m.set(c.Label, thead, ws[i]-2*cellPadding, true), xs[i], ws[i], m.tg.cell(htr, "TH", "/Scope /Column")})
 		}
 	}
-	m.tableRow(head, nil, primary, g, true, true)
+	span := "/ColSpan " + strconv.Itoa(max(len(head), 1))
+	m.tableRow(head, nil, nil, primary, g, true, true)
 	if len(t.Rows) == 0 && t.Empty != "" {
-		m.tableRow([]cellRun{{m.set(t.Empty, tcell, contentW-2*cellPadding, true), 0, contentW}}, nil, nil, g, false, false)
+		td := m.tg.cell(m.tg.elem(tbl, "TR"), "TD", span)
+		m.tableRow([]cellRun{{m.set(t.Empty, tcell, contentW-2*cellPadding, true), 0, contentW, td}}, nil, nil, nil, g, false, false)
 	}
 	for i, r := range t.Rows {
 		var cells []cellRun
 		var below *run
+		var belowE *selem
+		tr := m.tg.elem(tbl, "TR")
 		for j, v := range r {
 			if j >= len(t.Columns) {
 				break
@@ -287,13 +333,17 @@ func (m *measurer) table(b faldone.Block) {
 				}
 				continue
 			}
-			cells = append(cells, cellRun{m.set(v, tcell, ws[j]-2*cellPadding, true), xs[j], ws[j]})
+			cells = append(cells, cellRun{m.set(v, tcell, ws[j]-2*cellPadding, true), xs[j], ws[j], m.tg.cell(tr, "TD", "")})
+		}
+		if below != nil {
+			// The note under the cells is a row of its own, across all columns.
+			belowE = m.tg.cell(m.tg.elem(tbl, "TR"), "TD", span)
 		}
 		var bg *props.Color
 		if i%2 == 1 {
 			bg = lightBg
 		}
-		m.tableRow(cells, below, bg, g, false, false)
+		m.tableRow(cells, below, belowE, bg, g, false, false)
 	}
 	m.glue(3)
 }
@@ -301,9 +351,10 @@ func (m *measurer) table(b faldone.Block) {
 // list sets each item with a hanging indent: the bullet in the margin, the
 // text's lines aligned after it.
 func (m *measurer) list(b faldone.Block) {
-	m.caption(b.Title)
+	l := m.tg.list("•")
+	m.caption(b.Title, l)
 	for _, it := range b.Text {
-		m.item("•", it)
+		m.item("•", it, l)
 		m.glue(0.8)
 	}
 	m.glue(2)
@@ -312,7 +363,9 @@ func (m *measurer) list(b faldone.Block) {
 // chart draws a horizontal bar chart - label (and what the bar covers), bar
 // on a track, value - one box per bar, the caption kept with the first.
 func (m *measurer) chart(b faldone.Block) {
-	m.caption(b.Title)
+	fig := m.tg.figure(b.Title, chartAlt(b))
+	fig.fullW = true
+	m.caption(b.Title, fig)
 	const labelCols, barCols, valueCols = 40, 62, 18
 	lw := contentW * labelCols / grid
 	st := tcell
@@ -331,7 +384,7 @@ func (m *measurer) chart(b faldone.Block) {
 		}
 		vr := m.set(bar.Text, vs, contentW*valueCols/grid-2*cellPadding, false)
 		m.block(rh+1.2, false, func() []rowH {
-			label := col.New(labelCols)
+			label := col.New(labelCols).Add(m.tg.begin(fig))
 			for i, ln := range lr.lines {
 				label.Add(textComponent(ln.s, lr, cellPadding, cellPadding+float64(i)*st.lineH()))
 			}
@@ -358,7 +411,7 @@ func (m *measurer) chart(b faldone.Block) {
 			for i, ln := range vr.lines {
 				val.Add(textComponent(ln.s, vr, cellPadding, (rh-float64(len(vr.lines))*vs.lineH())/2+float64(i)*vs.lineH()))
 			}
-			cols = append(cols, val)
+			cols = append(cols, val.Add(m.tg.end()))
 			return []rowH{{row.New(rh).Add(cols...), rh}, spacer(1.2)}
 		})
 	}
@@ -376,16 +429,26 @@ func (m *measurer) qr(b faldone.Block) {
 		th += float64(len(r.lines)) * r.lh
 	}
 	h := math.Max(36, th+2)
+	fig := m.tg.figure("", m.qrAlt(b.QR))
+	els := make([]*selem, len(runs))
+	for i := range runs {
+		els[i] = m.tg.elem(nil, "P")
+	}
 	m.block(h, false, func() []rowH {
 		txt := col.New(grid - qrCols)
 		y := 2.0
-		for _, r := range runs {
-			for i, ln := range r.lines {
-				txt.Add(textComponent(ln.s, r, 2, y+float64(i)*r.lh))
+		for k, r := range runs {
+			if len(r.lines) > 0 {
+				txt.Add(m.tg.begin(els[k]))
+				for i, ln := range r.lines {
+					txt.Add(textComponent(ln.s, r, 2, y+float64(i)*r.lh))
+				}
+				txt.Add(m.tg.end())
 			}
 			y += float64(len(r.lines)) * r.lh
 		}
-		return []rowH{{row.New(h).Add(code.NewQrCol(qrCols, b.QR, props.Rect{Percent: 95, Center: true}), txt), h}}
+		qr := col.New(qrCols).Add(m.tg.begin(fig), code.NewQr(b.QR, props.Rect{Percent: 95, Center: true}), m.tg.end())
+		return []rowH{{row.New(h).Add(qr, txt), h}}
 	})
 	m.glue(3)
 }
@@ -408,6 +471,8 @@ func (m *measurer) signature(b faldone.Block) {
 		note = m.set(s.Note, cst(small), sw, false)
 	}
 	runs := []run{role, name, note}
+	placeE := m.tg.elem(nil, "P")
+	els := []*selem{m.tg.elem(nil, "P"), m.tg.elem(nil, "P"), m.tg.elem(nil, "P")}
 	h := 4.0
 	if s.PlaceDate != "" {
 		h += float64(len(place.lines))*body.lineH() + 4
@@ -418,7 +483,7 @@ func (m *measurer) signature(b faldone.Block) {
 	h += 4
 	m.keepLast()
 	if h > maxSignatureH {
-		m.longSignature(s.PlaceDate != "", place, runs, sw)
+		m.longSignature(s.PlaceDate != "", place, runs, sw, placeE, els)
 		return
 	}
 	m.block(h, false, func() []rowH {
@@ -426,16 +491,16 @@ func (m *measurer) signature(b faldone.Block) {
 		if s.PlaceDate != "" {
 			ph := float64(len(place.lines)) * body.lineH()
 			c := col.New(grid)
-			linesAt(c, place, 0, len(place.lines), 0, 0, contentW)
+			m.tagLines(c, placeE, place, 0, len(place.lines), 0, 0, contentW)
 			out = append(out, rowH{row.New(ph).Add(c), ph}, spacer(4))
 		}
-		for _, r := range runs {
+		for i, r := range runs {
 			if len(r.lines) == 0 {
 				continue
 			}
 			rh := float64(len(r.lines)) * r.lh
 			c := col.New(grid)
-			linesAt(c, r, 0, len(r.lines), contentW-sw, 0, sw)
+			m.tagLines(c, els[i], r, 0, len(r.lines), contentW-sw, 0, sw)
 			out = append(out, rowH{row.New(rh).Add(c), rh})
 		}
 		return append(out, spacer(4))
@@ -449,10 +514,10 @@ const maxSignatureH = 120.0
 // longSignature sets a signature too tall for one box (a long list of
 // signatories, say) as boxes of lines: each part keeps with the next and
 // splits between lines like a paragraph, so it never overflows a page.
-func (m *measurer) longSignature(hasPlace bool, place run, runs []run, sw float64) {
+func (m *measurer) longSignature(hasPlace bool, place run, runs []run, sw float64, placeE *selem, els []*selem) {
 	m.glue(4)
 	if hasPlace {
-		m.columnLines(place, 0, contentW, true)
+		m.columnLines(place, 0, contentW, true, placeE)
 		m.glue(4)
 	}
 	last := len(runs) - 1
@@ -461,7 +526,7 @@ func (m *measurer) longSignature(hasPlace bool, place run, runs []run, sw float6
 	}
 	for i, r := range runs {
 		if len(r.lines) > 0 {
-			m.columnLines(r, contentW-sw, sw, i < last)
+			m.columnLines(r, contentW-sw, sw, i < last, els[i])
 		}
 	}
 	m.glue(4)
@@ -469,7 +534,7 @@ func (m *measurer) longSignature(hasPlace bool, place run, runs []run, sw float6
 
 // columnLines adds a run set in a column at x, w wide, as one box of lines,
 // split between lines with at least two on either side.
-func (m *measurer) columnLines(r run, x, w float64, keep bool) {
+func (m *measurer) columnLines(r run, x, w float64, keep bool, e *selem) {
 	lh := r.lh
 	n := len(r.lines)
 	m.add(box{
@@ -477,7 +542,7 @@ func (m *measurer) columnLines(r run, x, w float64, keep bool) {
 		draw: func(from, to int) []rowH {
 			h := float64(to-from) * lh
 			c := col.New(grid)
-			linesAt(c, r, from, to, x, 0, w)
+			m.tagLines(c, e, r, from, to, x, 0, w)
 			return []rowH{{row.New(h).Add(c), h}}
 		},
 	})

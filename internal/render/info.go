@@ -15,7 +15,7 @@ import (
 // document information, which would make every render different. finish
 // rewrites the Info dictionary with the document's own facts and adds the
 // document language and title display to the catalog, then fixes the
-// cross-reference table. It only understands the classic single-revision
+// cross-reference table; archival (pdfa.go) then adds what PDF/A-2b asks. It only understands the classic single-revision
 // layout the writer produces and fails on anything else.
 func finish(pdf []byte, meta faldone.Meta) ([]byte, error) {
 	trailer := bytes.LastIndex(pdf, []byte("\ntrailer\n"))
@@ -54,7 +54,7 @@ func finish(pdf []byte, meta faldone.Meta) ([]byte, error) {
 	if lang == "" {
 		lang = "it"
 	}
-	return replaceObject(out, root, func(old []byte) []byte {
+	out, err = replaceObject(out, root, func(old []byte) []byte {
 		end := bytes.LastIndex(old, []byte(">>"))
 		if end < 0 {
 			return old
@@ -62,6 +62,10 @@ func finish(pdf []byte, meta faldone.Meta) ([]byte, error) {
 		extra := fmt.Sprintf("/Lang %s\n/ViewerPreferences << /DisplayDocTitle true >>\n", pdfString(lang))
 		return append(append(append([]byte{}, old[:end]...), extra...), old[end:]...)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return archival(out, root, xmpFor(meta, lang, date))
 }
 
 var reRef = map[string]*regexp.Regexp{

@@ -64,14 +64,13 @@ var (
 
 func loadFaces() (map[string]*face, error) {
 	facesOnce.Do(func() {
-		f := fonts.Copy()
-		fb, fbBold := fonts.CopyFallback()
+		f := fonts.All()
 		faces = map[string]*face{}
 		for key, b := range map[string][]byte{
 			fonts.Family + "/": f.Regular, fonts.Family + "/B": f.Bold,
 			fonts.Family + "/I": f.Italic, fonts.Family + "/BI": f.BoldItalic,
-			fonts.FallbackFamily + "/": fb, fonts.FallbackFamily + "/B": fbBold,
-			fonts.MonoFamily + "/": fonts.CopyMono(),
+			fonts.FallbackFamily + "/": f.Fallback, fonts.FallbackFamily + "/B": f.FallbackBold,
+			fonts.MonoFamily + "/": f.Mono,
 		} {
 			fc, err := newFace(b)
 			if err != nil {

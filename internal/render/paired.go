@@ -30,7 +30,9 @@ var beforeC = &props.Color{Red: 150, Green: 163, Blue: 176}
 // The bars are thick lines: a row is cut into columns at the ends of the two
 // bars, and each column draws the pieces of track and bar that fall in it.
 func (m *measurer) paired(b faldone.Block) {
-	m.caption(b.Title)
+	fig := m.tg.figure(b.Title, pairedAlt(b))
+	fig.fullW = true
+	m.caption(b.Title, fig)
 	const labelCols, barCols, valueCols = 40, 62, 18
 	const keyCols, nameCols = 3, 27
 	lw := contentW * labelCols / grid
@@ -45,7 +47,7 @@ func (m *measurer) paired(b faldone.Block) {
 	}
 	legendH++
 	m.block(legendH+1, true, func() []rowH {
-		cols := []core.Col{col.New(labelCols)}
+		cols := []core.Col{col.New(labelCols).Add(m.tg.begin(fig))}
 		for i, c := range []*props.Color{beforeC, primary} {
 			name := col.New(nameCols)
 			for j, ln := range names[i].lines {
@@ -55,7 +57,7 @@ func (m *measurer) paired(b faldone.Block) {
 				col.New(keyCols).Add(line.New(props.Line{Color: c, Thickness: 2.6, OffsetPercent: 50, SizePercent: 100})),
 				name)
 		}
-		cols = append(cols, col.New(grid-labelCols-2*(keyCols+nameCols)))
+		cols = append(cols, col.New(grid-labelCols-2*(keyCols+nameCols)).Add(m.tg.end()))
 		return []rowH{{row.New(legendH).Add(cols...), legendH}, spacer(1)}
 	})
 
@@ -83,7 +85,7 @@ func (m *measurer) paired(b faldone.Block) {
 		// the last with the one before.
 		keep := k == 0 || k == len(b.Pairs)-2
 		m.block(h+1.5, keep, func() []rowH {
-			label := col.New(labelCols)
+			label := col.New(labelCols).Add(m.tg.begin(fig))
 			y := (h - float64(len(lr.lines))*st.lineH()) / 2
 			for i, ln := range lr.lines {
 				label.Add(textComponent(ln.s, lr, cellPadding, y+float64(i)*st.lineH()))
@@ -118,7 +120,7 @@ func (m *measurer) paired(b faldone.Block) {
 					values.Add(textComponent(v.r.lines[0].s, v.r, cellPadding, h*v.off/100-v.r.lh/2))
 				}
 			}
-			cols = append(cols, values)
+			cols = append(cols, values.Add(m.tg.end()))
 			return []rowH{{row.New(h).Add(cols...), h}, spacer(1.5)}
 		})
 	}

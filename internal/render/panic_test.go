@@ -7,21 +7,37 @@ import (
 	"strings"
 	"testing"
 
+	"faldone/fonts"
 	"faldone/internal/faldone"
 )
 
 // TestBeyondTheBMPNeverPanics: characters the fonts cannot hold reach the
 // renderer only through a template's own text, never through validated
-// input; they must not crash the PDF writer.
+// input; they must not crash the PDF writer, which refuses them rather than
+// draw them as .notdef.
 func TestBeyondTheBMPNeverPanics(t *testing.T) {
 	for _, s := range []string{"emoji 😀 end", "\U00010000", "\U0010FFFF", "\uFFFF", "\uFFFD x"} {
 		l := faldone.Layout{Blocks: []faldone.Block{
 			{Type: faldone.BlockParagraph, Text: []string{s}},
 			{Type: faldone.BlockTable, Table: &faldone.Table{Columns: []faldone.Column{{Label: s, Width: 12}}, Rows: [][]string{{s}}}},
 		}}
-		if _, err := Render(context.Background(), l); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
+		checkRefusal(t, s, l)
+	}
+}
+
+// checkRefusal renders l, made of the text s: it must not panic, and it may
+// fail only because s holds a character no face can draw, with an error
+// that says so.
+func checkRefusal(t *testing.T, s string, l faldone.Layout) {
+	t.Helper()
+	_, err := Render(context.Background(), l)
+	unprintable := strings.ContainsFunc(strings.ToValidUTF8(s, "\uFFFD"), func(r rune) bool { return !fonts.Printable(r) })
+	switch {
+	case err == nil:
+	case !unprintable:
+		t.Fatalf("%q: %v", s, err)
+	case !strings.Contains(err.Error(), "has no glyph for"):
+		t.Fatalf("%q: refused for another reason: %v", s, err)
 	}
 }
 
@@ -30,8 +46,8 @@ func TestBeyondTheBMPNeverPanics(t *testing.T) {
 func TestBlockPlugsIn(t *testing.T) {
 	const stamp faldone.BlockType = "test-stamp"
 	registerBlock(stamp, func(m *measurer, b faldone.Block) {
-		m.caption(b.Title)
-		m.lines(m.set(b.Text[0], body, contentW, true), false)
+		m.caption(b.Title, nil)
+		m.lines(m.set(b.Text[0], body, contentW, true), false, m.tg.elem(nil, "P"))
 	})
 	defer delete(blockFuncs, stamp)
 	var blocks []faldone.Block
@@ -76,8 +92,6 @@ func TestAnyRuneNeverPanics(t *testing.T) {
 			{Type: faldone.BlockSignature, Sign: &faldone.SignatureBlock{PlaceDate: s, Role: s, Name: s}},
 			{Type: faldone.BlockFooter, Text: []string{s}},
 		}}
-		if _, err := Render(context.Background(), l); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
+		checkRefusal(t, s, l)
 	}
 }

@@ -127,6 +127,10 @@ type measurer struct {
 	groups       int
 	usesFallback bool
 	usesMono     bool
+	tg           *tagger
+	lang         string
+	openList     *selem // the list that consecutive bulleted paragraphs continue
+	foreign      []faldone.Phrase
 }
 
 func (m *measurer) face(family string, st style) *face {
@@ -210,8 +214,8 @@ func linesAt(c core.Col, r run, from, to int, x, y, w float64) {
 	}
 }
 
-// Render draws a layout. It is safe for concurrent use: every call works on
-// its own copy of the fonts.
+// Render draws a layout. It is safe for concurrent use: the fonts are
+// parsed once per process and shared, and every call cuts its own subsets.
 func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	fcs, err := loadFaces()
 	if err != nil {
@@ -221,7 +225,7 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	if lang == "" {
 		lang = "it"
 	}
-	ms := &measurer{faces: fcs, hy: hyphen.For(lang)}
+	ms := &measurer{faces: fcs, hy: hyphen.For(lang), tg: newTagger(), lang: lang, foreign: l.Meta.Foreign}
 	var footer *faldone.Block
 	for i, b := range l.Blocks {
 		if b.Type == faldone.BlockFooter {
@@ -231,6 +235,9 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 		f, ok := blockFuncs[b.Type]
 		if !ok {
 			return nil, fmt.Errorf("render: unknown block type %q", b.Type)
+		}
+		if b.Type != faldone.BlockParagraph {
+			ms.openList = nil
 		}
 		f(ms, b)
 	}
@@ -251,19 +258,18 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 
-	f := fonts.Copy()
+	f := fonts.All()
 	custom := []*entity.CustomFont{
 		{Family: fonts.Family, Style: fontstyle.Normal, Bytes: f.Regular},
 		{Family: fonts.Family, Style: fontstyle.Bold, Bytes: f.Bold},
 	}
 	if ms.usesFallback || strings.ContainsFunc(l.Meta.Draft+l.Meta.PageLabel, func(r rune) bool { return !fonts.Main().Has(r) }) {
-		fb, fbBold := fonts.CopyFallback()
 		custom = append(custom,
-			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Normal, Bytes: fb},
-			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Bold, Bytes: fbBold})
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Normal, Bytes: f.Fallback},
+			&entity.CustomFont{Family: fonts.FallbackFamily, Style: fontstyle.Bold, Bytes: f.FallbackBold})
 	}
 	if ms.usesMono {
-		custom = append(custom, &entity.CustomFont{Family: fonts.MonoFamily, Style: fontstyle.Normal, Bytes: fonts.CopyMono()})
+		custom = append(custom, &entity.CustomFont{Family: fonts.MonoFamily, Style: fontstyle.Normal, Bytes: f.Mono})
 	}
 	cfg := config.NewBuilder().
 		WithPageSize(pagesize.A4).
@@ -281,6 +287,12 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 		WithCreationDate(l.Meta.Date).
 		Build()
 	m := maroto.New(cfg)
+	pdf, err := fpdfOf(m)
+	if err != nil {
+		return nil, err
+	}
+	ms.tg.pdf = pdf
+	pdf.SetStructTree(ms.tg.write)
 	for n, pg := range pages {
 		var rows []core.Row
 		used := 0.0
@@ -294,8 +306,10 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 			push(ms.draftBand(l.Meta.Draft), spacer(draftGap))
 		}
 		for _, pc := range pg.Pieces {
+			ms.tg.repeat = pc.Repeat
 			push(ms.boxes[pc.Box].draw(pc.From, pc.To)...)
 		}
+		ms.tg.repeat = false
 		fill := contentH - slack - used - foot.h
 		if fill < -1e-6 {
 			return nil, fmt.Errorf("render: page %d overflows by %.2f mm", n+1, -fill)
@@ -310,6 +324,12 @@ func Render(ctx context.Context, l faldone.Layout) ([]byte, error) {
 	}
 	return finish(doc.GetBytes(), l.Meta)
 }
+
+// SetFontSubsetCache sets how many font subsets (a font cut to the
+// characters a document uses, compressed, with its widths) the process
+// keeps for the next documents that use the same characters: 128 unless
+// set, 0 for none. The output does not depend on it.
+func SetFontSubsetCache(n int) { gofpdf.SetFontSubsetCache(n) }
 
 // footerSet is the measured footer: its height and how to draw it on page n of total.
 type footerSet struct {
@@ -339,14 +359,14 @@ func (m *measurer) footer(b *faldone.Block, label string) footerSet {
 	return footerSet{
 		h: 0.5 + 1.5 + textH,
 		draw: func(n, total int) []rowH {
-			c := col.New(grid)
+			c := col.New(grid).Add(m.tg.artifact("<</Type /Pagination /Subtype /Footer>>"))
 			y := 0.0
 			for _, r := range runs {
 				linesAt(c, r, 0, len(r.lines), 0, y, contentW-labelW)
 				y += float64(len(r.lines)) * lh
 			}
 			lbl := strings.NewReplacer("{current}", strconv.Itoa(n), "{total}", strconv.Itoa(total)).Replace(label)
-			c.Add(textAt(lbl, labelFam, small, contentW-labelW, 0, labelW, align.Right))
+			c.Add(textAt(lbl, labelFam, small, contentW-labelW, 0, labelW, align.Right), m.tg.end())
 			return []rowH{
 				{row.New(0.5).Add(col.New(grid).Add(line.New(props.Line{Color: borderC, Thickness: 0.2, SizePercent: 100, OffsetPercent: 50}))), 0.5},
 				spacer(1.5),
@@ -360,7 +380,8 @@ func (m *measurer) footer(b *faldone.Block, label string) footerSet {
 func (m *measurer) draftBand(mark string) rowH {
 	st := style{fontstyle.Bold, 9.5, draftC, align.Center}
 	fam := m.familyFor(mark)
-	r := row.New(draftH).Add(col.New(grid).Add(textAt(mark, fam, st, 0, (draftH-st.lineH())/2+0.4, contentW, align.Center)))
+	r := row.New(draftH).Add(col.New(grid).Add(m.tg.artifact("<</Type /Pagination /Subtype /Watermark>>"),
+		textAt(mark, fam, st, 0, (draftH-st.lineH())/2+0.4, contentW, align.Center), m.tg.end()))
 	r.WithStyle(&props.Cell{BackgroundColor: draftBg})
 	return rowH{r, draftH}
 }

@@ -20,8 +20,15 @@ type Sealer struct {
 	Key *keys.Seal // Required.
 	// TSA time-stamps every seal (PAdES B-T). Optional: nil seals at B-B.
 	TSA *pades.TSA
+	// LTV, with a TSA, extends every B-T seal to B-LT or B-LTA (with its
+	// own TSA): the validation data of the seal's and the authority's
+	// chains in a /DSS, then a document time-stamp. Optional: nil seals at
+	// B-T.
+	LTV *pades.LTV
 	// Fallback, when the TSA cannot be reached, seals at B-B instead of
-	// failing, and records that it did. Optional: default false, fail closed.
+	// failing, and, when the validation data or the document time-stamp
+	// cannot be had, at B-T; and records that it did. Optional: default
+	// false, fail closed.
 	Fallback bool
 	// Now is the clock of the claimed signing time. If nil, time.Now is used.
 	Now func() time.Time
@@ -66,6 +73,8 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 		Location: "Italia",
 		Time:     now(),
 		TSA:      s.TSA,
+		// What a screen reader says of the seal's field, in the document's language.
+		Description: sealDescription(d.Lang, s.Key.Leaf().Subject.CommonName),
 	}
 	out, res, err := pades.Sign(ctx, pdf, opts)
 	fallback := false
@@ -102,6 +111,21 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, d *faldone.Document) ([]b
 		t := res.TimestampTime.UTC()
 		facts.TimestampTime = &t
 	}
-	log.InfoContext(ctx, "sealed", "kind", d.Kind, "level", res.Level, "cert_sha256", res.SignerSHA256, "tsa_fallback", fallback)
+	if out, err = s.extend(ctx, log, out, d, facts); err != nil {
+		return nil, nil, err
+	}
+	log.InfoContext(ctx, "sealed", "kind", d.Kind, "level", facts.Level, "cert_sha256", res.SignerSHA256, "tsa_fallback", fallback)
 	return out, facts, nil
+}
+
+// sealDescription describes the seal's signature field (its /TU) in the
+// document's language.
+func sealDescription(lang, name string) string {
+	switch lang {
+	case "en":
+		return "Electronic seal of " + name
+	case "de":
+		return "Elektronisches Siegel von " + name
+	}
+	return "Sigillo elettronico di " + name
 }

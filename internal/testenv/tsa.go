@@ -38,7 +38,8 @@ const tsaInnerPort = 3000
 const tsaScript = `set -e
 "$1" link set lo up
 setpriv --pdeathsig KILL "$2" UNIX-LISTEN:"$3",fork,mode=600 TCP:127.0.0.1:"$5" &
-exec "$4" serve --host 127.0.0.1 --port "$5" --timestamp-signer memory --disable-ntp-monitoring
+server="$4"; port="$5"; shift 5
+exec "$server" serve --host 127.0.0.1 --port "$port" --timestamp-signer memory --disable-ntp-monitoring "$@"
 `
 
 // TSA is a running timestamp-server. Nothing of it listens on the host
@@ -195,8 +196,10 @@ func findSbin(name string) string {
 }
 
 // startTSA starts one timestamp-server in a new network namespace with its
-// bridge and host-side proxy, and waits until it serves its chain.
-func startTSA(tools tsaToolSet) (*TSA, error) {
+// bridge and host-side proxy, and waits until it serves its chain; extra
+// are further arguments of timestamp-server serve (the last of a flag
+// given twice wins).
+func startTSA(tools tsaToolSet, extra ...string) (*TSA, error) {
 	dir, err := socketDir()
 	if err != nil {
 		return nil, err
@@ -213,9 +216,11 @@ func startTSA(tools tsaToolSet) (*TSA, error) {
 	}
 	args = append(args, "sh", "-c", tsaScript, "sh",
 		tools.ip, tools.socat, sock, tools.server, strconv.Itoa(tsaInnerPort))
+	args = append(args, extra...)
 	var logs bytes.Buffer
 	cmd := exec.Command(tools.unshare, args...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	logw := &syncWriter{w: &logs} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = tsaSysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	// setpriv is found through PATH inside the script.

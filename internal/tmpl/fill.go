@@ -76,6 +76,15 @@ func (s *Set) Fill(kind string, in *Input) (*Filled, error) {
 		Date:      out.Date,
 		PageLabel: pageLabel,
 	}
+	if c, ok := s.reg.Lookup(out.Comune); ok && c.OtherLang() != "" {
+		// A bilingual comune's names, each tagged with its language where it
+		// is not the letter's.
+		for _, p := range []faldone.Phrase{{Text: c.OtherName, Lang: c.OtherLang()}, {Text: c.Name, Lang: "it"}} {
+			if p.Lang != in.Lang && p.Text != "" {
+				out.Layout.Meta.Foreign = append(out.Layout.Meta.Foreign, p)
+			}
+		}
+	}
 	if in.Draft {
 		if out.Layout.Meta.Draft, err = f.msg("draft.mark", data); err != nil {
 			return nil, err

@@ -128,6 +128,7 @@ func (p *Policy) Judge(sigs []pades.Signature, now time.Time) []Judgement {
 			prev, prevIdx = j, i
 		}
 	}
+	checkTimestampChain(sigs, out, now.UTC())
 	return out
 }
 
@@ -150,7 +151,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 		case ts.Signer == nil:
 			j.TimestampErr = errors.New("time-stamp signer certificate not found")
 		default:
-			if _, _, err := p.Anchors.Verify(ts.Signer, ts.Certs, ts.Time); err != nil {
+			if tsChain, _, err := p.Anchors.Verify(ts.Signer, withDSS(ts.Certs, s.Validation), ts.Time); err != nil {
 				j.TimestampErr = err
 				if intact {
 					j.add(SeverityWarning, CodeTimestampUntrusted, err.Error(), map[string]any{"Authority": ts.Signer.Subject.String()})
@@ -158,6 +159,9 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 			} else {
 				j.TimestampTrusted = true
 				trustTime, source = ts.Time.UTC(), "timestamp"
+				if intact {
+					j.checkRevocation(s.Validation, tsChain, ts.Time.UTC())
+				}
 			}
 		}
 	}
@@ -174,7 +178,7 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 	sg := SignerOf(s.Signer)
 	j.Signer = &sg
 	sg.TrustTime, sg.TrustTimeSource = trustTime, source
-	chain, anchor, err := p.Anchors.Verify(s.Signer, s.Certs, trustTime)
+	chain, anchor, err := p.Anchors.Verify(s.Signer, withDSS(s.Certs, s.Validation), trustTime)
 	if err == nil {
 		sg.Trusted, sg.Anchor, j.Chain = true, anchor.Source, chain
 		sg.QualifiedService = anchor.Service != nil && anchor.Service.Type == SvcCAQC
@@ -183,6 +187,9 @@ func (p *Policy) judgeOne(s *pades.Signature, j *Judgement, now time.Time, tol t
 	}
 	if !intact {
 		return
+	}
+	if err == nil {
+		j.checkRevocation(s.Validation, chain, trustTime)
 	}
 	if err != nil {
 		var ci x509.CertificateInvalidError

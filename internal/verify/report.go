@@ -157,7 +157,7 @@ type SignatureReport struct {
 	TrustTimeSource string           `json:"trust_time_source"` // "timestamp" or "now"
 	SigningTime     *time.Time       `json:"signing_time,omitempty"`
 	Timestamp       *TimestampReport `json:"timestamp,omitempty"`
-	Level           string           `json:"level,omitempty"` // PAdES B-B or B-T, "" for other signatures
+	Level           string           `json:"level,omitempty"` // PAdES B-B, B-T, B-LT or B-LTA, "" for other signatures (and document time-stamps)
 	// DocMDP is the /P of a certification signature (1 no changes, 2 form
 	// filling and signing, 3 also annotations), 0 for other signatures.
 	DocMDP   int      `json:"docmdp,omitempty"`
@@ -221,6 +221,9 @@ type ArchivedVersion struct {
 	Bytes     int64      `json:"bytes"`
 	Revision  int        `json:"revision"`
 	Inclusion *Inclusion `json:"inclusion,omitempty"`
+	// Conformance names the standards the archived version was produced
+	// to meet ("PDF/A-2b"), from its record; empty when it claims none.
+	Conformance []string `json:"conformance,omitempty"`
 }
 
 // Inclusion is the checked proof that a record is in the audit log.

@@ -355,6 +355,7 @@ func (v *Verifier) checkArchive(ctx context.Context, r *Report, sigs []pades.Sig
 			av := ArchivedVersion{
 				ID: rec.ID, Version: rec.Version, Kind: string(rec.Kind), Comune: rec.Comune, Oggetto: rec.Oggetto,
 				SHA256: rec.SHA256, Created: rec.Created.UTC(), WholeFile: end == r.Size, Bytes: end, Revision: revision,
+				Conformance: rec.Conformance,
 			}
 			params := map[string]any{"ID": rec.ID, "Version": rec.Version, "Kind": string(rec.Kind), "Comune": rec.Comune, "Revision": revision, "Bytes": end}
 			if av.WholeFile {

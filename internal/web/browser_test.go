@@ -243,6 +243,15 @@ const narrowScript = `(() => {
 // (WCAG 1.4.10) and 375 px, and the skip link on the first Tab.
 func checkA11y(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
+	axeCheck(t, ctx, page)
+	narrowCheck(t, ctx, page)
+	basicsCheck(t, ctx, page)
+}
+
+// axeCheck runs axe-core's WCAG 2.0 and 2.1 A and AA rules on the page
+// once its fonts are loaded.
+func axeCheck(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.fonts.ready`, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +269,12 @@ func checkA11y(t *testing.T, ctx context.Context, page string) {
 	for _, v := range violations[1:] {
 		t.Errorf("%s: axe-core: %s", page, v)
 	}
+}
+
+// narrowCheck measures the page at 320 and 375 px: the document and
+// every element fit the window (WCAG 1.4.10).
+func narrowCheck(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
 	for _, width := range []int64{320, 375} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 700)); err != nil {
 			t.Fatal(err)
@@ -276,6 +291,12 @@ func checkA11y(t *testing.T, ctx context.Context, page string) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// basicsCheck checks a11yScript's basics and that the first Tab reaches
+// the visible skip link.
+func basicsCheck(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
 	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](a11yScript))
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +331,7 @@ func TestBrowser(t *testing.T) {
 		submit(t, ctx, "#verify-form button", 200)
 		wantText(t, ctx, "#verdict", "Documento valido")
 		wantText(t, ctx, "#signatures", "sigillo elettronico di faldone development seal", "Integra", "Attendibile")
-		wantText(t, ctx, "#archive", "Loiano", "037034", rec.ID, "versione 1", "Il file è esattamente la versione archiviata", "registro di audit è provata")
+		wantText(t, ctx, "#archive", "Loiano", "037034", rec.ID, "versione 1", "Il file è esattamente la versione archiviata", "prodotta conforme a PDF/A-2b", "registro di audit è provata")
 		wantText(t, ctx, "#changes", "Nulla")
 		wantText(t, ctx, "#file-facts", rec.SHA256)
 		checkA11y(t, ctx, "the report")
@@ -343,6 +364,33 @@ func TestBrowser(t *testing.T) {
 		submit(t, ctx, "#verify-form button", 422)
 		wantText(t, ctx, "#error", "non è un PDF leggibile")
 		checkA11y(t, ctx, "the refusal of a file that is not a PDF")
+	})
+
+	t.Run("a file over the limit", func(t *testing.T) {
+		// Larger than POST /v1/verify takes (20 MiB): the API refuses it by
+		// its declared length before the page's handler runs, and the
+		// browser shows the verification page again, saying the limit.
+		ctx := b.visitor(t)
+		open(t, ctx, b.url+"/verifica", 200)
+		wantText(t, ctx, "#pdf-help", "al massimo 20 MB")
+		big := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0"), 21<<20)...)
+		upload(t, ctx, "#pdf", big)
+		submit(t, ctx, "#verify-form button", 413)
+		wantText(t, ctx, "#error", "Il file supera 20 MB, il massimo che questa pagina accetta", "faldone verify")
+		if body := text(t, ctx, "body"); strings.Contains(body, "problem") || strings.Contains(body, `"status"`) {
+			t.Errorf("the page shows the API's problem: %.300s", body)
+		}
+		checkA11y(t, ctx, "a file over the limit")
+		// In German, the same.
+		open(t, ctx, b.url+"/verifica?lang=de", 200)
+		upload(t, ctx, "#pdf", big)
+		submit(t, ctx, "#verify-form button", 413)
+		wantText(t, ctx, "#error", "Die Datei ist größer als 20 MB")
+		checkA11y(t, ctx, "German, a file over the limit")
+		// A path that does not exist is a page too.
+		open(t, ctx, b.url+"/comune/nothing-here", 404)
+		wantText(t, ctx, "#error", "Die Seite existiert nicht")
+		checkA11y(t, ctx, "German, no such page")
 	})
 
 	t.Run("a comune downloads and returns its signed copy", func(t *testing.T) {
@@ -441,6 +489,40 @@ func TestBrowser(t *testing.T) {
 		wantText(t, ctx, "#error", "Chiave di accesso non riconosciuta")
 		checkA11y(t, ctx, "a refused key")
 		open(t, ctx, b.url+"/comune/documenti/"+rec.ID+"/pdf", 401)
+	})
+
+	t.Run("the API reference", func(t *testing.T) {
+		// /docs is served by the API beside the pages: Redoc, from the binary.
+		ctx := b.visitor(t)
+		open(t, ctx, b.url+"/docs", 200)
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".api-content"))); err != nil {
+			t.Fatal(err)
+		}
+		// Redoc's own layout (its headings, no skip link) is not held to
+		// the pages' basics; axe-core's rules and the width are.
+		axeCheck(t, ctx, "API reference")
+		for _, width := range []int64{320, 375} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 700)); err != nil {
+				t.Fatal(err)
+			}
+			// Code samples scroll in their own boxes; the page must not.
+			w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w > width {
+				t.Errorf("API reference at %d px: the page is %d px wide", width, w)
+			}
+			if dir := os.Getenv("FALDONE_SCREENSHOTS"); dir != "" {
+				png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("API-reference-%d.png", width)), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	})
 
 	t.Run("switch to English", func(t *testing.T) {

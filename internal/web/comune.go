@@ -268,9 +268,9 @@ func (p *Pages) upload(c *fiber.Ctx) error {
 	refuse := func(status int, reasons ...string) error {
 		return p.showDossier(c, s, status, &dossierData{Refused: p.msgs.T(lang, "upload.refused", "id", id), Reasons: reasons})
 	}
-	signed, _, status, msg := p.readUpload(c)
+	signed, _, status, msg := p.readUpload(c, p.cfg.MaxSigned)
 	if msg != "" {
-		return refuse(status, p.msgs.T(lang, msg))
+		return refuse(status, p.msgs.T(lang, msg, "mb", megabytes(p.cfg.MaxSigned)))
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), p.cfg.Timeout)
 	defer cancel()

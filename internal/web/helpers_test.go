@@ -139,10 +139,16 @@ func newEnv(tb testing.TB, opts ...func(*web.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// As serve: the verification page's limit is the API's.
+	verifyLimit := 0
+	if cfg.MaxUpload > 0 {
+		verifyLimit = int(cfg.MaxUpload)
+	}
 	e.server = fhttp.New(fhttp.Config{
 		Templates: e.set, Documents: e.svc, Version: "test", BodyLimit: 8 << 20, Logger: quiet,
-		VerifyRate: 200, // the hostile corpus is verified from one address
-		Mount:      []func(fiber.Router){pages.Mount},
+		VerifyLimit: verifyLimit,
+		VerifyRate:  200, // the hostile corpus is verified from one address
+		Mount:       []func(fiber.Router){pages.Mount}, PageError: pages.Error,
 	})
 	return e
 }

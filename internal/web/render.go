@@ -59,8 +59,18 @@ func (v *view) Others() []string {
 	return out
 }
 
-// MaxMB is the largest upload in MB, as the help texts say it.
-func (v *view) MaxMB() string { return fmt.Sprintf("%.1f", float64(v.p.cfg.MaxUpload)/(1<<20)) }
+// MaxMB is the largest signed copy in MB, as the help texts say it.
+func (v *view) MaxMB() string { return megabytes(v.p.cfg.MaxSigned) }
+
+// megabytes writes n bytes in MB (MiB), as the help texts say a limit:
+// "20", "0.9" or "0.02".
+func megabytes(n int64) string {
+	s := fmt.Sprintf("%.1f", float64(n)/(1<<20))
+	if s == "0.0" {
+		s = fmt.Sprintf("%.2f", float64(n)/(1<<20))
+	}
+	return strings.TrimSuffix(s, ".0")
+}
 
 // render writes page with data and status.
 func (p *Pages) render(c *fiber.Ctx, status int, page string, data any) error {
@@ -94,16 +104,53 @@ func pageHeaders(c *fiber.Ctx) {
 type errorData struct {
 	Status  int
 	Message string // message id
+	MB      string // the upload limit the message may name, {mb}
 	Back    string // where to go back to
 }
 
 // fail renders the error page with status and the text message.
 func (p *Pages) fail(c *fiber.Ctx, status int, message string) error {
-	back := "/verifica"
-	if strings.HasPrefix(c.Path(), "/comune") {
-		back = "/comune"
+	return p.render(c, status, "error", &errorData{Status: status, Message: message, Back: p.back(c)})
+}
+
+// back is the page to go back to from an error: the comune's pages or
+// the verification page.
+func (p *Pages) back(c *fiber.Ctx) string {
+	if strings.HasPrefix(strings.ToLower(c.Path()), "/comune") {
+		return "/comune"
 	}
-	return p.render(c, status, "error", &errorData{Status: status, Message: message, Back: back})
+	return "/verifica"
+}
+
+// Error answers a request to a page that failed before a page's handler
+// ran, or with an error no page handled: a body over the route's limit, a
+// path that does not exist, a refused request. It renders the error page
+// in the visitor's language with status, never problem+json (the third
+// argument, the API's problem code, is not shown to people). An upload over the limit of
+// /verifica shows the form again with the limit in words.
+func (p *Pages) Error(c *fiber.Ctx, status int, _ string) error {
+	if status == fiber.StatusRequestEntityTooLarge {
+		if strings.EqualFold(strings.TrimRight(c.Path(), "/"), "/verifica") {
+			data := p.verifyData()
+			data.Error = "upload.over_limit"
+			return p.render(c, status, "verifica", data)
+		}
+		return p.render(c, status, "error", &errorData{Status: status, Message: "upload.over_limit", MB: megabytes(p.cfg.MaxSigned), Back: p.back(c)})
+	}
+	msg := map[int]string{
+		fiber.StatusNotFound:            "error.not_found",
+		fiber.StatusTooManyRequests:     "error.too_many",
+		fiber.StatusServiceUnavailable:  "error.unavailable",
+		fiber.StatusInsufficientStorage: "error.unavailable",
+	}[status]
+	switch {
+	case msg != "":
+	case status >= 500:
+		msg = "error.internal"
+	default:
+		msg = "error.bad_request"
+	}
+	return p.fail(c, status, msg)
 }
 
 // comuneName returns "Name (ISTAT)" or the code alone.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"strings"
@@ -45,10 +44,11 @@ type signatureView struct {
 
 type archivedView struct {
 	Document, Coverage, Inclusion string
+	Conformance                   string // "" when the version claims none
 }
 
 func (p *Pages) verifyData() *verifyData {
-	return &verifyData{MaxMB: fmt.Sprintf("%.1f", float64(p.cfg.MaxUpload)/(1<<20))}
+	return &verifyData{MaxMB: megabytes(p.cfg.MaxUpload)}
 }
 
 func (p *Pages) verifyForm(c *fiber.Ctx) error {
@@ -57,15 +57,15 @@ func (p *Pages) verifyForm(c *fiber.Ctx) error {
 
 // readUpload returns the PDF of the form's file field "pdf", or the
 // status and message id of why it is refused.
-func (p *Pages) readUpload(c *fiber.Ctx) ([]byte, string, int, string) {
+func (p *Pages) readUpload(c *fiber.Ctx, limit int64) ([]byte, string, int, string) {
 	fh, err := c.FormFile("pdf")
 	if err != nil || fh.Size == 0 {
 		return nil, "", fiber.StatusUnprocessableEntity, "upload.no_file"
 	}
-	if fh.Size > p.cfg.MaxUpload {
-		return nil, "", fiber.StatusRequestEntityTooLarge, "upload.too_large"
+	if fh.Size > limit {
+		return nil, "", fiber.StatusRequestEntityTooLarge, "upload.over_limit"
 	}
-	b, err := readFile(fh, p.cfg.MaxUpload)
+	b, err := readFile(fh, limit)
 	if err != nil {
 		return nil, "", fiber.StatusUnprocessableEntity, "upload.no_file"
 	}
@@ -87,7 +87,7 @@ func (p *Pages) verifyPost(c *fiber.Ctx) error {
 		data.Error = "error.csrf"
 		return p.render(c, fiber.StatusForbidden, "verifica", data)
 	}
-	pdf, name, status, msg := p.readUpload(c)
+	pdf, name, status, msg := p.readUpload(c, p.cfg.MaxUpload)
 	if msg != "" {
 		data.Error = msg
 		return p.render(c, status, "verifica", data)
@@ -171,6 +171,9 @@ func (p *Pages) describe(lang string, r *verify.Report) *verifyResult {
 			v.Coverage = t("archive.whole")
 		} else {
 			v.Coverage = t("archive.prefix", "revision", a.Revision, "bytes", a.Bytes)
+		}
+		if len(a.Conformance) > 0 {
+			v.Conformance = t("archive.conformance", "levels", strings.Join(a.Conformance, ", "))
 		}
 		switch in := a.Inclusion; {
 		case in == nil:

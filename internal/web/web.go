@@ -74,9 +74,13 @@ type Config struct {
 	// Comuni names the comuni on the pages. Optional: without it the
 	// ISTAT code is shown.
 	Comuni *comuni.Registry
-	// MaxUpload is the largest PDF accepted, in bytes; default 10 MiB. The
-	// Fiber app's BodyLimit must be larger.
+	// MaxUpload is the largest PDF /verifica accepts, in bytes; default
+	// 20 MiB, the limit of POST /v1/verify. The Fiber app's limit of the
+	// route must be larger by the form's envelope.
 	MaxUpload int64
+	// MaxSigned is the largest signed copy /comune accepts, in bytes;
+	// default MaxUpload.
+	MaxSigned int64
 	// Store keeps the sessions and the CSRF secret: the archive's
 	// database, so that a restart keeps the sessions and any instance
 	// serves any session. Optional: a MemoryStore of this process.
@@ -136,7 +140,10 @@ func New(cfg Config) (*Pages, error) {
 		}
 	}
 	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = 10 << 20
+		cfg.MaxUpload = 20 << 20
+	}
+	if cfg.MaxSigned <= 0 {
+		cfg.MaxSigned = cfg.MaxUpload
 	}
 	if cfg.SessionIdle <= 0 {
 		cfg.SessionIdle = 30 * time.Minute

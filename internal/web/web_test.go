@@ -231,7 +231,7 @@ func TestUploadLimitsAndNotPDF(t *testing.T) {
 		status int
 		text   string
 	}{
-		{pdf, 413, "Il file è troppo grande"},
+		{pdf, 413, "Il file supera 0.02 MB"},
 		{[]byte("this is not a PDF at all"), 422, "non è un PDF leggibile"},
 		{[]byte("%PDF-1.7\n1 0 obj\n<< /Length 999999999 >>\nstream\nxx"), 422, "non è un PDF leggibile"},
 		{nil, 422, "Scegliere un file PDF"},
@@ -247,8 +247,43 @@ func TestUploadLimitsAndNotPDF(t *testing.T) {
 		t.Errorf("non-PDF signed copy: %d %s", up.StatusCode, up.Body)
 	}
 	up = c.postFile("/comune/documenti/"+rec.ID+"/firmato", csrf(t, p), bytes.Repeat([]byte("%PDF-"), 10<<10))
-	if up.StatusCode != 413 || !strings.Contains(up.Body, "troppo grande") {
+	if up.StatusCode != 413 || !strings.Contains(up.Body, "Il file supera") {
 		t.Errorf("large signed copy: %d", up.StatusCode)
+	}
+}
+
+// TestErrorsArePages holds the pages to answering people with pages: a
+// file over the limit the API gives the route (refused before the page's
+// handler reads it), a path that does not exist, in the visitor's
+// language, and never problem+json.
+func TestErrorsArePages(t *testing.T) {
+	e := newEnv(t, func(cfg *web.Config) { cfg.MaxUpload = 16 << 10 })
+	for _, tc := range []struct {
+		name, method, path string
+		body               []byte
+		status             int
+		text               string
+	}{
+		{"over the route's limit", "POST", "/verifica", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "Il file supera 0.02 MB, il massimo che questa pagina accetta"},
+		{"over the limit, German", "POST", "/verifica?lang=de", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "Die Datei ist größer als 0.02 MB"},
+		{"over the limit, English", "POST", "/verifica?lang=en", bytes.Repeat([]byte("%PDF-"), 100<<10), 413, "The file is larger than 0.02 MB"},
+		{"no such page", "GET", "/comune/nothing-here", nil, 404, "La pagina non esiste"},
+		{"no such page, German", "GET", "/verifica/x?lang=de", nil, 404, "Die Seite existiert nicht"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p page
+			if tc.method == "POST" {
+				p = e.client(t).postFile(tc.path, "", tc.body)
+			} else {
+				p = e.client(t).get(tc.path)
+			}
+			if p.StatusCode != tc.status || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("%d %s: %.300s", p.StatusCode, p.Header.Get("Content-Type"), p.Body)
+			}
+			if !strings.Contains(p.Body, tc.text) || !strings.Contains(p.Body, `role="alert"`) || strings.Contains(p.Body, "urn:faldone:problem") {
+				t.Errorf("the page lacks %q: %s", tc.text, p.Body)
+			}
+		})
 	}
 }
 
@@ -313,7 +348,9 @@ func TestVerdictsReported(t *testing.T) {
 	e := newEnv(t, func(c *web.Config) { c.Verified = func(valid bool) { got = append(got, valid) } })
 	_, pdf := e.create(t, "loiano", "adesione")
 	c := e.client(t)
-	c.postFile("/verifica", csrf(t, c.get("/verifica")), pdf)
+	if p := c.postFile("/verifica", csrf(t, c.get("/verifica")), pdf); !strings.Contains(p.Body, "prodotta conforme a PDF/A-2b") {
+		t.Error("the report of an archived document does not name its PDF/A level")
+	}
 	bad := bytes.Clone(pdf)
 	bad[len(bad)/3] ^= 1
 	c.postFile("/verifica", csrf(t, c.get("/verifica")), bad)

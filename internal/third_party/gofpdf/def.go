@@ -498,6 +498,7 @@ type PageBox struct {
 
 // Fpdf is the principal structure for creating a single PDF document
 type Fpdf struct {
+	tag              taggedState                // marked content and structure tree (faldone patch)
 	isCurrentUTF8    bool                       // is current font used in utf-8 mode
 	isRTL            bool                       // is is right to left mode enabled
 	page             int                        // current page number
@@ -713,6 +714,16 @@ type fontDefType struct {
 	i            string        // 1-based position in font list, set by font loader, not this program
 	utf8File     *utf8FontFile // UTF-8 font
 	usedRunes    map[int]int   // Array of used runes
+	cwHigh       map[int]int   // faldone patch: widths of characters beyond Cw (UTF-8 fonts)
+}
+
+// runeWidth returns the width of character c from Cw, or from cwHigh
+// beyond it; 0 when the font has no such character. (faldone patch)
+func (font *fontDefType) runeWidth(c int) int {
+	if c >= 0 && c < len(font.Cw) {
+		return font.Cw[c]
+	}
+	return font.cwHigh[c]
 }
 
 // generateFontID generates a font Id from the font definition

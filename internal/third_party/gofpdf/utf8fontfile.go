@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 )
 
 // flags
@@ -52,9 +53,17 @@ type utf8FontFile struct {
 	UnderlinePosition    float64
 	UnderlineThickness   float64
 	CharWidths           []int
+	charWidthsHigh       map[int]int // faldone patch: the widths above CharWidths
 	DefaultWidth         float64
-	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+
+	// faldone patch: what cutting a subset needs, read once when the font
+	// is parsed (prepareCut) and shared read-only by every document.
+	postScriptName string // name ID 6
+	locaFormat     int
+	metricsCount   int // numberOfHMetrics
+	numSymbols     int // maxp numGlyphs
+	hasCmap        bool
 }
 
 type tableDescription struct {
@@ -165,15 +174,18 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 }
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
-	if (len(data) % 4) != 0 {
-		for i := 0; (len(data) % 4) != 0; i++ {
-			data = append(data, 0)
-		}
-	}
+	// faldone patch: the last, partial word is padded with zeros in place
+	// of appending to data, which may be a slice of the font file.
 	answer := []int{0x0000, 0x0000}
+	word := func(i int) int {
+		if i < len(data) {
+			return int(data[i])
+		}
+		return 0
+	}
 	for i := 0; i < len(data); i += 4 {
-		answer[0] += (int(data[i]) << 8) + int(data[i+1])
-		answer[1] += (int(data[i+2]) << 8) + int(data[i+3])
+		answer[0] += (word(i) << 8) + word(i+1)
+		answer[1] += (word(i+2) << 8) + word(i+3)
 		answer[0] += answer[1] >> 16
 		answer[1] = answer[1] & 0xFFFF
 		answer[0] = answer[0] & 0xFFFF
@@ -323,6 +335,9 @@ func (utf *utf8FontFile) parseNAMETable() int {
 		}
 		if currentName != "" && names[nameID] == "" {
 			names[nameID] = currentName
+			if nameID == 6 { // faldone patch: keep the PostScript name for the subset's BaseFont
+				utf.postScriptName = currentName
+			}
 			counter--
 			if counter == 0 {
 				break
@@ -567,113 +582,132 @@ func (utf *utf8FontFile) parseSymbols(usedRunes map[int]int) (map[int]int, map[i
 	return runeSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys
 }
 
+// generateCMAPTable writes the subset's cmap: one (3,1) format 4 subtable
+// whose segments are the runs of consecutive characters with consecutive
+// glyphs, each mapped by its idDelta. (faldone patch: upstream wrote a wrong
+// subtable length and a glyph id array no segment used, which font parsers
+// such as fontTools reject.)
 func (utf *utf8FontFile) generateCMAPTable(cidSymbolPairCollection map[int]int, numSymbols int) []byte {
-	cidSymbolPairCollectionKeys := keySortInt(cidSymbolPairCollection)
-	cidID := 0
-	cidArray := make(map[int][]int)
-	prevCid := -2
-	prevSymbol := -1
-	for _, cid := range cidSymbolPairCollectionKeys {
-		if cid == (prevCid+1) && cidSymbolPairCollection[cid] == (prevSymbol+1) {
-			if n, OK := cidArray[cidID]; !OK || n == nil {
-				cidArray[cidID] = make([]int, 0)
-			}
-			cidArray[cidID] = append(cidArray[cidID], cidSymbolPairCollection[cid])
-		} else {
-			cidID = cid
-			cidArray[cidID] = make([]int, 0)
-			cidArray[cidID] = append(cidArray[cidID], cidSymbolPairCollection[cid])
+	type segment struct{ start, end, delta int }
+	var segs []segment
+	for _, cid := range keySortInt(cidSymbolPairCollection) {
+		if cid <= 0 || cid >= 0xFFFF {
+			continue
 		}
-		prevCid = cid
-		prevSymbol = cidSymbolPairCollection[cid]
+		gid := cidSymbolPairCollection[cid]
+		if n := len(segs); n > 0 && segs[n-1].end == cid-1 && segs[n-1].start+segs[n-1].delta+(cid-segs[n-1].start) == gid {
+			segs[n-1].end = cid
+			continue
+		}
+		segs = append(segs, segment{cid, cid, gid - cid})
 	}
-	cidArrayKeys := keySortArrayRangeMap(cidArray)
-	segCount := len(cidArray) + 1
-
-	searchRange := 1
-	entrySelector := 0
+	segs = append(segs, segment{0xFFFF, 0xFFFF, 1}) // the required last segment maps 0xFFFF to glyph 0
+	segCount := len(segs)
+	searchRange, entrySelector := 1, 0
 	for searchRange*2 <= segCount {
-		searchRange = searchRange * 2
-		entrySelector = entrySelector + 1
+		searchRange *= 2
+		entrySelector++
 	}
-	searchRange = searchRange * 2
+	searchRange *= 2
 	rangeShift := segCount*2 - searchRange
-	length := 16 + (8 * segCount) + (numSymbols + 1)
+	length := 16 + 8*segCount
 	cmap := []int{0, 1, 3, 1, 0, 12, 4, length, 0, segCount * 2, searchRange, entrySelector, rangeShift}
-
-	for _, start := range cidArrayKeys {
-		endCode := start + (len(cidArray[start]) - 1)
-		cmap = append(cmap, endCode)
+	for _, sg := range segs {
+		cmap = append(cmap, sg.end)
 	}
-	cmap = append(cmap, 0xFFFF)
-	cmap = append(cmap, 0)
-
-	for _, cidKey := range cidArrayKeys {
-		cmap = append(cmap, cidKey)
+	cmap = append(cmap, 0) // reservedPad
+	for _, sg := range segs {
+		cmap = append(cmap, sg.start)
 	}
-	cmap = append(cmap, 0xFFFF)
-	for _, cidKey := range cidArrayKeys {
-		idDelta := -(cidKey - cidArray[cidKey][0])
-		cmap = append(cmap, idDelta)
+	for _, sg := range segs {
+		cmap = append(cmap, sg.delta&0xFFFF)
 	}
-	cmap = append(cmap, 1)
-	for range cidArray {
-		cmap = append(cmap, 0)
-
+	for range segs {
+		cmap = append(cmap, 0) // idRangeOffset
 	}
-	cmap = append(cmap, 0)
-	for _, start := range cidArrayKeys {
-		for _, glidx := range cidArray[start] {
-			cmap = append(cmap, glidx)
-		}
-	}
-	cmap = append(cmap, 0)
-	cmapstr := make([]byte, 0)
+	out := make([]byte, 0, 2*len(cmap))
 	for _, cm := range cmap {
-		cmapstr = append(cmapstr, packUint16(cm)...)
+		out = append(out, byte(cm>>8), byte(cm))
 	}
-	return cmapstr
+	return out
 }
 
 // GenerateCutFont fill utf8FontFile from .utf file, only with runes from usedRunes
 func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
-	utf.fileReader.readerPosition = 0
-	utf.symbolPosition = make([]int, 0)
-	utf.charSymbolDictionary = make(map[int]int)
-	utf.tableDescriptions = make(map[string]*tableDescription)
-	utf.outTablesData = make(map[string][]byte)
-	utf.Ascent = 0
-	utf.Descent = 0
-	utf.skip(4)
-	utf.LastRune = 0
-	utf.generateTableDescriptions()
+	if err := utf.prepareCut(); err != nil {
+		return nil
+	}
+	return utf.cutter().generateCut(usedRunes)
+}
 
+// prepareCut reads, once, what every subset of the font needs: the loca
+// format, the number of metrics and glyphs, the character to glyph map and
+// the glyphs' positions. (faldone patch: upstream read them again, with a
+// 65,536-entry width table, for every document.)
+func (utf *utf8FontFile) prepareCut() error {
+	utf.fileReader.readerPosition = 0
+	utf.skip(4)
+	utf.generateTableDescriptions()
+	for _, t := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf", "cmap"} {
+		if utf.tableDescriptions[t] == nil {
+			return fmt.Errorf("font has no %q table", t)
+		}
+	}
 	utf.SeekTable("head")
 	utf.skip(50)
-	LocaFormat := utf.readUint16()
+	utf.locaFormat = utf.readUint16()
 
 	utf.SeekTable("hhea")
 	utf.skip(34)
-	metricsCount := utf.readUint16()
-	oldMetrics := metricsCount
+	utf.metricsCount = utf.readUint16()
 
 	utf.SeekTable("maxp")
 	utf.skip(4)
-	numSymbols := utf.readUint16()
+	utf.numSymbols = utf.readUint16()
 
-	symbolCharDictionary := utf.generateCMAP()
-	if symbolCharDictionary == nil {
+	utf.hasCmap = utf.generateCMAP() != nil
+	if !utf.hasCmap {
+		return fmt.Errorf("font has no Unicode cmap")
+	}
+	utf.parseLOCATable(utf.locaFormat, utf.numSymbols)
+	if len(utf.symbolPosition) != utf.numSymbols+1 {
+		return fmt.Errorf("font has an unreadable loca table")
+	}
+	return nil
+}
+
+// cutter returns a cutter of subsets that shares utf's parsed tables and
+// file (read-only) and has its own reading position, so that documents on
+// several goroutines can cut the same font at once. (faldone patch)
+func (utf *utf8FontFile) cutter() *utf8FontFile {
+	return &utf8FontFile{
+		fileReader:           &fileReader{array: utf.fileReader.array},
+		tableDescriptions:    utf.tableDescriptions,
+		charSymbolDictionary: utf.charSymbolDictionary,
+		symbolPosition:       utf.symbolPosition,
+		outTablesData:        make(map[string][]byte),
+		postScriptName:       utf.postScriptName,
+		locaFormat:           utf.locaFormat,
+		metricsCount:         utf.metricsCount,
+		numSymbols:           utf.numSymbols,
+		hasCmap:              utf.hasCmap,
+	}
+}
+
+// generateCut cuts the subset of the runes in usedRunes out of a font
+// prepared by prepareCut.
+func (utf *utf8FontFile) generateCut(usedRunes map[int]int) []byte {
+	if !utf.hasCmap {
 		return nil
 	}
-
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
-
-	utf.parseLOCATable(LocaFormat, numSymbols)
+	LocaFormat := utf.locaFormat
+	oldMetrics := utf.metricsCount
+	utf.LastRune = 0
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
-	metricsCount = len(symbolCollection)
-	numSymbols = metricsCount
+	metricsCount := len(symbolCollection)
+	numSymbols := metricsCount
 
 	utf.setOutTable("name", utf.getTableData("name"))
 	utf.setOutTable("cvt ", utf.getTableData("cvt "))
@@ -691,11 +725,15 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 
 	symbolData := utf.getTableData("glyf")
 
-	offsets := make([]int, 0)
-	glyfData := make([]byte, 0)
+	// faldone patch: the tables are built in buffers of their final size.
+	glyfSize := 0
+	for _, idx := range symbolCollectionKeys {
+		glyfSize += (utf.symbolPosition[idx+1] - utf.symbolPosition[idx] + 3) &^ 3
+	}
+	offsets := make([]int, 0, len(symbolCollectionKeys)+1)
+	glyfData := make([]byte, 0, glyfSize)
 	pos := 0
-	hmtxData := make([]byte, 0)
-	utf.symbolData = make(map[int]map[string][]int, 0)
+	hmtxData := make([]byte, 0, 4*len(symbolCollectionKeys))
 
 	for _, originalSymbolIdx := range symbolCollectionKeys {
 		hm := utf.getMetrics(oldMetrics, originalSymbolIdx)
@@ -720,13 +758,6 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 				flags = up
 				up = unpackUint16(data[posInSymbol+2 : posInSymbol+4])
 				symbolIdx := up
-				if _, OK := utf.symbolData[originalSymbolIdx]; !OK {
-					utf.symbolData[originalSymbolIdx] = make(map[string][]int)
-				}
-				if _, OK := utf.symbolData[originalSymbolIdx]["compSymbols"]; !OK {
-					utf.symbolData[originalSymbolIdx]["compSymbols"] = make([]int, 0)
-				}
-				utf.symbolData[originalSymbolIdx]["compSymbols"] = append(utf.symbolData[originalSymbolIdx]["compSymbols"], symbolIdx)
 				data = utf.insertUint16(data, posInSymbol+2, symbolArray[symbolIdx])
 				posInSymbol += 4
 				if (flags & symbolWords) != 0 {
@@ -748,7 +779,7 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 		pos += symbolLen
 		if pos%4 != 0 {
 			padding := 4 - (pos % 4)
-			glyfData = append(glyfData, make([]byte, padding)...)
+			glyfData = append(glyfData, []byte{0, 0, 0}[:padding]...)
 			pos += padding
 		}
 	}
@@ -893,7 +924,9 @@ func (utf *utf8FontFile) getMetrics(metricCount, gid int) []byte {
 		metrics = utf.fileReader.Read(4)
 	} else {
 		utf.seek(start + ((metricCount - 1) * 4))
-		metrics = utf.fileReader.Read(2)
+		// faldone patch: a copy; upstream appended to a slice of the font
+		// file and overwrote the last long metric's side bearing in place.
+		metrics = append(make([]byte, 0, 4), utf.fileReader.Read(2)...)
 		utf.seek(start + (metricCount * 2) + (gid * 2))
 		metrics = append(metrics, utf.fileReader.Read(2)...)
 	}
@@ -983,7 +1016,6 @@ func max(i, n int) int {
 }
 
 func (utf *utf8FontFile) assembleTables() []byte {
-	answer := make([]byte, 0)
 	tablesCount := len(utf.outTablesData)
 	findSize := 1
 	writer := 0
@@ -994,10 +1026,16 @@ func (utf *utf8FontFile) assembleTables() []byte {
 	findSize = findSize * 16
 	rOffset := tablesCount*16 - findSize
 
-	answer = append(answer, packHeader(0x00010000, tablesCount, findSize, writer, rOffset)...)
-
 	tables := utf.outTablesData
 	tablesNames := keySortStrings(tables)
+
+	// faldone patch: the font is written into one buffer of its final size.
+	size := 12 + tablesCount*16
+	for _, name := range tablesNames {
+		size += (len(tables[name]) + 3) &^ 3
+	}
+	answer := make([]byte, 0, size)
+	answer = append(answer, packHeader(0x00010000, tablesCount, findSize, writer, rOffset)...)
 
 	offset := 12 + tablesCount*16
 	begin := 0
@@ -1006,23 +1044,26 @@ func (utf *utf8FontFile) assembleTables() []byte {
 		if name == "head" {
 			begin = offset
 		}
-		answer = append(answer, []byte(name)...)
+		answer = append(answer, name...)
 		checksum := utf.generateChecksum(tables[name])
-		answer = append(answer, pack2Uint16(checksum[0], checksum[1])...)
-		answer = append(answer, pack2Uint32(offset, len(tables[name]))...)
+		answer = binary.BigEndian.AppendUint16(answer, uint16(checksum[0]))
+		answer = binary.BigEndian.AppendUint16(answer, uint16(checksum[1]))
+		answer = binary.BigEndian.AppendUint32(answer, uint32(offset))
+		answer = binary.BigEndian.AppendUint32(answer, uint32(len(tables[name])))
 		paddedLength := (len(tables[name]) + 3) &^ 3
 		offset = offset + paddedLength
 	}
 
+	var zeros [3]byte
 	for _, key := range tablesNames {
-		data := append([]byte{}, tables[key]...)
-		data = append(data, []byte{0, 0, 0}...)
-		answer = append(answer, data[:(len(data)&^3)]...)
+		answer = append(answer, tables[key]...)
+		answer = append(answer, zeros[:((len(tables[key])+3)&^3)-len(tables[key])]...)
 	}
 
-	checksum := utf.generateChecksum([]byte(answer))
+	checksum := utf.generateChecksum(answer)
 	checksum = utf.calcInt32([]int{0xB1B0, 0xAFBA}, checksum)
-	answer = utf.splice(answer, (begin + 8), pack2Uint16(checksum[0], checksum[1]))
+	binary.BigEndian.PutUint16(answer[begin+8:], uint16(checksum[0]))
+	binary.BigEndian.PutUint16(answer[begin+10:], uint16(checksum[1]))
 	return answer
 }
 
@@ -1151,4 +1192,111 @@ func UTF8CutFont(inBuf []byte, cutset string) (outBuf []byte) {
 	}
 	outBuf = f.GenerateCutFont(runes)
 	return
+}
+
+// utf8Fonts holds every UTF-8 font parsed in this process, by the SHA-1 of
+// its file: its metrics, width table, character to glyph map and glyph
+// positions are read once and shared, read-only, by every document and
+// goroutine; each document cuts its own subset with a cutter. A process
+// keeps every distinct font it was given. (faldone patch)
+var utf8Fonts sync.Map // string -> *utf8FontOnce
+
+type utf8FontOnce struct {
+	once sync.Once
+	font *utf8FontFile
+	err  error
+}
+
+// sharedUTF8Font returns the parsed font whose file is b and whose SHA-1 is
+// id, parsing a private copy of b the first time. (faldone patch)
+func sharedUTF8Font(id string, b []byte) (*utf8FontFile, error) {
+	v, _ := utf8Fonts.LoadOrStore(id, &utf8FontOnce{})
+	e := v.(*utf8FontOnce)
+	e.once.Do(func() {
+		utf := newUTF8Font(&fileReader{array: bytes.Clone(b)})
+		if e.err = utf.parseFile(); e.err != nil {
+			return
+		}
+		if e.err = utf.prepareCut(); e.err != nil {
+			return
+		}
+		// The width table is an array up to the font's last character
+		// below U+3000 (at least 256 entries, which the byte-oriented
+		// functions index), and a map above, where fonts have only a few
+		// scattered characters (ligatures, U+FFFD).
+		last := 255
+		for c := 255; c < len(utf.CharWidths) && c < 0x3000; c++ {
+			if utf.CharWidths[c] != 0 {
+				last = c
+			}
+		}
+		for c := last + 1; c < len(utf.CharWidths); c++ {
+			if w := utf.CharWidths[c]; w != 0 {
+				if utf.charWidthsHigh == nil {
+					utf.charWidthsHigh = map[int]int{}
+				}
+				utf.charWidthsHigh[c] = w
+			}
+		}
+		utf.CharWidths = append([]int(nil), utf.CharWidths[:last+1]...)
+		utf.fileReader.readerPosition = 0
+		e.font = utf
+	})
+	return e.font, e.err
+}
+
+// utf8FontsBySlice finds the parsed font of a slice given before without
+// hashing it again: the same slice (the same first byte and length) with
+// the same content is the same font. It keeps the first 64 slices it sees,
+// so that a caller that copies its fonts for every document does not make
+// it grow. (faldone patch)
+var utf8FontsBySlice struct {
+	sync.RWMutex
+	m map[utf8SliceKey]utf8FontIDed
+}
+
+type utf8SliceKey struct {
+	p *byte
+	n int
+}
+
+type utf8FontIDed struct {
+	id   string
+	font *utf8FontFile
+}
+
+// sharedUTF8FontOf returns the parsed font whose file is b, and its id (the
+// SHA-1 of b). A slice seen before costs a comparison of its bytes with the
+// parsed copy's instead of a SHA-1. (faldone patch)
+func sharedUTF8FontOf(b []byte) (*utf8FontFile, string, error) {
+	if len(b) == 0 {
+		return nil, "", fmt.Errorf("empty font file")
+	}
+	key := utf8SliceKey{&b[0], len(b)}
+	cache := &utf8FontsBySlice
+	cache.RLock()
+	e, ok := cache.m[key]
+	cache.RUnlock()
+	if ok && bytes.Equal(e.font.fileReader.array, b) {
+		return e.font, e.id, nil
+	}
+	id := utf8FontID(b)
+	font, err := sharedUTF8Font(id, b)
+	if err != nil {
+		return nil, "", err
+	}
+	cache.Lock()
+	if cache.m == nil {
+		cache.m = map[utf8SliceKey]utf8FontIDed{}
+	}
+	if _, ok := cache.m[key]; ok || len(cache.m) < 64 {
+		cache.m[key] = utf8FontIDed{id, font}
+	}
+	cache.Unlock()
+	return font, id, nil
+}
+
+// hasGlyph reports whether the font maps r to a glyph other than .notdef.
+func (utf *utf8FontFile) hasGlyph(r int) bool {
+	return utf.charSymbolDictionary[r] != 0
 }

@@ -26,7 +26,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
 func round(f float64) int {
@@ -85,21 +84,27 @@ func slicesEqual(a, b []float64) bool {
 // sliceCompress returns a zlib-compressed copy of the specified byte array
 func sliceCompress(data []byte) []byte {
 	var buf bytes.Buffer
-	cmp, _ := zlibPool.Get().(*zlib.Writer)
-	if cmp == nil {
-		cmp, _ = zlib.NewWriterLevel(&buf, zlib.BestSpeed)
-	} else {
+	buf.Grow(len(data)/2 + 64) // faldone patch: most streams shrink to less than half
+	var cmp *zlib.Writer
+	select {
+	case cmp = <-zlibFree:
 		cmp.Reset(&buf)
+	default:
+		cmp, _ = zlib.NewWriterLevel(&buf, zlib.BestSpeed)
 	}
 	cmp.Write(data)
 	cmp.Close()
-	zlibPool.Put(cmp)
+	select {
+	case zlibFree <- cmp:
+	default:
+	}
 	return buf.Bytes()
 }
 
-// zlibPool reuses compressors: each one allocates about a megabyte, and a
-// document compresses several streams. (faldone patch)
-var zlibPool sync.Pool
+// zlibFree keeps compressors for reuse: each one allocates about a hundred
+// kilobytes, and a document compresses several streams. A sync.Pool lost
+// them at every garbage collection. (faldone patch)
+var zlibFree = make(chan *zlib.Writer, 8)
 
 // sliceUncompress returns an uncompressed copy of the specified zlib-compressed byte array
 func sliceUncompress(data []byte) (outData []byte, err error) {
