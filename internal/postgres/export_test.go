@@ -38,5 +38,6 @@ func (a *Archive) tamper(ctx context.Context, table, query string, args ...any) 
 	return err
 }
 
-// Queued returns how many appends wait for a group.
-func (a *Archive) Queued() int64 { return a.group.waiting.Load() }
+// Pending returns how many appends are queued or in a group, not yet
+// answered.
+func (a *Archive) Pending() int64 { return a.group.unanswered.Load() }

@@ -42,9 +42,10 @@ type committer struct {
 	mu     sync.RWMutex // held for reading by senders, for writing by stop
 	closed bool
 
-	groups  atomic.Int64 // transactions run
-	appends atomic.Int64 // appends committed
-	waiting atomic.Int64 // appends queued and not yet taken
+	groups     atomic.Int64 // transactions run
+	appends    atomic.Int64 // appends committed
+	waiting    atomic.Int64 // appends queued and not yet taken
+	unanswered atomic.Int64 // appends queued or in a group, not yet answered
 }
 
 func (c *committer) start(a *Archive) {
@@ -80,6 +81,8 @@ func (c *committer) append(rec *faldone.Record, pdf []byte) (int64, error) {
 		return 0, &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the archive is closed"}
 	}
 	c.waiting.Add(1)
+	c.unanswered.Add(1)
+	defer c.unanswered.Add(-1)
 	c.queue <- p
 	c.mu.RUnlock()
 	<-p.done

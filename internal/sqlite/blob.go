@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"faldone/internal/archive"
@@ -95,19 +96,32 @@ func (s *blobStore) write(sum string, data []byte) ([]string, error) {
 	return append(dirs, dir), nil
 }
 
-// syncDirs fsyncs each distinct directory of dirs once.
+// syncDirs fsyncs each distinct directory of dirs once, all at once: the
+// directories of a group's blobs are rarely shared (one of 65,536), and
+// the file system commits concurrent fsyncs together, where one after
+// another each would wait for the disk.
 func syncDirs(dirs []string) error {
 	seen := make(map[string]bool, len(dirs))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
 	for _, d := range dirs {
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
-		if err := syncDir(d); err != nil {
-			return err
-		}
+		wg.Go(func() {
+			if err := syncDir(d); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return first
 }
 
 // get returns the bytes of a blob as stored, ENOTFOUND when the file is

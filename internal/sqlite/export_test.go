@@ -36,5 +36,6 @@ func (a *Archive) TamperBlob(_ context.Context, sum string, data []byte) error {
 // BlobPath returns the file of a blob.
 func (a *Archive) BlobPath(sum string) string { return a.blobs.path(sum) }
 
-// Queued returns how many appends wait for a group.
-func (a *Archive) Queued() int64 { return a.group.waiting.Load() }
+// Pending returns how many appends are queued or in a group, not yet
+// answered.
+func (a *Archive) Pending() int64 { return a.group.unanswered.Load() }

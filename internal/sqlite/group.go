@@ -43,9 +43,10 @@ type committer struct {
 	closed bool
 
 	// Counters, for tests and metrics.
-	groups  atomic.Int64 // transactions committed or rolled back
-	appends atomic.Int64 // appends committed
-	waiting atomic.Int64 // appends queued and not yet taken
+	groups     atomic.Int64 // transactions committed or rolled back
+	appends    atomic.Int64 // appends committed
+	waiting    atomic.Int64 // appends queued and not yet taken
+	unanswered atomic.Int64 // appends queued or in a group, not yet answered
 }
 
 func (c *committer) start(a *Archive) {
@@ -81,6 +82,8 @@ func (c *committer) append(rec *faldone.Record, pdf []byte, dirs []string) (int6
 		return 0, &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the archive is closed"}
 	}
 	c.waiting.Add(1)
+	c.unanswered.Add(1)
+	defer c.unanswered.Add(-1)
 	c.queue <- p
 	c.mu.RUnlock()
 	<-p.done

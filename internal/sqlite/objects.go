@@ -2,19 +2,10 @@ package sqlite
 
 import "context"
 
-// putBlob stores a PDF in the object store when there is one, else in the
-// blob directory.
-func (a *Archive) putBlob(ctx context.Context, sum string, pdf []byte) error {
-	if a.Objects != nil {
-		return a.Objects.Put(ctx, sum, pdf)
-	}
-	return a.blobs.put(sum, pdf)
-}
-
-// writeBlob is putBlob leaving the fsync of the blob's directory
-// entries to the caller: it returns the directories to fsync before a
-// record may name the blob (none for an object store, whose Put is
-// durable).
+// writeBlob stores a PDF in the object store when there is one, else in
+// the blob directory, leaving the fsync of the blob's directory entries
+// to the caller: it returns the directories to fsync before a record may
+// name the blob (none for an object store, whose Put is durable).
 func (a *Archive) writeBlob(ctx context.Context, sum string, pdf []byte) ([]string, error) {
 	if a.Objects != nil {
 		return nil, a.Objects.Put(ctx, sum, pdf)
