@@ -1,7 +1,7 @@
 # Multi-stage build: a static faldone binary (templates, locales, fonts, web
 # assets and the comuni registry are embedded) on a minimal, non-root image.
 # CI replays the build stage's COPY and RUN steps (.ci/dockerfile-replay).
-FROM golang:1.26.8-bookworm AS build
+FROM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 # Modules first, so a code change reuses the cached download; the replace
@@ -14,7 +14,7 @@ RUN go build -trimpath -ldflags="-s -w" -o /out/faldone ./cmd/faldone \
  && /out/faldone version \
  && mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 COPY --from=build /out/faldone /usr/local/bin/faldone
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 COPY templates /usr/share/faldone/templates
