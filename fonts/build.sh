@@ -41,6 +41,12 @@ for weight, style, name in [("400", "normal", "Regular"), ("700", "normal", "Bol
     parts = [ttf(f"{tw}-{sub}-{weight}-{style}.woff", f"{tmp}/{sub}-{weight}-{style}.ttf")
              for sub in ("latin", "latin-ext")]
     merged = Merger().merge(parts)
+    # U+00AD (soft hyphen) drawn with the hyphen's glyph: the renderer sets
+    # the hyphen of a word it breaks at a line end as U+00AD, which readers of
+    # tagged PDF join into one word (ISO 32000-1 14.8.2.2.3).
+    for t in merged["cmap"].tables:
+        if t.isUnicode() and 0x2D in t.cmap and 0xAD not in t.cmap:
+            t.cmap[0xAD] = t.cmap[0x2D]
     merged.recalcTimestamp = False
     merged["head"].modified = merged["head"].created
     merged.save(f"{out}/TitilliumWeb-{name}.ttf")

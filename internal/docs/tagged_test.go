@@ -35,7 +35,7 @@ var outlines = map[string]string{
 // differently in its two readings of the same text.
 func squeeze(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
+		if unicode.IsSpace(r) || r == '\u00ad' {
 			return -1
 		}
 		return r

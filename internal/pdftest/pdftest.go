@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"faldone/internal/testenv"
@@ -33,7 +34,20 @@ func Text(tb testing.TB, pdf []byte) string {
 	if err != nil {
 		tb.Fatalf("pdftotext: %v", err)
 	}
-	return string(out)
+	return joinSoftHyphens(string(out))
+}
+
+// softHyphenBreak is a soft hyphen (U+00AD) with the line break after it.
+var softHyphenBreak = regexp.MustCompile("\u00ad\\s*")
+
+// joinSoftHyphens joins the words the renderer broke at a line end with a
+// soft hyphen, as a reader does: pdftotext joins a word broken with U+002D
+// but keeps U+00AD and the line break.
+func joinSoftHyphens(s string) string {
+	if !strings.Contains(s, "\u00ad") {
+		return s
+	}
+	return softHyphenBreak.ReplaceAllString(s, "")
 }
 
 // RawText is the text of a PDF in the order its pages draw it (pdftotext
@@ -46,7 +60,7 @@ func RawText(tb testing.TB, pdf []byte) string {
 	if err != nil {
 		tb.Fatalf("pdftotext -raw: %v", err)
 	}
-	return string(out)
+	return joinSoftHyphens(string(out))
 }
 
 // Pages returns the page count pdfinfo reports.

@@ -208,6 +208,12 @@ func wrap(fc *face, hy *hyphen.Hyphenator, s string, size, width float64) []text
 	return out
 }
 
+// softHyphen ends the head of a word broken at a hyphenation point. It is
+// drawn as a hyphen (the faces map U+00AD to the hyphen's glyph) and read as
+// a soft hyphen: a reader of the tagged text joins the word again (ISO
+// 32000-1 14.8.2.2.3), where U+002D would leave "con-venzione".
+const softHyphen = "\u00ad"
+
 // breakWord splits w at its last break point whose head (with a hyphen when
 // the point is a hyphenation) fits room: after a hyphen or slash already in
 // the word, or at a hyphenation point of the word's letters.
@@ -246,7 +252,7 @@ func breakWord(fc *face, hy *hyphen.Hyphenator, w string, size, room float64) (h
 	for i, p := range pts {
 		h := w[:p.at]
 		if p.hyphen {
-			h += "-"
+			h += softHyphen
 		}
 		if fc.Width(h, size) <= room && (best < 0 || p.at > pts[best].at) {
 			best = i
@@ -258,7 +264,7 @@ func breakWord(fc *face, hy *hyphen.Hyphenator, w string, size, room float64) (h
 	p := pts[best]
 	head = w[:p.at]
 	if p.hyphen {
-		head += "-"
+		head += softHyphen
 	}
 	return head, w[p.at:], true
 }

@@ -39,12 +39,12 @@ func TestWrapFitsAndKeepsEveryLetter(t *testing.T) {
 				t.Fatalf("line %q is %.2f mm in a %.2f mm column", ln.s, w, width)
 			}
 			joined.WriteString(ln.s)
-			if !strings.HasSuffix(ln.s, "-") {
+			if !strings.HasSuffix(ln.s, "-") && !strings.HasSuffix(ln.s, softHyphen) {
 				joined.WriteString(" ")
 			}
 		}
 		strip := func(x string) string {
-			return strings.NewReplacer("-", "", " ", "", nbsp, "").Replace(x)
+			return strings.NewReplacer("-", "", softHyphen, "", " ", "", nbsp, "").Replace(x)
 		}
 		if strip(joined.String()) != strip(s) {
 			t.Fatalf("wrapped text lost letters:\n%q\n%q", joined.String(), s)
