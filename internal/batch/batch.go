@@ -129,7 +129,7 @@ type itemArgs struct {
 func (itemArgs) Kind() string { return "faldone.batch_items" }
 
 // chunk is how many items one job works, one after another.
-const chunk = 8
+const chunk = 24
 
 // itemAttempts is how often an item is tried before its failure is
 // recorded as its result.
