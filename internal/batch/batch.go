@@ -107,6 +107,10 @@ type Service struct {
 
 	startRecorder sync.Once
 	results       chan *result
+	// cancelled holds the batches this process cancelled, so that its
+	// workers stop at the next item; workers of other processes see the
+	// cancellation when they read their next job's items.
+	cancelled sync.Map
 }
 
 func (s *Service) now() time.Time {
@@ -341,6 +345,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Batch, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // already over
 		}
+		s.cancelled.Store(id, true)
 		if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, updated_at = $2 WHERE batch_id = $3 AND state = $4`, ItemCancelled, now, id, ItemQueued); err != nil {
 			return err
 		}
@@ -412,20 +417,33 @@ func retryable(err error) bool {
 
 // itemRow is what the worker reads of an item.
 type itemRow struct {
+	seq                 int
 	state, docID, input string
 	kind, lang, actor   string
 	batchState          string
 }
 
-func (s *Service) item(ctx context.Context, batch string, seq int) (*itemRow, error) {
-	var r itemRow
-	err := s.Queue.DB.QueryRowContext(ctx, `SELECT i.state, i.doc_id, i.input, b.kind, b.lang, b.actor, b.state
-		FROM batch_items i JOIN batches b ON b.id = i.batch_id WHERE i.batch_id = $1 AND i.seq = $2`, batch, seq).
-		Scan(&r.state, &r.docID, &r.input, &r.kind, &r.lang, &r.actor, &r.batchState)
+// items reads the items first to last of a batch in one query: one round
+// trip per job rather than one per item.
+func (s *Service) items(ctx context.Context, batch string, first, last int) ([]*itemRow, error) {
+	rows, err := s.Queue.DB.QueryContext(ctx, `SELECT i.seq, i.state, i.doc_id, i.input, b.kind, b.lang, b.actor, b.state
+		FROM batch_items i JOIN batches b ON b.id = i.batch_id WHERE i.batch_id = $1 AND i.seq BETWEEN $2 AND $3 ORDER BY i.seq`, batch, first, last)
 	if err != nil {
-		return nil, fmt.Errorf("read item %d of batch %s: %w", seq, batch, err)
+		return nil, fmt.Errorf("read items %d-%d of batch %s: %w", first, last, batch, err)
 	}
-	return &r, nil
+	defer rows.Close()
+	var out []*itemRow
+	for rows.Next() {
+		var r itemRow
+		if err := rows.Scan(&r.seq, &r.state, &r.docID, &r.input, &r.kind, &r.lang, &r.actor, &r.batchState); err != nil {
+			return nil, fmt.Errorf("read items %d-%d of batch %s: %w", first, last, batch, err)
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read items %d-%d of batch %s: %w", first, last, batch, err)
+	}
+	return out, nil
 }
 
 // worker works a run of items.
@@ -438,17 +456,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[itemArgs]) error {
 	s := w.s
 	a := job.Args
 	var results []*result
-	var retry error
-	for seq := a.First; seq <= a.Last && ctx.Err() == nil; seq++ {
-		it, err := s.item(ctx, a.Batch, seq)
-		if err != nil {
-			retry = err
+	its, retry := s.items(ctx, a.Batch, a.First, a.Last)
+	for _, it := range its {
+		if ctx.Err() != nil {
 			break
 		}
-		if it.state != ItemQueued || it.batchState != StateRunning {
+		if _, c := s.cancelled.Load(a.Batch); c || it.state != ItemQueued || it.batchState != StateRunning {
 			continue // done before a crash, or cancelled
 		}
-		r, err := s.work(ctx, job, seq, it)
+		r, err := s.work(ctx, job, it.seq, it)
 		if err != nil {
 			retry = err
 			break
