@@ -28,7 +28,7 @@ func (s *Set) Fill(kind string, in *Input) (*Filled, error) {
 	if !ok {
 		return nil, faldone.Errorf(faldone.ENOTFOUND, "unknown document kind %q", kind)
 	}
-	f := &filler{s: s, t: t, l: s.msgs.localizer(in.Lang), exprs: map[string]*template.Template{}}
+	f := &filler{s: s, t: t, l: s.msgs.localizer(in.Lang)}
 	data := f.data(in)
 	out := &Filled{Template: t}
 	if c, ok := data[t.Comune].(map[string]any); ok {
@@ -108,10 +108,9 @@ func (s *Set) Fill(kind string, in *Input) (*Filled, error) {
 }
 
 type filler struct {
-	s     *Set
-	t     *Template
-	l     *localizer
-	exprs map[string]*template.Template
+	s *Set
+	t *Template
+	l *localizer
 }
 
 // data builds the template data: the input with comuni resolved from the
@@ -180,14 +179,16 @@ func (f *filler) expr(src string, data any) (string, error) {
 	if src == "" {
 		return "", nil
 	}
-	tp, ok := f.exprs[src]
-	if !ok {
-		var err error
-		tp, err = template.New("").Funcs(withText(f.l.parser.funcs)).Option("missingkey=zero").Parse(src)
+	var tp *template.Template
+	if v, ok := f.l.exprs.Load(src); ok {
+		tp = v.(*template.Template)
+	} else {
+		t, err := template.New("").Funcs(withText(f.l.parser.funcs)).Option("missingkey=zero").Parse(src)
 		if err != nil {
 			return "", err
 		}
-		f.exprs[src] = printMissingAsEmpty(tp)
+		v, _ := f.l.exprs.LoadOrStore(src, printMissingAsEmpty(t))
+		tp = v.(*template.Template)
 	}
 	var b strings.Builder
 	if err := tp.Execute(&b, data); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/BurntSushi/toml"
@@ -26,6 +27,10 @@ type localizer struct {
 	lang   string
 	loc    *i18n.Localizer
 	parser *parser
+	// exprs holds the parsed template expressions of the templates'
+	// fields (source -> *template.Template), shared by every document of
+	// this language: a parsed template may be executed concurrently.
+	exprs sync.Map
 }
 
 // parser is a go-i18n template parser whose functions are bound to one
