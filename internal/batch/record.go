@@ -65,14 +65,7 @@ func (s *Service) recorder() {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := s.Queue.Tx(ctx, func(tx *sql.Tx) error {
-			for _, r := range group {
-				if err := s.apply(ctx, tx, r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err := s.Queue.Tx(ctx, func(tx *sql.Tx) error { return s.apply(ctx, tx, group...) })
 		cancel()
 		if err != nil && len(group) > 1 {
 			// One bad result must not fail the others: apply them one by one.
@@ -89,39 +82,59 @@ func (s *Service) recorder() {
 	}
 }
 
-// apply records one item's result in tx, counts the batch down, and
-// finishes the batch with its last item.
-func (s *Service) apply(ctx context.Context, tx *sql.Tx, r *result) error {
+// apply records the items' results in tx, counts each batch down by the
+// items it recorded (one statement per batch, not per item), and
+// finishes a batch with its last item.
+func (s *Service) apply(ctx context.Context, tx *sql.Tx, rs ...*result) error {
 	now := s.now().Format(time.RFC3339Nano)
-	res, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, comune = $2, sha256 = $3, problem = $4, updated_at = $5
+	var batches []string
+	counted := map[string]int{}
+	for _, r := range rs {
+		res, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, comune = $2, sha256 = $3, problem = $4, updated_at = $5
 		WHERE batch_id = $6 AND seq = $7 AND state = $8`,
-		r.state, r.comune, r.sum, r.problem, now, r.batch, r.seq, ItemQueued)
-	if err != nil {
-		return fmt.Errorf("record item %d of batch %s: %w", r.seq, r.batch, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Cancelled meanwhile (or recorded already): an item whose
-		// document was archived anyway is done all the same.
-		if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, comune = $2, sha256 = $3, problem = $4, updated_at = $5
-			WHERE batch_id = $6 AND seq = $7 AND state = $8`,
-			r.state, r.comune, r.sum, r.problem, now, r.batch, r.seq, ItemCancelled); err != nil {
+			r.state, r.comune, r.sum, r.problem, now, r.batch, r.seq, ItemQueued)
+		if err != nil {
 			return fmt.Errorf("record item %d of batch %s: %w", r.seq, r.batch, err)
 		}
-		return nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Cancelled meanwhile (or recorded already): an item whose
+			// document was archived anyway is done all the same.
+			if _, err := tx.ExecContext(ctx, `UPDATE batch_items SET state = $1, comune = $2, sha256 = $3, problem = $4, updated_at = $5
+			WHERE batch_id = $6 AND seq = $7 AND state = $8`,
+				r.state, r.comune, r.sum, r.problem, now, r.batch, r.seq, ItemCancelled); err != nil {
+				return fmt.Errorf("record item %d of batch %s: %w", r.seq, r.batch, err)
+			}
+			continue
+		}
+		if _, ok := counted[r.batch]; !ok {
+			batches = append(batches, r.batch)
+		}
+		counted[r.batch]++
 	}
+	for _, b := range batches {
+		if err := s.countDown(ctx, tx, b, counted[b], now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countDown subtracts n recorded items from batch's remaining ones and
+// finishes the batch when none is left.
+func (s *Service) countDown(ctx context.Context, tx *sql.Tx, batch string, n int, now string) error {
 	var left int
-	if err := tx.QueryRowContext(ctx, `UPDATE batches SET remaining = remaining - 1 WHERE id = $1 RETURNING remaining`, r.batch).Scan(&left); err != nil {
-		return fmt.Errorf("count down batch %s: %w", r.batch, err)
+	if err := tx.QueryRowContext(ctx, `UPDATE batches SET remaining = remaining - $1 WHERE id = $2 RETURNING remaining`, n, batch).Scan(&left); err != nil {
+		return fmt.Errorf("count down batch %s: %w", batch, err)
 	}
 	if left > 0 {
 		return nil
 	}
-	res, err = tx.ExecContext(ctx, `UPDATE batches SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4`, StateDone, now, r.batch, StateRunning)
+	res, err := tx.ExecContext(ctx, `UPDATE batches SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4`, StateDone, now, batch, StateRunning)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		return s.emitDone(ctx, tx, r.batch)
+		return s.emitDone(ctx, tx, batch)
 	}
 	return nil
 }
