@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -272,66 +271,12 @@ func (r *Revocation) crl(ctx context.Context, url string, issuer *x509.Certifica
 }
 
 // fetch does one request with the timeouts and retries of the TSA
-// client: transport errors, 5xx and 429 are retried with backoff.
+// client (peer.fetch).
 func (r *Revocation) fetch(ctx context.Context, method, url, ctype string, body []byte) ([]byte, error) {
-	var lastErr error
-	for attempt := 0; attempt <= max(r.Retries, 0); attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, fmt.Errorf("%w: %w", ErrRevocationUnavailable, ctx.Err())
-			case <-time.After(time.Duration(100<<min(attempt, 6)) * time.Millisecond):
-			}
-		}
-		data, retry, err := r.once(ctx, method, url, ctype, body)
-		if err == nil {
-			return data, nil
-		}
-		if !retry {
-			return nil, err
-		}
-		lastErr = err
-	}
-	return nil, fmt.Errorf("%w: %w", ErrRevocationUnavailable, lastErr)
-}
-
-func (r *Revocation) once(ctx context.Context, method, url, ctype string, body []byte) ([]byte, bool, error) {
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return nil, false, err
-	}
+	var header http.Header
 	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
+		header = http.Header{"Content-Type": {ctype}}
 	}
-	client := r.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, true, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRevocationResponse+1))
-	switch {
-	case err != nil:
-		return nil, true, err
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, true, fmt.Errorf("http status %d", resp.StatusCode)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, false, fmt.Errorf("http status %d", resp.StatusCode)
-	case len(data) > maxRevocationResponse:
-		return nil, false, errors.New("response too large")
-	}
-	return data, false, nil
+	p := peer{timeout: r.Timeout, retries: r.Retries, client: r.Client, limit: maxRevocationResponse}
+	return p.fetch(ctx, ErrRevocationUnavailable, method, url, header, body)
 }

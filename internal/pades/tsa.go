@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"time"
@@ -57,73 +56,25 @@ func (t *TSA) Stamp(ctx context.Context, digest []byte) ([]byte, time.Time, erro
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("tsa stamp: %w", err)
 	}
-	var lastErr error
-	for attempt := 0; attempt <= max(t.Retries, 0); attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, time.Time{}, fmt.Errorf("tsa stamp: %w: %w", ErrTSAUnavailable, ctx.Err())
-			case <-time.After(time.Duration(100<<min(attempt, 6)) * time.Millisecond):
-			}
-		}
-		body, retry, err := t.post(ctx, req)
-		if err != nil {
-			if !retry {
-				return nil, time.Time{}, fmt.Errorf("tsa stamp: %w", err)
-			}
-			lastErr = err
-			continue
-		}
-		ts, err := timestamp.ParseResponse(body)
-		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("tsa stamp: parse response: %w", err)
-		}
-		switch {
-		case ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, digest):
-			return nil, time.Time{}, fmt.Errorf("tsa stamp: response imprint does not match the request")
-		case ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0:
-			return nil, time.Time{}, fmt.Errorf("tsa stamp: response nonce does not match the request")
-		case len(ts.Certificates) == 0:
-			return nil, time.Time{}, fmt.Errorf("tsa stamp: response carries no TSA certificate")
-		}
-		return ts.RawToken, ts.Time, nil
-	}
-	return nil, time.Time{}, fmt.Errorf("tsa stamp: %w: %w", ErrTSAUnavailable, lastErr)
-}
-
-// post sends one request; retry reports whether a failure is transient.
-func (t *TSA) post(ctx context.Context, body []byte) ([]byte, bool, error) {
-	timeout := t.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
+	p := peer{timeout: t.Timeout, retries: t.Retries, client: t.Client, limit: maxTSAResponse}
+	body, err := p.fetch(ctx, ErrTSAUnavailable, http.MethodPost, t.URL, http.Header{
+		"Content-Type": {"application/timestamp-query"},
+		"Accept":       {"application/timestamp-reply"},
+	}, req)
 	if err != nil {
-		return nil, false, err
+		return nil, time.Time{}, fmt.Errorf("tsa stamp: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/timestamp-query")
-	req.Header.Set("Accept", "application/timestamp-reply")
-	client := t.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	ts, err := timestamp.ParseResponse(body)
 	if err != nil {
-		return nil, true, err
+		return nil, time.Time{}, fmt.Errorf("tsa stamp: parse response: %w", err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTSAResponse+1))
 	switch {
-	case err != nil:
-		return nil, true, err
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, true, fmt.Errorf("http status %d", resp.StatusCode)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, false, fmt.Errorf("http status %d", resp.StatusCode)
-	case len(data) > maxTSAResponse:
-		return nil, false, fmt.Errorf("response too large")
+	case ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, digest):
+		return nil, time.Time{}, fmt.Errorf("tsa stamp: response imprint does not match the request")
+	case ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0:
+		return nil, time.Time{}, fmt.Errorf("tsa stamp: response nonce does not match the request")
+	case len(ts.Certificates) == 0:
+		return nil, time.Time{}, fmt.Errorf("tsa stamp: response carries no TSA certificate")
 	}
-	return data, false, nil
+	return ts.RawToken, ts.Time, nil
 }
