@@ -188,7 +188,7 @@ func Unmarked(tb testing.TB, pdf []byte) (problems []string, mcids int) {
 					ok = true
 				}
 				if len(operands) > 1 {
-					if m := regexp.MustCompile(`/MCID (\d+)`).FindStringSubmatch(operands[1]); m != nil {
+					if m := mcidRe.FindStringSubmatch(operands[1]); m != nil {
 						id, _ := strconv.Atoi(m[1])
 						if seen[id] {
 							problems = append(problems, fmt.Sprintf("page %d: MCID %d used twice", p+1, id))
@@ -218,6 +218,9 @@ func Unmarked(tb testing.TB, pdf []byte) (problems []string, mcids int) {
 	}
 	return problems, mcids
 }
+
+// mcidRe finds the MCID of a BDC property list.
+var mcidRe = regexp.MustCompile(`/MCID (\d+)`)
 
 type token struct {
 	s  string
