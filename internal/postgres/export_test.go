@@ -40,4 +40,4 @@ func (a *Archive) tamper(ctx context.Context, table, query string, args ...any) 
 
 // Pending returns how many appends are queued or in a group, not yet
 // answered.
-func (a *Archive) Pending() int64 { return a.group.unanswered.Load() }
+func (a *Archive) Pending() int64 { return a.group.Unanswered() }

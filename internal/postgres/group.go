@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
+	"faldone/internal/archive"
 	"faldone/internal/faldone"
 )
 
@@ -33,93 +33,31 @@ type pending struct {
 // Instances sharing the database still take the log head's row lock in
 // turn, one group at a time.
 type committer struct {
-	a     *Archive
-	queue chan *pending
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	archive.Group[*pending]
+	a *Archive
 
-	mu     sync.RWMutex // held for reading by senders, for writing by stop
-	closed bool
-
-	groups     atomic.Int64 // transactions run
-	appends    atomic.Int64 // appends committed
-	waiting    atomic.Int64 // appends queued and not yet taken
-	unanswered atomic.Int64 // appends queued or in a group, not yet answered
+	// Counters, for tests and metrics.
+	groups  atomic.Int64 // transactions committed or rolled back
+	appends atomic.Int64 // appends committed
 }
 
 func (c *committer) start(a *Archive) {
 	c.a = a
-	c.queue = make(chan *pending, maxGroup)
-	c.quit = make(chan struct{})
-	c.wg.Add(1)
-	go c.run()
+	c.Start(maxGroup, c.commit)
 }
 
 // stop commits what is queued and ends the goroutine; later appends fail.
-func (c *committer) stop() {
-	if c.queue == nil {
-		return
-	}
-	c.once.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		c.mu.Unlock()
-		close(c.quit)
-		c.wg.Wait()
-	})
-}
+func (c *committer) stop() { c.Stop() }
 
 // append queues rec and waits for its group's commit, whatever happens to
 // the caller's context: once queued, an append is committed or refused,
 // never left in doubt.
 func (c *committer) append(rec *faldone.Record, pdf []byte) (int64, error) {
 	p := &pending{rec: rec, pdf: pdf, done: make(chan struct{})}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
+	if !c.Submit(p, func() { <-p.done }) {
 		return 0, &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the archive is closed"}
 	}
-	c.waiting.Add(1)
-	c.unanswered.Add(1)
-	defer c.unanswered.Add(-1)
-	c.queue <- p
-	c.mu.RUnlock()
-	<-p.done
 	return p.leaf, p.err
-}
-
-func (c *committer) run() {
-	defer c.wg.Done()
-	group := make([]*pending, 0, maxGroup)
-	for {
-		select {
-		case p := <-c.queue:
-			group = append(group[:0], p)
-		case <-c.quit:
-			for {
-				select {
-				case p := <-c.queue:
-					c.waiting.Add(-1)
-					c.commit([]*pending{p})
-				default:
-					return
-				}
-			}
-		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case p := <-c.queue:
-				group = append(group, p)
-			default:
-				break more
-			}
-		}
-		c.waiting.Add(-int64(len(group)))
-		c.commit(group)
-		clear(group)
-	}
 }
 
 // commit writes one group and answers its appends.

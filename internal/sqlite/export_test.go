@@ -38,4 +38,4 @@ func (a *Archive) BlobPath(sum string) string { return a.blobs.path(sum) }
 
 // Pending returns how many appends are queued or in a group, not yet
 // answered.
-func (a *Archive) Pending() int64 { return a.group.unanswered.Load() }
+func (a *Archive) Pending() int64 { return a.group.Unanswered() }
