@@ -2,13 +2,9 @@ package seal_test
 
 import (
 	"testing"
-	"time"
 
-	"faldone/internal/keys"
 	"faldone/internal/pades"
 	"faldone/internal/pdftest/pdfa"
-	"faldone/internal/seal"
-	"faldone/internal/testenv"
 )
 
 // TestSealedArePDFA seals every kind of every sample comune at B-LTA, what
@@ -20,19 +16,7 @@ import (
 // signature's revision with a new second one (ISO 32000-1 14.4).
 func TestSealedArePDFA(t *testing.T) {
 	r := newRenderer(t)
-	dir := t.TempDir()
-	key, _, err := keys.DevSeal(dir, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crl, err := keys.DevCRL(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, tsaChain := testenv.StartTSA(t)
-	tsa := &pades.TSA{URL: url, Timeout: 10 * time.Second, Retries: 1}
-	s := &seal.Sealer{Key: key, TSA: tsa, Logger: discard,
-		LTV: &pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second, Local: [][]byte{crl}}, TSA: tsa, Extra: tsaChain}}
+	s := devLTASealer(t)
 	for _, comune := range sampleComuni {
 		for _, kind := range kinds {
 			t.Run(comune+"/"+string(kind), func(t *testing.T) {

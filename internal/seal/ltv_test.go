@@ -19,9 +19,10 @@ import (
 	"faldone/internal/testenv"
 )
 
-// TestSealDevLTA seals with the development seal at B-LTA: its CA's CRL,
-// made with the CA, is embedded in the /DSS, then a document time-stamp.
-func TestSealDevLTA(t *testing.T) {
+// devLTASealer seals with a new development seal at B-LTA: its CA's CRL,
+// made with the CA, for the /DSS, and a real TSA on 127.0.0.1.
+func devLTASealer(t *testing.T) *seal.Sealer {
+	t.Helper()
 	dir := t.TempDir()
 	key, _, err := keys.DevSeal(dir, time.Now)
 	if err != nil {
@@ -35,6 +36,13 @@ func TestSealDevLTA(t *testing.T) {
 	tsa := &pades.TSA{URL: url, Timeout: 10 * time.Second, Retries: 1}
 	s := &seal.Sealer{Key: key, TSA: tsa, Logger: discard,
 		LTV: &pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second, Local: [][]byte{crl}}, TSA: tsa, Extra: tsaChain}}
+	return s
+}
+
+// TestSealDevLTA seals with the development seal at B-LTA: its CA's CRL,
+// made with the CA, is embedded in the /DSS, then a document time-stamp.
+func TestSealDevLTA(t *testing.T) {
+	s := devLTASealer(t)
 	rendered := render(t, newRenderer(t), "loiano", faldone.KindAdesione)
 	out, facts, err := sealLocked(s, rendered)
 	if err != nil {
@@ -48,7 +56,7 @@ func TestSealDevLTA(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(sigs) != 2 || sigs[0].Level != pades.LevelBLTA || sigs[0].Validation == nil || len(sigs[0].Validation.CRLs) != 1 ||
-		!bytes.Equal(sigs[0].Validation.CRLs[0], crl) || sigs[1].SubFilter != pades.SubFilterDocTimestamp {
+		!bytes.Equal(sigs[0].Validation.CRLs[0], s.LTV.Revocation.Local[0]) || sigs[1].SubFilter != pades.SubFilterDocTimestamp {
 		t.Fatalf("signatures %+v", sigs)
 	}
 	if a, err := pades.Analyse(out); err != nil || !a.OK() {
@@ -117,19 +125,7 @@ func TestSealLTVFailures(t *testing.T) {
 // every kind PDF/A-2b (internal/pdftest/pdfa), the time-stamp's widget
 // printable, of zero size, with an appearance.
 func TestSealedLTAArePDFA(t *testing.T) {
-	dir := t.TempDir()
-	key, _, err := keys.DevSeal(dir, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crl, err := keys.DevCRL(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, tsaChain := testenv.StartTSA(t)
-	tsa := &pades.TSA{URL: url, Timeout: 10 * time.Second, Retries: 1}
-	s := &seal.Sealer{Key: key, TSA: tsa, Logger: discard,
-		LTV: &pades.LTV{Revocation: &pades.Revocation{Timeout: 5 * time.Second, Local: [][]byte{crl}}, TSA: tsa, Extra: tsaChain}}
+	s := devLTASealer(t)
 	r := newRenderer(t)
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
