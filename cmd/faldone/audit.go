@@ -71,10 +71,7 @@ func auditVerify(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	if err := storeExists(&cfg); err != nil {
-		return err
-	}
-	archive, err := openArchive(ctx, &cfg)
+	archive, err := openExistingArchive(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -123,6 +120,15 @@ func auditVerify(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// openExistingArchive opens the archive of cfg for a command that reads
+// or extends it, refusing a SQLite archive that does not exist.
+func openExistingArchive(ctx context.Context, cfg *Config) (faldone.Archive, error) {
+	if err := storeExists(cfg); err != nil {
+		return nil, err
+	}
+	return openArchive(ctx, cfg)
+}
+
 // storeExists refuses to audit a SQLite archive that does not exist
 // (opening would create an empty one).
 func storeExists(cfg *Config) error {
@@ -156,10 +162,7 @@ func auditRerender(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := storeExists(&cfg); err != nil {
-		return err
-	}
-	archive, err := openArchive(ctx, &cfg)
+	archive, err := openExistingArchive(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -253,10 +256,7 @@ func auditGC(args []string, stdout io.Writer) error {
 		return usageWrap("settings", settingErrors{bad("not_negative", "--grace")})
 	}
 	ctx := context.Background()
-	if err := storeExists(&cfg); err != nil {
-		return err
-	}
-	archive, err := openArchive(ctx, &cfg)
+	archive, err := openExistingArchive(ctx, &cfg)
 	if err != nil {
 		return err
 	}

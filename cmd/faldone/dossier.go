@@ -59,10 +59,7 @@ func dossierExport(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := storeExists(&cfg); err != nil {
-		return err
-	}
-	archive, err := openArchive(ctx, &cfg)
+	archive, err := openExistingArchive(ctx, &cfg)
 	if err != nil {
 		return err
 	}

@@ -41,10 +41,7 @@ func auditExtend(args []string, stdout io.Writer) error {
 		return usageWrap("settings", settingErrors{bad("not_negative", "--window")})
 	}
 	ctx := context.Background()
-	if err := storeExists(&cfg); err != nil {
-		return err
-	}
-	archive, err := openArchive(ctx, &cfg)
+	archive, err := openExistingArchive(ctx, &cfg)
 	if err != nil {
 		return err
 	}
