@@ -12,6 +12,7 @@ import (
 
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
+	"faldone/internal/queue"
 )
 
 // checkIdempotencyKey refuses keys that are empty, long or not printable.
@@ -43,21 +44,9 @@ func (s *Server) idempotentCreate(c *fiber.Ctx, kind faldone.Kind, body []byte, 
 	sum := hex.EncodeToString(h.Sum(nil))
 	scope := actor(c) + " POST /v1/documents/" + string(kind)
 	ctx := c.UserContext()
-	e, reserved, err := s.cfg.Idempotency.Reserve(ctx, scope, key, sum, docs.NewID(), 2*s.cfg.RenderTimeout)
-	if err != nil {
+	e, answered, err := s.reserveKey(c, scope, key, sum, docs.NewID())
+	if answered || err != nil {
 		return err
-	}
-	switch {
-	case e.RequestSHA256 != sum:
-		return &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.idempotency_mismatch",
-			Message: fmt.Sprintf("the Idempotency-Key %q was used for another request: use a new key for a new request", key)}
-	case !reserved && e.Status == 0:
-		return faldone.Errorf(faldone.ECONFLICT, "a request with the Idempotency-Key %q is being answered: retry in a moment", key)
-	case !reserved:
-		c.Set("Idempotent-Replayed", "true")
-		c.Set(fiber.HeaderLocation, e.Location)
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-		return c.Status(e.Status).Send(e.Body)
 	}
 	id := e.Location
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RenderTimeout)
@@ -70,9 +59,7 @@ func (s *Server) idempotentCreate(c *fiber.Ctx, kind faldone.Kind, body []byte, 
 		}
 	}
 	if err != nil {
-		if rerr := s.cfg.Idempotency.Release(context.WithoutCancel(ctx), scope, key); rerr != nil {
-			faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "release idempotency key", "error", rerr.Error())
-		}
+		s.releaseKey(ctx, scope, key)
 		if code := faldone.ErrorCode(err); code == faldone.EINTERNAL || code == faldone.EUNAVAILABLE {
 			s.metrics.renderFailures.WithLabelValues(string(kind)).Inc()
 		}
@@ -112,30 +99,13 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 	sum := hex.EncodeToString(h.Sum(nil))
 	scope := actor(c) + " POST " + c.Route().Path
 	ctx := c.UserContext()
-	e, reserved, err := s.cfg.Idempotency.Reserve(ctx, scope, key, sum, "", 2*s.cfg.RenderTimeout)
-	if err != nil {
+	if _, answered, err := s.reserveKey(c, scope, key, sum, ""); answered || err != nil {
 		return err
 	}
-	switch {
-	case e.RequestSHA256 != sum:
-		return &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.idempotency_mismatch",
-			Message: fmt.Sprintf("the Idempotency-Key %q was used for another request: use a new key for a new request", key)}
-	case !reserved && e.Status == 0:
-		return faldone.Errorf(faldone.ECONFLICT, "a request with the Idempotency-Key %q is being answered: retry in a moment", key)
-	case !reserved:
-		c.Set("Idempotent-Replayed", "true")
-		if e.Location != "" {
-			c.Set(fiber.HeaderLocation, e.Location)
-		}
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-		return c.Status(e.Status).Send(e.Body)
-	}
-	err = c.Next()
+	err := c.Next()
 	status := c.Response().StatusCode()
 	if err != nil || status < 200 || status > 299 {
-		if rerr := s.cfg.Idempotency.Release(context.WithoutCancel(ctx), scope, key); rerr != nil {
-			faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "release idempotency key", "error", rerr.Error())
-		}
+		s.releaseKey(ctx, scope, key)
 		return err
 	}
 	body := bytes.Clone(c.Response().Body())
@@ -143,4 +113,39 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 		faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "store idempotency key", "error", cerr.Error())
 	}
 	return nil
+}
+
+// reserveKey reserves key in scope for a request whose body hashes to sum,
+// remembering ref with it. answered is true when the request needs no
+// further work: a key used for another body or still being answered is
+// refused (err), and a key already answered replays the stored answer
+// (Idempotent-Replayed: true).
+func (s *Server) reserveKey(c *fiber.Ctx, scope, key, sum, ref string) (e *queue.IdempotencyEntry, answered bool, err error) {
+	e, reserved, err := s.cfg.Idempotency.Reserve(c.UserContext(), scope, key, sum, ref, 2*s.cfg.RenderTimeout)
+	if err != nil {
+		return nil, true, err
+	}
+	switch {
+	case e.RequestSHA256 != sum:
+		return e, true, &faldone.Error{Code: faldone.ECONFLICT, MessageID: "error.idempotency_mismatch",
+			Message: fmt.Sprintf("the Idempotency-Key %q was used for another request: use a new key for a new request", key)}
+	case !reserved && e.Status == 0:
+		return e, true, faldone.Errorf(faldone.ECONFLICT, "a request with the Idempotency-Key %q is being answered: retry in a moment", key)
+	case !reserved:
+		c.Set("Idempotent-Replayed", "true")
+		if e.Location != "" {
+			c.Set(fiber.HeaderLocation, e.Location)
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		return e, true, c.Status(e.Status).Send(e.Body)
+	}
+	return e, false, nil
+}
+
+// releaseKey frees key after a failed request, so that a retry may try
+// again; a failure to free it is logged.
+func (s *Server) releaseKey(ctx context.Context, scope, key string) {
+	if err := s.cfg.Idempotency.Release(context.WithoutCancel(ctx), scope, key); err != nil {
+		faldone.Logger(ctx, s.cfg.Logger).ErrorContext(ctx, "release idempotency key", "error", err.Error())
+	}
 }
