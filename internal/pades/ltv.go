@@ -355,18 +355,9 @@ func AddDSS(pdf []byte, vd *ValidationData, vri map[string]*ValidationData) ([]b
 func (up *update) renderPlain(pdf []byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(pdf) + 8192)
-	b.Write(pdf)
-	if n := len(pdf); n > 0 && pdf[n-1] != '\n' && pdf[n-1] != '\r' {
-		b.WriteByte('\n')
-	}
-	offsets := map[int]int64{}
-	for _, p := range up.objects {
-		offsets[p.ref.Num] = int64(b.Len())
-		fmt.Fprintf(&b, "%d %d obj\n", p.ref.Num, p.ref.Gen)
-		if err := writeObject(&b, p.val); err != nil {
-			return nil, err
-		}
-		b.WriteString("\nendobj\n")
+	offsets, err := up.writeObjects(&b, pdf)
+	if err != nil {
+		return nil, err
 	}
 	if err := up.writeXref(&b, offsets); err != nil {
 		return nil, err

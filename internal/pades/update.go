@@ -234,24 +234,34 @@ func fieldName(doc *document, form Dict, want string) string {
 	}
 }
 
+// writeObjects writes pdf to b, then the update's objects, and returns
+// their offsets.
+func (up *update) writeObjects(b *bytes.Buffer, pdf []byte) (map[int]int64, error) {
+	b.Write(pdf)
+	if n := len(pdf); n > 0 && pdf[n-1] != '\n' && pdf[n-1] != '\r' {
+		b.WriteByte('\n')
+	}
+	offsets := make(map[int]int64, len(up.objects)+1)
+	for _, p := range up.objects {
+		offsets[p.ref.Num] = int64(b.Len())
+		fmt.Fprintf(b, "%d %d obj\n", p.ref.Num, p.ref.Gen)
+		if err := writeObject(b, p.val); err != nil {
+			return nil, err
+		}
+		b.WriteString("\nendobj\n")
+	}
+	return offsets, nil
+}
+
 // render appends the update to pdf with a /Contents placeholder of
 // contentsLen bytes and returns the output and its byte range.
 func (up *update) render(pdf []byte, contentsLen int) ([]byte, [4]int64, error) {
 	var br [4]int64
 	var b bytes.Buffer
 	b.Grow(len(pdf) + 2*contentsLen + 4096)
-	b.Write(pdf)
-	if n := len(pdf); n > 0 && pdf[n-1] != '\n' && pdf[n-1] != '\r' {
-		b.WriteByte('\n')
-	}
-	offsets := map[int]int64{}
-	for _, p := range up.objects {
-		offsets[p.ref.Num] = int64(b.Len())
-		fmt.Fprintf(&b, "%d %d obj\n", p.ref.Num, p.ref.Gen)
-		if err := writeObject(&b, p.val); err != nil {
-			return nil, br, err
-		}
-		b.WriteString("\nendobj\n")
+	offsets, err := up.writeObjects(&b, pdf)
+	if err != nil {
+		return nil, br, err
 	}
 	offsets[up.sigRef.Num] = int64(b.Len())
 	fmt.Fprintf(&b, "%d 0 obj\n<< %s /ByteRange ", up.sigRef.Num, up.sigDict)
