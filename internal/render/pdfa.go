@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -128,28 +129,29 @@ func (x xmpMeta) packet() []byte {
 	return b.Bytes()
 }
 
+// objectEdit changes the body of object num (between "num 0 obj\n" and
+// "\nendobj") of a file archival rewrites.
+type objectEdit struct {
+	num  int
+	body func(old []byte) []byte
+}
+
 // archival makes the single-revision file pdf (catalog object root) a
 // PDF/A-2b file: it adds the XMP metadata stream and the sRGB OutputIntent
 // to the catalog, and a trailer /ID of two equal strings, the first 16
 // bytes of the SHA-256 of everything before the cross-reference table, so
-// that the same document always gets the same identifier.
-func archival(pdf []byte, root int, x xmpMeta) ([]byte, error) {
+// that the same document always gets the same identifier. It makes the
+// edits too, those of one object in order and before its own, and shifts
+// the offsets of the objects after each: the file is copied once.
+func archival(pdf []byte, root int, x xmpMeta, edits ...objectEdit) ([]byte, error) {
 	count, err := xrefCount(pdf)
 	if err != nil {
 		return nil, err
 	}
 	xmpNum, iccNum, intentNum := count, count+1, count+2
-	pdf, err = replaceObject(pdf, root, func(old []byte) []byte {
-		end := bytes.LastIndex(old, []byte(">>"))
-		if end < 0 {
-			return old
-		}
-		extra := fmt.Sprintf("/Metadata %d 0 R\n/OutputIntents [%d 0 R]\n", xmpNum, intentNum)
-		return append(append(append([]byte{}, old[:end]...), extra...), old[end:]...)
-	})
-	if err != nil {
-		return nil, err
-	}
+	edits = append(edits, objectEdit{root, func(old []byte) []byte {
+		return insertBeforeEnd(old, fmt.Sprintf("/Metadata %d 0 R\n/OutputIntents [%d 0 R]\n", xmpNum, intentNum))
+	}})
 	xref := bytes.LastIndex(pdf, []byte("\nxref\n")) + 1
 	trailer := bytes.LastIndex(pdf, []byte("\ntrailer\n"))
 	if xref <= 0 || trailer < xref {
@@ -159,11 +161,54 @@ func archival(pdf []byte, root int, x xmpMeta) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The edited objects, in the order of the file.
+	type span struct {
+		num, start, end int // the old body is pdf[start:end]
+		body            []byte
+	}
+	var spans []*span
+	for _, e := range edits {
+		i := slices.IndexFunc(spans, func(s *span) bool { return s.num == e.num })
+		if i < 0 {
+			head := []byte("\n" + strconv.Itoa(e.num) + " 0 obj\n")
+			start := bytes.Index(pdf[:xref], head)
+			if start < 0 {
+				return nil, fmt.Errorf("finish pdf: object %d not found", e.num)
+			}
+			start += len(head)
+			rel := bytes.Index(pdf[start:xref], []byte("\nendobj"))
+			if rel < 0 {
+				return nil, fmt.Errorf("finish pdf: object %d has no end", e.num)
+			}
+			spans = append(spans, &span{num: e.num, start: start, end: start + rel, body: pdf[start : start+rel]})
+			i = len(spans) - 1
+		}
+		spans[i].body = e.body(spans[i].body)
+	}
+	slices.SortFunc(spans, func(a, b *span) int { return a.start - b.start })
+	shift := func(off int) int {
+		n := off
+		for _, s := range spans {
+			if off >= s.end {
+				n += len(s.body) - (s.end - s.start)
+			}
+		}
+		return n
+	}
 	xmp := x.packet()
 	icc := srgbStream()
 	var b bytes.Buffer
-	b.Grow(len(pdf) + len(xmp) + len(icc) + 1024)
-	b.Write(pdf[:xref])
+	b.Grow(len(pdf) + len(xmp) + len(icc) + 2048)
+	at := 0
+	for _, s := range spans {
+		if s.start < at {
+			return nil, fmt.Errorf("finish pdf: object %d overlaps another", s.num)
+		}
+		b.Write(pdf[at:s.start])
+		b.Write(s.body)
+		at = s.end
+	}
+	b.Write(pdf[at:xref])
 	offsets := make([]int, 0, 3)
 	offsets = append(offsets, b.Len())
 	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n", xmpNum, len(xmp))
@@ -178,14 +223,32 @@ func archival(pdf []byte, root int, x xmpMeta) ([]byte, error) {
 		" /RegistryName (http://www.color.org) /Info (sRGB IEC61966-2.1) /DestOutputProfile %d 0 R >>\nendobj\n", intentNum, iccNum)
 	id := sha256.Sum256(b.Bytes())
 	start := b.Len()
-	// The old table's entries are kept as they are; the three objects follow.
+	// The old table's entries, shifted past the edits; the three objects
+	// follow. Entries: "0000000009 00000 n \n", 20 bytes each.
 	entries := pdf[xref:trailer]
 	nl := bytes.IndexByte(entries[len("xref\n"):], '\n')
 	if nl < 0 {
 		return nil, fmt.Errorf("finish pdf: bad xref header")
 	}
 	fmt.Fprintf(&b, "xref\n0 %d\n", count+3)
-	b.Write(entries[len("xref\n")+nl+1:])
+	old := entries[len("xref\n")+nl+1:]
+	if len(old) < 20*count-1 {
+		return nil, fmt.Errorf("finish pdf: truncated xref")
+	}
+	for i := range count {
+		e := old[20*i : min(len(old), 20*i+20)]
+		if e[17] != 'n' || len(spans) == 0 {
+			b.Write(e)
+			continue
+		}
+		off, err := strconv.Atoi(string(e[:10]))
+		if err != nil {
+			return nil, fmt.Errorf("finish pdf: bad xref entry: %w", err)
+		}
+		fmt.Fprintf(&b, "%010d", shift(off))
+		b.Write(e[10:])
+	}
+	b.Write(old[min(len(old), 20*count):])
 	for _, o := range offsets {
 		fmt.Fprintf(&b, "\n%010d 00000 n ", o)
 	}

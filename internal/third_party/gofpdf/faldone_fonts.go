@@ -173,12 +173,12 @@ func (f *Fpdf) growBuffer() {
 	n := 4096
 	for _, p := range f.pages {
 		if p != nil {
-			n += p.Len() / 4
+			n += p.Len() / 3
 		}
 	}
 	for _, font := range f.fonts {
 		if font.Tp == "UTF8" {
-			n += 6144
+			n += 8192
 		}
 	}
 	f.buffer.Grow(n)

@@ -77,7 +77,9 @@ func fpdfNew(orientationStr, unitStr, sizeStr, fontDirStr string, size SizeType)
 	f.page = 0
 	f.n = 2
 	f.pages = make([]*bytes.Buffer, 0, 8)
-	f.pages = append(f.pages, bytes.NewBufferString("")) // pages[0] is unused (1-based)
+	// faldone patch: a page of a letter takes 20-30 KB of operators;
+	// starting there spares the buffer its doublings.
+	f.pages = append(f.pages, bytes.NewBuffer(make([]byte, 0, 32<<10))) // pages[0] is unused (1-based)
 	f.pageSizes = make(map[int]SizeType)
 	f.pageBoxes = make(map[int]map[string]PageBox)
 	f.defPageBoxes = make(map[string]PageBox)
@@ -937,7 +939,10 @@ func (f *Fpdf) SetTextColor(r, g, b int) {
 }
 
 func (f *Fpdf) setTextColor(r, g, b int) {
-	f.color.text = rgbColorValue(r, g, b, "g", "rg")
+	// faldone patch: the same colour again is not formatted again.
+	if t := f.color.text; t.mode != colorModeRGB || t.str == "" || t.ir != r || t.ig != g || t.ib != b {
+		f.color.text = rgbColorValue(r, g, b, "g", "rg")
+	}
 	f.colorFlag = f.color.fill.str != f.color.text.str
 }
 
@@ -2105,7 +2110,14 @@ func (f *Fpdf) SetFont(familyStr, styleStr string, size float64) {
 		f.isCurrentUTF8 = false
 	}
 	if f.page > 0 {
-		f.outf("BT /F%s %.2f Tf ET", f.currentFont.i, f.fontSizePt)
+		// faldone patch: appended, not formatted with fmt; same bytes.
+		b := append(f.textBuf[:0], "BT /F"...)
+		b = append(b, f.currentFont.i...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
+		b = append(b, " Tf ET"...)
+		f.textBuf = b
+		f.outBytes(b)
 	}
 	return
 }
@@ -2121,7 +2133,14 @@ func (f *Fpdf) SetFontSize(size float64) {
 	f.fontSizePt = size
 	f.fontSize = size / f.k
 	if f.page > 0 {
-		f.outf("BT /F%s %.2f Tf ET", f.currentFont.i, f.fontSizePt)
+		// faldone patch: appended, not formatted with fmt; same bytes.
+		b := append(f.textBuf[:0], "BT /F"...)
+		b = append(b, f.currentFont.i...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
+		b = append(b, " Tf ET"...)
+		f.textBuf = b
+		f.outBytes(b)
 	}
 }
 
@@ -2131,7 +2150,14 @@ func (f *Fpdf) SetFontUnitSize(size float64) {
 	f.fontSizePt = size * f.k
 	f.fontSize = size
 	if f.page > 0 {
-		f.outf("BT /F%s %.2f Tf ET", f.currentFont.i, f.fontSizePt)
+		// faldone patch: appended, not formatted with fmt; same bytes.
+		b := append(f.textBuf[:0], "BT /F"...)
+		b = append(b, f.currentFont.i...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
+		b = append(b, " Tf ET"...)
+		f.textBuf = b
+		f.outBytes(b)
 	}
 }
 
@@ -2212,28 +2238,59 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 	if f.tag.on && f.tag.depth > 0 { // faldone patch: tagged
 		f.tagSpace(x, y, txtStr)
 	}
-	var txt2 string
+	// faldone patch: the operators are appended to a buffer the document
+	// keeps instead of formatted with fmt; the bytes are the same.
+	b := f.textBuf[:0]
+	if f.colorFlag {
+		b = append(b, "q "...)
+		b = append(b, f.color.text.str...)
+		b = append(b, ' ')
+	}
+	b = append(b, "BT "...)
+	b = strconv.AppendFloat(b, x*f.k, 'f', 2, 64)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, (f.h-y)*f.k, 'f', 2, 64)
+	b = append(b, " Td ("...)
 	if f.isCurrentUTF8 {
 		if f.isRTL {
 			txtStr = reverseText(txtStr)
 			x -= f.GetStringWidth(txtStr)
 		}
-		txt2 = f.escape(utf8toutf16(txtStr, false))
+		b = appendEscaped(b, utf8toutf16(txtStr, false))
 		f.useRunes(txtStr) // faldone patch: refuse characters the font cannot draw
 	} else {
-		txt2 = f.escape(txtStr)
+		b = appendEscaped(b, txtStr)
 	}
-	s := sprintf("BT %.2f %.2f Td (%s) Tj ET", x*f.k, (f.h-y)*f.k, txt2)
+	b = append(b, ") Tj ET"...)
 	if f.underline && txtStr != "" {
-		s += " " + f.dounderline(x, y, txtStr)
+		b = append(b, ' ')
+		b = append(b, f.dounderline(x, y, txtStr)...)
 	}
 	if f.strikeout && txtStr != "" {
-		s += " " + f.dostrikeout(x, y, txtStr)
+		b = append(b, ' ')
+		b = append(b, f.dostrikeout(x, y, txtStr)...)
 	}
 	if f.colorFlag {
-		s = sprintf("q %s %s Q", f.color.text.str, s)
+		b = append(b, " Q"...)
 	}
-	f.outPaint(s) // faldone patch: tagged
+	f.textBuf = b
+	f.outPaintBytes(b) // faldone patch: tagged
+}
+
+// appendEscaped appends s to b with the characters a PDF literal string
+// must escape escaped, as escape does (faldone patch).
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '(', ')':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // SetWordSpacing sets spacing between words of following text. See the
@@ -3517,7 +3574,9 @@ func (f *Fpdf) beginpage(orientationStr string, size SizeType) {
 	for box, pb := range f.defPageBoxes {
 		f.pageBoxes[f.page][box] = pb
 	}
-	f.pages = append(f.pages, bytes.NewBufferString(""))
+	// faldone patch: a page of a letter takes 20-30 KB of operators;
+	// starting there spares the buffer its doublings.
+	f.pages = append(f.pages, bytes.NewBuffer(make([]byte, 0, 32<<10)))
 	f.pageLinks = append(f.pageLinks, make([]linkType, 0, 0))
 	f.pageAttachments = append(f.pageAttachments, []annotationAttach{})
 	f.state = 2
@@ -3762,6 +3821,17 @@ func (f *Fpdf) putstream(b []byte) {
 }
 
 // out; Add a line to the document
+// outBytes adds a line to the document as out does (faldone patch).
+func (f *Fpdf) outBytes(b []byte) {
+	if f.state == 2 {
+		f.pages[f.page].Write(b)
+		f.pages[f.page].WriteByte('\n')
+	} else {
+		f.buffer.Write(b)
+		f.buffer.WriteByte('\n')
+	}
+}
+
 func (f *Fpdf) out(s string) {
 	if f.state == 2 {
 		f.pages[f.page].WriteString(s)

@@ -117,6 +117,17 @@ func (f *Fpdf) outPaint(s string) {
 	f.out(s)
 }
 
+// outPaintBytes is outPaint for bytes.
+func (f *Fpdf) outPaintBytes(b []byte) {
+	if f.tag.on && f.tag.depth == 0 && f.state == 2 {
+		f.out("/Artifact BMC")
+		f.outBytes(b)
+		f.out("EMC")
+		return
+	}
+	f.outBytes(b)
+}
+
 // endMarked closes what is left open at the end of a page.
 func (f *Fpdf) endMarked() {
 	for f.tag.depth > 0 {
