@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -12,12 +14,22 @@ import (
 
 // face measures text in one font face, in PDF points at size 1.
 type face struct {
-	mu     sync.Mutex
-	f      *sfnt.Font
-	buf    sfnt.Buffer
-	upem   float64
-	widths sync.Map // rune -> float64
+	mu   sync.Mutex
+	f    *sfnt.Font
+	buf  sfnt.Buffer
+	upem float64
+	// The widths of the first runes, most of a letter, lock-free: the
+	// bits of the width with the sign bit set once known.
+	small  [smallRunes]atomic.Uint64
+	widths sync.Map // rune -> float64, the others
 }
+
+// smallRunes is how many runes from U+0000 face keeps in an array: the
+// Latin scripts and the punctuation of Italian and German.
+const smallRunes = 0x250
+
+// known marks a width stored in face.small.
+const known = 1 << 63
 
 func newFace(b []byte) (*face, error) {
 	f, err := sfnt.Parse(b)
@@ -29,7 +41,11 @@ func newFace(b []byte) (*face, error) {
 
 // width returns the advance of r at size 1pt, in points.
 func (fc *face) width(r rune) float64 {
-	if w, ok := fc.widths.Load(r); ok {
+	if r >= 0 && r < smallRunes {
+		if v := fc.small[r].Load(); v&known != 0 {
+			return math.Float64frombits(v &^ known)
+		}
+	} else if w, ok := fc.widths.Load(r); ok {
 		return w.(float64)
 	}
 	fc.mu.Lock()
@@ -43,7 +59,11 @@ func (fc *face) width(r rune) float64 {
 			w = float64(int(float64(adv)/64/fc.upem*1000+0.5)) / 1000
 		}
 	}
-	fc.widths.Store(r, w)
+	if r >= 0 && r < smallRunes {
+		fc.small[r].Store(math.Float64bits(w) | known)
+	} else {
+		fc.widths.Store(r, w)
+	}
 	return w
 }
 

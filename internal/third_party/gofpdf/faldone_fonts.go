@@ -3,6 +3,7 @@ package gofpdf
 // faldone patch: helpers of the UTF-8 font embedding (see PATCHES.md).
 
 import (
+	"bytes"
 	"container/list"
 	"crypto/sha256"
 	"fmt"
@@ -158,7 +159,13 @@ func toUnicodeCMap(codes map[int]int) []byte {
 // character would be drawn as .notdef (glyph 0), which a reader cannot
 // read and PDF/A forbids (ISO 19005-2 6.2.11.8).
 func (f *Fpdf) useRunes(s string) {
+	used := f.currentFont.usedRunes
 	for _, r := range s {
+		// A character drawn before was checked then (the ones the writer
+		// puts in every subset map to 0, not to themselves).
+		if v, ok := used[int(r)]; ok && v == int(r) && r != 0 {
+			continue
+		}
 		if !f.currentFont.utf8File.hasGlyph(int(r)) {
 			f.SetErrorf("gofpdf: font %s has no glyph for %U", f.currentFont.Name, r)
 		}
@@ -315,4 +322,26 @@ func (f *Fpdf) putSharedStream(b []byte) {
 		b = append([]byte(nil), b...)
 	}
 	f.putstream(b)
+}
+
+// pageBuffers keeps the buffers of the pages of documents written before
+// (at most 256 KiB each): a page's operators are only needed until the
+// document is written.
+var pageBuffers = sync.Pool{New: func() interface{} { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
+
+func getPageBuffer() *bytes.Buffer { return pageBuffers.Get().(*bytes.Buffer) }
+
+// releasePages gives the buffers of the pages of a written document back
+// to pageBuffers and leaves each page empty.
+func (f *Fpdf) releasePages() {
+	for n, p := range f.pages {
+		if n == 0 || p == nil {
+			continue
+		}
+		if p.Cap() <= 256<<10 {
+			p.Reset()
+			pageBuffers.Put(p)
+		}
+		f.pages[n] = new(bytes.Buffer)
+	}
 }

@@ -79,7 +79,7 @@ func fpdfNew(orientationStr, unitStr, sizeStr, fontDirStr string, size SizeType)
 	f.pages = make([]*bytes.Buffer, 0, 8)
 	// faldone patch: a page of a letter takes 20-30 KB of operators;
 	// starting there spares the buffer its doublings.
-	f.pages = append(f.pages, bytes.NewBuffer(make([]byte, 0, 32<<10))) // pages[0] is unused (1-based)
+	f.pages = append(f.pages, bytes.NewBufferString("")) // pages[0] is unused (1-based)
 	f.pageSizes = make(map[int]SizeType)
 	f.pageBoxes = make(map[int]map[string]PageBox)
 	f.defPageBoxes = make(map[string]PageBox)
@@ -971,8 +971,7 @@ func (f *Fpdf) GetStringSymbolWidth(s string) int {
 	}
 	w := 0
 	if f.isCurrentUTF8 {
-		unicode := []rune(s)
-		for _, char := range unicode {
+		for _, char := range s { // faldone patch: no []rune copy of s
 			intChar := int(char)
 			// faldone patch: runeWidth reads the dense table and the sparse one above it.
 			if cw := f.currentFont.runeWidth(intChar); cw > 0 {
@@ -3526,6 +3525,14 @@ func (f *Fpdf) Output(w io.Writer) error {
 	if f.state < 3 {
 		f.Close()
 	}
+	// faldone patch: an empty bytes.Buffer takes the document's bytes as
+	// they are instead of a copy; the document's buffer is left empty, as
+	// WriteTo would leave it.
+	if bb, ok := w.(*bytes.Buffer); ok && bb.Cap() == 0 && f.err == nil {
+		*bb = *bytes.NewBuffer(f.buffer.Bytes())
+		f.buffer = fmtBuffer{}
+		return nil
+	}
 	_, err := f.buffer.WriteTo(w)
 	if err != nil {
 		f.err = err
@@ -3574,9 +3581,9 @@ func (f *Fpdf) beginpage(orientationStr string, size SizeType) {
 	for box, pb := range f.defPageBoxes {
 		f.pageBoxes[f.page][box] = pb
 	}
-	// faldone patch: a page of a letter takes 20-30 KB of operators;
-	// starting there spares the buffer its doublings.
-	f.pages = append(f.pages, bytes.NewBuffer(make([]byte, 0, 32<<10)))
+	// faldone patch: a page of a letter takes 20-30 KB of operators; a
+	// buffer of a page written before spares the buffer its doublings.
+	f.pages = append(f.pages, getPageBuffer())
 	f.pageLinks = append(f.pageLinks, make([]linkType, 0, 0))
 	f.pageAttachments = append(f.pageAttachments, []annotationAttach{})
 	f.state = 2
@@ -4769,6 +4776,7 @@ func (f *Fpdf) enddoc() {
 	f.outf("%d", o)
 	f.out("%%EOF")
 	f.state = 3
+	f.releasePages() // faldone patch
 	return
 }
 
