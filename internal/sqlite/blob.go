@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"faldone/internal/archive"
@@ -14,9 +15,16 @@ import (
 )
 
 // blobStore keeps PDFs as files named by their SHA-256:
-// dir/ab/cd/abcd....pdf. A file is never changed once renamed into place.
+// dir/ab/cd/abcd....pdf. A file is never changed once linked into place.
 type blobStore struct {
 	dir string
+	// durable holds the directories known to exist with their entries
+	// durable: an append into one of them need not create it or fsync its
+	// parent again.
+	durable sync.Map // string -> struct{}
+	// named is set once unnamed temporary files (O_TMPFILE) turn out not
+	// to work here: blobs are then written under a temporary name.
+	named atomic.Bool
 }
 
 // openBlobStore creates dir if needed.
@@ -24,7 +32,9 @@ func openBlobStore(dir string) (*blobStore, error) {
 	if err := mkdirSync(dir); err != nil {
 		return nil, fmt.Errorf("open blob dir %s: %w", dir, err)
 	}
-	return &blobStore{dir: dir}, nil
+	s := &blobStore{dir: dir}
+	s.durable.Store(filepath.Clean(dir), struct{}{})
+	return s, nil
 }
 
 // path returns the file of a lowercase hex SHA-256.
@@ -32,68 +42,128 @@ func (s *blobStore) path(sum string) string {
 	return filepath.Join(s.dir, sum[:2], sum[2:4], sum+".pdf")
 }
 
-// put stores data under sum durably: temporary file, fsync, rename,
-// directory fsync. When the blob exists it checks its content instead.
+// put stores data under sum durably. When the blob exists it checks its
+// content instead.
 func (s *blobStore) put(sum string, data []byte) error {
 	dirs, err := s.write(sum, data)
 	if err != nil {
 		return err
 	}
-	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
-			return fmt.Errorf("put blob %s: %w", s.path(sum), err)
+	if err := syncDirs(dirs); err != nil {
+		return fmt.Errorf("put blob %s: %w", s.path(sum), err)
+	}
+	s.markDurable(dirs)
+	return nil
+}
+
+// write stores data under sum with its content durable (written and
+// fsynced before it gets its name, which it gets only if no file has it)
+// and returns the directories whose entries are not yet: the blob's
+// directory, and the parents of the directories not known to be durable,
+// whether this append created them or another one whose group has not
+// committed yet. The blob is durable once they are fsynced (syncDirs),
+// which an append does once for a whole group, and then markDurable.
+// When the blob exists it checks its content instead.
+func (s *blobStore) write(sum string, data []byte) ([]string, error) {
+	p := s.path(sum)
+	dir := filepath.Dir(p)
+	var dirs []string
+	if _, ok := s.durable.Load(dir); !ok {
+		if _, err := mkdirNoSync(dir, nil); err != nil {
+			return nil, fmt.Errorf("put blob %s: %w", p, err)
 		}
+		for d := dir; d != s.dir; d = filepath.Dir(d) {
+			parent := filepath.Dir(d)
+			dirs = append(dirs, parent)
+			if _, ok := s.durable.Load(parent); ok || parent == d {
+				break
+			}
+		}
+	}
+	err := s.link(p, dir, sum, data)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A directory removed behind our back: make it again.
+		s.durable.Delete(dir)
+		if _, err := mkdirNoSync(dir, nil); err != nil {
+			return nil, fmt.Errorf("put blob %s: %w", p, err)
+		}
+		dirs = append(dirs, filepath.Dir(dir), filepath.Dir(filepath.Dir(dir)))
+		err = s.link(p, dir, sum, data)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		old, rerr := os.ReadFile(p)
+		if rerr != nil {
+			return nil, fmt.Errorf("put blob: %w", rerr)
+		}
+		// Fresh again: the garbage collector spares recent blobs.
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
+		if err := archive.CheckBlob(p, sum, old); err != nil {
+			return nil, err
+		}
+		// Another append may have linked it and not be durable yet.
+		return append(dirs, dir), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(dirs, dir), nil
+}
+
+// link writes data into a new file, fsyncs it and gives it the name p in
+// dir, failing with fs.ErrExist when p exists. The file is unnamed until
+// then where the system allows it (O_TMPFILE), so that a crash leaves
+// nothing behind; elsewhere it has a temporary name, which the garbage
+// collector removes after a crash.
+func (s *blobStore) link(p, dir, sum string, data []byte) error {
+	if !s.named.Load() {
+		err := linkUnnamed(p, dir, data)
+		if !errors.Is(err, errUnnamedUnsupported) {
+			return err
+		}
+		s.named.Store(true)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+sum[:8]+"-*")
+	if err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := writeSync(f, p, data); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, p); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fs.ErrExist
+		}
+		return fmt.Errorf("put blob: %w", err)
 	}
 	return nil
 }
 
-// write stores data under sum with its content durable (temporary file,
-// fsync, rename) and returns the directories whose entries are not yet:
-// the blob's directory, and the parent of each directory it created. The
-// blob is durable once they are fsynced (syncDirs), which an append does
-// once for a whole group. When the blob exists it checks its content
-// instead and returns no directory.
-func (s *blobStore) write(sum string, data []byte) ([]string, error) {
-	p := s.path(sum)
-	if old, err := os.ReadFile(p); err == nil {
-		// Fresh again: the garbage collector spares recent blobs.
-		now := time.Now()
-		_ = os.Chtimes(p, now, now)
-		return nil, archive.CheckBlob(p, sum, old)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("put blob: %w", err)
-	}
-	dir := filepath.Dir(p)
-	dirs, err := mkdirNoSync(dir, nil)
-	if err != nil {
-		return nil, fmt.Errorf("put blob %s: %w", p, err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-"+sum[:8]+"-*")
-	if err != nil {
-		return nil, fmt.Errorf("put blob: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+// writeSync writes data to f, fsyncs and closes it.
+func writeSync(f *os.File, p string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
-		return nil, fmt.Errorf("put blob %s: %w (is the disk full?)", p, err)
+		f.Close()
+		return fmt.Errorf("put blob %s: %w (is the disk full?)", p, err)
 	}
 	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("put blob %s: fsync: %w", p, err)
+		f.Close()
+		return fmt.Errorf("put blob %s: fsync: %w", p, err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("put blob %s: %w", p, err)
+		return fmt.Errorf("put blob %s: %w", p, err)
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		return nil, fmt.Errorf("put blob: %w", err)
+	return nil
+}
+
+// markDurable records that dirs, just fsynced, are durable: each was the
+// directory of a blob or the parent of one not known to be, so each one's
+// own entry is durable too.
+func (s *blobStore) markDurable(dirs []string) {
+	for _, d := range dirs {
+		s.durable.Store(d, struct{}{})
 	}
-	ok = true
-	return append(dirs, dir), nil
 }
 
 // syncDirs fsyncs each distinct directory of dirs once, all at once: the

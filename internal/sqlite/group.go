@@ -82,6 +82,9 @@ func (c *committer) commit(group []*pending) {
 		failAll(classify(fmt.Errorf("append: %w", err)))
 		return
 	}
+	if c.a.blobs != nil {
+		c.a.blobs.markDurable(dirs)
+	}
 	ctx := context.Background()
 	c.groups.Add(1)
 	tx, err := c.a.w.BeginTx(ctx, nil)
