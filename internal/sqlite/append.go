@@ -33,14 +33,13 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := a.checkSpace(int64(len(pdf))); err != nil {
 		return err
 	}
-	dirs, err := a.writeBlob(ctx, r.SHA256, pdf)
-	if err != nil {
+	if err := a.writeBlob(ctx, r.SHA256, pdf); err != nil {
 		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	leaf, err := a.group.append(&r, pdf, dirs)
+	leaf, err := a.group.append(&r, pdf)
 	if err != nil {
 		return err
 	}

@@ -60,10 +60,10 @@ func (s *blobStore) put(sum string, data []byte) error {
 // fsynced before it gets its name, which it gets only if no file has it)
 // and returns the directories whose entries are not yet: the blob's
 // directory, and the parents of the directories not known to be durable,
-// whether this append created them or another one whose group has not
-// committed yet. The blob is durable once they are fsynced (syncDirs),
-// which an append does once for a whole group, and then markDurable.
-// When the blob exists it checks its content instead.
+// whether this append created them or another one that has not fsynced
+// them yet. The blob is durable once they are fsynced (syncDirs, then
+// markDurable, as put does). When the blob exists it checks its content
+// instead.
 func (s *blobStore) write(sum string, data []byte) ([]string, error) {
 	p := s.path(sum)
 	dir := filepath.Dir(p)
@@ -167,10 +167,12 @@ func (s *blobStore) markDurable(dirs []string) {
 }
 
 // syncDirs fsyncs each distinct directory of dirs once, all at once: the
-// directories of a group's blobs are rarely shared (one of 65,536), and
-// the file system commits concurrent fsyncs together, where one after
-// another each would wait for the disk.
+// file system commits concurrent fsyncs together, where one after another
+// each would wait for the disk.
 func syncDirs(dirs []string) error {
+	if len(dirs) == 1 {
+		return syncDir(dirs[0])
+	}
 	seen := make(map[string]bool, len(dirs))
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -17,16 +17,15 @@ const maxGroup = 128
 type pending struct {
 	rec  *faldone.Record
 	pdf  []byte
-	dirs []string // blob directories to fsync before the commit
 	leaf int64
 	err  error
 	done chan struct{}
 }
 
 // committer commits the appends of an archive in groups. Appends queue on
-// a channel; one goroutine takes the first one, every other one already
-// waiting (up to maxGroup), fsyncs the blob directories they wrote, and
-// inserts them all in one transaction, each under its own savepoint so
+// a channel once their blobs are durable; one goroutine takes the first
+// one and every other one already waiting (up to maxGroup), and inserts
+// them all in one transaction, each under its own savepoint so
 // that a refused append (a version conflict, a clock gone backwards)
 // leaves the others in. Only after the commit, which fsyncs the WAL once,
 // is each append answered: nothing is acknowledged before it is durable.
@@ -52,8 +51,8 @@ func (c *committer) stop() { c.Stop() }
 // append queues rec and waits until its group is durable. It waits
 // whatever happens to the caller's context: once queued, an append is
 // committed or refused, never left in doubt.
-func (c *committer) append(rec *faldone.Record, pdf []byte, dirs []string) (int64, error) {
-	p := &pending{rec: rec, pdf: pdf, dirs: dirs, done: make(chan struct{})}
+func (c *committer) append(rec *faldone.Record, pdf []byte) (int64, error) {
+	p := &pending{rec: rec, pdf: pdf, done: make(chan struct{})}
 	if !c.Submit(p, func() { <-p.done }) {
 		return 0, &faldone.Error{Code: faldone.EUNAVAILABLE, Message: "the archive is closed"}
 	}
@@ -73,17 +72,6 @@ func (c *committer) commit(group []*pending) {
 				p.err = err
 			}
 		}
-	}
-	var dirs []string
-	for _, p := range group {
-		dirs = append(dirs, p.dirs...)
-	}
-	if err := syncDirs(dirs); err != nil {
-		failAll(classify(fmt.Errorf("append: %w", err)))
-		return
-	}
-	if c.a.blobs != nil {
-		c.a.blobs.markDurable(dirs)
 	}
 	ctx := context.Background()
 	c.groups.Add(1)

@@ -6,11 +6,11 @@ import "context"
 // the blob directory, leaving the fsync of the blob's directory entries
 // to the caller: it returns the directories to fsync before a record may
 // name the blob (none for an object store, whose Put is durable).
-func (a *Archive) writeBlob(ctx context.Context, sum string, pdf []byte) ([]string, error) {
+func (a *Archive) writeBlob(ctx context.Context, sum string, pdf []byte) error {
 	if a.Objects != nil {
-		return nil, a.Objects.Put(ctx, sum, pdf)
+		return a.Objects.Put(ctx, sum, pdf)
 	}
-	return a.blobs.write(sum, pdf)
+	return a.blobs.put(sum, pdf)
 }
 
 // getBlob reads a PDF from where putBlob stores it.
