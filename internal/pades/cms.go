@@ -118,6 +118,21 @@ func checkSignature(pub crypto.PublicKey, digest, sig []byte) error {
 	return fmt.Errorf("%w: %T", errUnsupportedSigner, pub)
 }
 
+// ownKey reports whether signer is a private key held by Go's own crypto
+// whose public key is the certificate's: its signatures come from the same
+// code that would check them, so checking each one adds nothing to the
+// comparison of the keys. A token (PKCS#11) or any other signer is
+// checked signature by signature.
+func ownKey(signer crypto.Signer, pub crypto.PublicKey) bool {
+	switch k := signer.(type) {
+	case *ecdsa.PrivateKey:
+		return k.PublicKey.Equal(pub)
+	case *rsa.PrivateKey:
+		return k.PublicKey.Equal(pub)
+	}
+	return false
+}
+
 // cmsResult is the outcome of building a CMS SignedData.
 type cmsResult struct {
 	der           []byte
@@ -146,8 +161,10 @@ func buildCMS(ctx context.Context, digest []byte, signer crypto.Signer, chain []
 	if err != nil {
 		return nil, fmt.Errorf("sign attributes: %w", err)
 	}
-	if err := checkSignature(leaf.PublicKey, h[:], sig); err != nil {
-		return nil, err
+	if !ownKey(signer, leaf.PublicKey) {
+		if err := checkSignature(leaf.PublicKey, h[:], sig); err != nil {
+			return nil, err
+		}
 	}
 	res := &cmsResult{signature: sig}
 	var unsigned []byte

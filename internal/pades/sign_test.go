@@ -232,7 +232,16 @@ func TestSignRefusesAForeignSignature(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not verify with the certificate's public key") {
 		t.Fatalf("sign with a foreign key: %v", err)
 	}
+	// A key of Go's own that is not the certificate's is refused before it
+	// signs.
+	_, _, err = Sign(context.Background(), testLetter(t), Options{Signer: other.key, Chain: pki.chain(), Certify: true})
+	if err == nil || !strings.Contains(err.Error(), "signer key does not match the leaf certificate") {
+		t.Fatalf("sign with another certificate's key: %v", err)
+	}
 	if _, _, err := Sign(context.Background(), testLetter(t), Options{Signer: pki.key, Chain: pki.chain(), Certify: true}); err != nil {
 		t.Fatal(err)
+	}
+	if !ownKey(pki.key, pki.chain()[0].PublicKey) || ownKey(wrongKey{pki.key, other.key}, pki.chain()[0].PublicKey) {
+		t.Fatal("ownKey tells a key of Go's own from a wrapped one wrongly")
 	}
 }

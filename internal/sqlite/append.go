@@ -51,7 +51,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 // insert adds one record to the group's transaction tx and returns its
 // leaf index. It writes nothing when it fails; the caller rolls back to a
 // savepoint when it fails after writing.
-func (a *Archive) insert(ctx context.Context, tx *sql.Tx, r *faldone.Record, pdf []byte) (int64, error) {
+func (a *Archive) insert(ctx context.Context, tx preparedTx, r *faldone.Record, pdf []byte) (int64, error) {
 	fail := func(err error) (int64, error) {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err
@@ -61,7 +61,7 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, r *faldone.Record, pdf
 	var latest *faldone.Record
 	var v int
 	var sha string
-	err := tx.QueryRowContext(ctx, `SELECT version, sha256 FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, r.ID).Scan(&v, &sha)
+	err := tx.QueryRowContext(ctx, qLatestVersion, r.ID).Scan(&v, &sha)
 	switch {
 	case err == nil:
 		latest = &faldone.Record{ID: r.ID, Version: v, SHA256: sha}
@@ -73,12 +73,12 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, r *faldone.Record, pdf
 	}
 
 	var size int64
-	if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
+	if err := tx.QueryRowContext(ctx, qLogSize).Scan(&size); err != nil {
 		return fail(fmt.Errorf("read log size: %w", err))
 	}
 	if size > 0 {
 		var last []byte
-		if err := tx.QueryRowContext(ctx, `SELECT body FROM records WHERE leaf_index = ?`, size-1).Scan(&last); err != nil {
+		if err := tx.QueryRowContext(ctx, qRecordBody, size-1).Scan(&last); err != nil {
 			return fail(fmt.Errorf("read the newest record: %w", err))
 		}
 		if err := archive.NotBefore(r, last); err != nil {
@@ -91,16 +91,16 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, r *faldone.Record, pdf
 		return fail(err)
 	}
 	for _, n := range nodes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`, int64(n.ID.Level), int64(n.ID.Index), n.Hash); err != nil {
+		if _, err := tx.ExecContext(ctx, qInsertNode, int64(n.ID.Level), int64(n.ID.Index), n.Hash); err != nil {
 			return fail(fmt.Errorf("insert node %s: %w", n.ID, err))
 		}
 	}
 	signer, trusted := archive.SignerColumns(r)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, qInsertRecord,
 		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted); err != nil {
 		return fail(fmt.Errorf("insert record: %w", err))
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET size = ? WHERE id = 1`, size+1); err != nil {
+	if _, err := tx.ExecContext(ctx, qGrowLog, size+1); err != nil {
 		return fail(fmt.Errorf("grow log: %w", err))
 	}
 	// The garbage collector removes blobs only under the write lock this

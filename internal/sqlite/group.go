@@ -75,22 +75,23 @@ func (c *committer) commit(group []*pending) {
 	}
 	ctx := context.Background()
 	c.groups.Add(1)
-	tx, err := c.a.w.BeginTx(ctx, nil)
+	sqlTx, err := c.a.w.BeginTx(ctx, nil)
 	if err != nil {
 		failAll(classify(fmt.Errorf("append: %w", busyHint(err))))
 		return
 	}
+	tx := preparedTx{sqlTx, c.a.stmts}
 	defer tx.Rollback()
 	ok := 0
 	for _, p := range group {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT append`); err != nil {
+		if _, err := tx.ExecContext(ctx, qSavepoint); err != nil {
 			failAll(classify(fmt.Errorf("append: %w", err)))
 			return
 		}
 		leaf, err := c.a.insert(ctx, tx, p.rec, p.pdf)
 		if err != nil {
 			p.err = err
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO append`); err != nil {
+			if _, err := tx.ExecContext(ctx, qRollbackTo); err != nil {
 				failAll(classify(fmt.Errorf("append: %w", err)))
 				return
 			}
@@ -98,7 +99,7 @@ func (c *committer) commit(group []*pending) {
 			p.leaf = leaf
 			ok++
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE append`); err != nil {
+		if _, err := tx.ExecContext(ctx, qRelease); err != nil {
 			failAll(classify(fmt.Errorf("append: %w", err)))
 			return
 		}

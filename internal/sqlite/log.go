@@ -33,7 +33,7 @@ func (nr nodeReader) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, 
 		}
 		hi := min(s.Hi, math.MaxInt64)
 		if hi-s.Lo < uint64(2*len(s.Want)+16) {
-			if err := nr.scan(ctx, out, s, `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx BETWEEN ? AND ?`,
+			if err := nr.scan(ctx, out, s, qNodeRange,
 				int64(s.Level), int64(s.Lo), int64(hi)); err != nil {
 				return nil, err
 			}
@@ -43,7 +43,7 @@ func (nr nodeReader) Hashes(ctx context.Context, ids []audit.NodeID) ([][]byte, 
 			if idx > math.MaxInt64 {
 				continue
 			}
-			if err := nr.scan(ctx, out, s, `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx = ?`,
+			if err := nr.scan(ctx, out, s, qNode,
 				int64(s.Level), int64(idx)); err != nil {
 				return nil, err
 			}

@@ -61,6 +61,7 @@ type Archive struct {
 	r     *sql.DB // read-only pool
 	blobs *blobStore
 	group committer
+	stmts map[string]*sql.Stmt // the append's, on w
 }
 
 var _ faldone.Archive = (*Archive)(nil)
@@ -98,7 +99,12 @@ func Open(ctx context.Context, path, blobDir string) (*Archive, error) {
 		a.w.Close()
 		return nil, err
 	}
+	if err := a.prepare(ctx); err != nil {
+		a.w.Close()
+		return nil, err
+	}
 	if a.r, err = openDB(path, "deferred", true); err != nil {
+		a.closeStmts()
 		a.w.Close()
 		return nil, err
 	}
@@ -135,6 +141,7 @@ func (a *Archive) Writer() *sql.DB { return a.w }
 // Close closes the database pools.
 func (a *Archive) Close() error {
 	a.group.stop()
+	a.closeStmts()
 	var errs []error
 	if a.r != nil {
 		errs = append(errs, a.r.Close())
