@@ -263,6 +263,7 @@ func serve(args []string, stdout io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usageWrap("settings", err)
 	}
+	docs.SetProcs()
 	log := newLogger(&cfg)
 	set, err := loadTemplates(cfg.Templates)
 	if err != nil {

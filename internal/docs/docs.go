@@ -10,6 +10,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -107,7 +108,24 @@ func (r *Renderer) RenderData(ctx context.Context, kind faldone.Kind, data map[s
 // seals, the HTTP server and the collector run, and one slot a core left
 // cores idle (4-7% less throughput at 8 and 32 clients in the API
 // benchmark).
-var renderSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+var renderSlots = make(chan struct{}, 2*cores)
+
+// SetProcs lets the Go scheduler run twice as many goroutines at once as
+// there are cores, unless GOMAXPROCS says otherwise. A goroutine that waits
+// in a system call for the disk (an archive's fsync) keeps its scheduler
+// processor until the runtime notices, which it does only after its next
+// check (up to 10 ms later on a busy process); with one processor a core,
+// a core stays idle through each fsync. With two, the other renders on.
+// The render slots stay twice the cores. A service calls it at start.
+func SetProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(2 * cores)
+	}
+}
+
+// cores is the processors the runtime gave the process at start: the
+// cores it may use.
+var cores = runtime.GOMAXPROCS(0)
 
 // acquireRender waits for a render slot, or for ctx to end.
 func acquireRender(ctx context.Context) error {
