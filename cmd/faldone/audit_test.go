@@ -166,7 +166,7 @@ func sqliteAttacker(t *testing.T, c *chain) *attacker {
 		},
 		blob: func(sum string, f func([]byte) []byte) {
 			t.Helper()
-			p := filepath.Join(c.data, "blobs", sum[:2], sum[2:4], sum+".pdf")
+			p := filepath.Join(c.data, "blobs", sum[:2], sum+".pdf")
 			b, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"faldone/internal/archive"
 	"faldone/internal/audit"
@@ -107,12 +105,12 @@ func (a *Archive) insert(ctx context.Context, tx preparedTx, r *faldone.Record, 
 	// transaction holds: if it removed this one before the lock was
 	// taken, write it again before the record that names it commits.
 	if a.Objects == nil {
-		if _, err := os.Stat(a.blobs.path(r.SHA256)); errors.Is(err, fs.ErrNotExist) {
+		if ok, err := a.blobs.exists(r.SHA256); err != nil {
+			return fail(err)
+		} else if !ok {
 			if err := a.blobs.put(r.SHA256, pdf); err != nil {
 				return fail(err)
 			}
-		} else if err != nil {
-			return fail(err)
 		}
 	}
 	return size, nil

@@ -14,8 +14,10 @@ import (
 	"faldone/internal/faldone"
 )
 
-// blobStore keeps PDFs as files named by their SHA-256:
-// dir/ab/cd/abcd....pdf. A file is never changed once linked into place.
+// blobStore keeps PDFs as files named by their SHA-256: dir/ab/abcd....pdf,
+// 256 directories. Archives written before kept them one level deeper,
+// dir/ab/cd/abcd....pdf, where they are still read. A file is never
+// changed once linked into place.
 type blobStore struct {
 	dir string
 	// durable holds the directories known to exist with their entries
@@ -39,7 +41,28 @@ func openBlobStore(dir string) (*blobStore, error) {
 
 // path returns the file of a lowercase hex SHA-256.
 func (s *blobStore) path(sum string) string {
+	return filepath.Join(s.dir, sum[:2], sum+".pdf")
+}
+
+// legacyPath returns where archives written before kept the file of sum:
+// a directory of 65,536 was one more directory to make and fsync for
+// nearly every PDF of an archive of a few thousand.
+func (s *blobStore) legacyPath(sum string) string {
 	return filepath.Join(s.dir, sum[:2], sum[2:4], sum+".pdf")
+}
+
+// exists reports whether the file of sum is in either place.
+func (s *blobStore) exists(sum string) (bool, error) {
+	for _, p := range []string{s.path(sum), s.legacyPath(sum)} {
+		_, err := os.Stat(p)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // put stores data under sum durably. When the blob exists it checks its
@@ -199,8 +222,10 @@ func syncDirs(dirs []string) error {
 // get returns the bytes of a blob as stored, ENOTFOUND when the file is
 // absent.
 func (s *blobStore) get(sum string) ([]byte, error) {
-	p := s.path(sum)
-	b, err := os.ReadFile(p)
+	b, err := os.ReadFile(s.path(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = os.ReadFile(s.legacyPath(sum))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &faldone.Error{Code: faldone.ENOTFOUND, Message: fmt.Sprintf("blob %s not found", sum), Err: err}
 	}

@@ -35,7 +35,7 @@ func TestBlobWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			leaf := filepath.Dir(s.path(sum))
-			want := []string{filepath.Dir(leaf), root, leaf}
+			want := []string{root, leaf}
 			if !slices.Equal(dirs, want) {
 				t.Fatalf("dirs %v, want %v", dirs, want)
 			}
@@ -109,5 +109,36 @@ func checkNoTemporary(t *testing.T, root string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A PDF kept where archives written before kept it (blobs/ab/cd/) is read
+// there and counts as present, so it is not written again under the
+// write lock.
+func TestBlobLegacyLayout(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "blobs")
+	s, err := openBlobStore(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, sum := blobOf("legacy")
+	if err := os.MkdirAll(filepath.Dir(s.legacyPath(sum)), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.legacyPath(sum), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.get(sum); err != nil || string(got) != string(data) {
+		t.Fatalf("get: %q, %v", got, err)
+	}
+	if ok, err := s.exists(sum); !ok || err != nil {
+		t.Fatalf("exists: %v, %v", ok, err)
+	}
+	if s.path(sum) == s.legacyPath(sum) || filepath.Dir(filepath.Dir(s.path(sum))) != root {
+		t.Fatalf("new blobs go to %s", s.path(sum))
+	}
+	_, other := blobOf("absent")
+	if ok, err := s.exists(other); ok || err != nil {
+		t.Fatalf("exists of an absent blob: %v, %v", ok, err)
 	}
 }

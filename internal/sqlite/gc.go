@@ -103,7 +103,7 @@ func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
 		name := filepath.Base(p)
 		if !strings.HasPrefix(name, ".tmp-") {
 			sum, ok := strings.CutSuffix(name, ".pdf")
-			if _, err := archive.ParseSHA256(sum); !ok || err != nil || a.blobs.path(sum) != p {
+			if _, err := archive.ParseSHA256(sum); !ok || err != nil || (a.blobs.path(sum) != p && a.blobs.legacyPath(sum) != p) {
 				continue // not ours: left alone
 			}
 			var one int

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,6 +58,15 @@ func TestCollectGarbage(t *testing.T) {
 	}
 	foreign := filepath.Join(dir, "blobs", "README")
 	os.WriteFile(foreign, []byte("not a blob"), 0o600)
+	// An orphan where archives written before kept blobs.
+	legacy := archivetest.PDF(t, 300)
+	sum := fmt.Sprintf("%x", sha256.Sum256(legacy))
+	legacyPath := filepath.Join(dir, "blobs", sum[:2], sum[2:4], sum+".pdf")
+	os.MkdirAll(filepath.Dir(legacyPath), 0o750)
+	if err := os.WriteFile(legacyPath, legacy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	orphans++
 
 	gc, err := a.CollectGarbage(ctx, time.Hour)
 	if err != nil || gc.Removed != 0 {
@@ -75,6 +85,9 @@ func TestCollectGarbage(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Error("temporary file left")
+	}
+	if _, err := os.Stat(legacyPath); !os.IsNotExist(err) {
+		t.Error("orphan of the earlier layout left")
 	}
 	if _, err := os.Stat(foreign); err != nil {
 		t.Error("a file that is not a blob was removed")

@@ -5,15 +5,15 @@
 // One process writes at a time: appends run in BEGIN IMMEDIATE
 // transactions on a single connection, the database is in WAL mode with
 // synchronous=FULL, and readers use a separate read-only pool. A PDF is
-// written and fsynced to blobs/ab/cd/<sha256>.pdf, and its directory
-// entry fsynced, before the transaction that records it commits, so no
-// record ever lacks its PDF; a crash in between leaves an orphan blob,
-// which is harmless.
+// written and fsynced to blobs/ab/<sha256>.pdf, and its directory entry
+// fsynced, before the transaction that records it commits, so no record
+// ever lacks its PDF; a crash in between leaves an orphan blob, which is
+// harmless.
 //
-// Appends commit in groups: concurrent appends wait in a queue, and one
-// goroutine commits all that wait in one transaction (one fsync of the
-// WAL, one fsync of each blob directory they touched), then answers each;
-// an append returns only once its group is durable.
+// Appends commit in groups: concurrent appends, their PDFs durable, wait
+// in a queue, and one goroutine commits all that wait in one transaction
+// (one fsync of the WAL), then answers each; an append returns only once
+// its group is durable.
 package sqlite
 
 import (
