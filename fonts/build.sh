@@ -67,3 +67,6 @@ done
 cp "$tmp/fontsource-titillium-web-5.3.0/package/LICENSE" "$here/OFL.txt"
 cp "$tmp/fontsource-roboto-mono-5.3.0/package/LICENSE" "$here/OFL-RobotoMono.txt"
 cp /usr/share/doc/fonts-dejavu-core/copyright "$here/LICENSE-DejaVu.txt"
+
+# What the new fonts draw, for validation without parsing them at start.
+(cd "$here/.." && go test ./fonts -run TestCoverageTable -update)

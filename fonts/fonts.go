@@ -16,6 +16,7 @@ package fonts
 
 import (
 	_ "embed"
+	"encoding/binary"
 	"sync"
 
 	"golang.org/x/image/font/sfnt"
@@ -114,13 +115,56 @@ func intersect(a, b *Coverage) *Coverage {
 	return c
 }
 
+// computeCoverage works out what Main and Printable answer from the
+// fonts themselves (a few milliseconds): coverage.bin keeps the result.
+func computeCoverage() (main, any *Coverage) {
+	main = intersect(coverage(regular), coverage(bold))
+	fb := intersect(coverage(fallback), coverage(fallbackBold))
+	any = &Coverage{}
+	for i := range any.bits {
+		any.bits[i] = main.bits[i] | fb.bits[i]
+	}
+	return main, any
+}
+
+// coverageBin is computeCoverage's result, Main's bits then Printable's,
+// little-endian: a command that checks one letter's text need not go
+// through every character of four fonts first. The package's tests check
+// it against the fonts (go test ./fonts -update rewrites it).
+//
+//go:embed coverage.bin
+var coverageBin []byte
+
+// decodeCoverage reads coverage.bin.
+func decodeCoverage(b []byte) (main, any *Coverage, ok bool) {
+	main, any = &Coverage{}, &Coverage{}
+	n := len(main.bits)
+	if len(b) != 2*8*n {
+		return nil, nil, false
+	}
+	for i := range n {
+		main.bits[i] = binary.LittleEndian.Uint64(b[8*i:])
+		any.bits[i] = binary.LittleEndian.Uint64(b[8*(n+i):])
+	}
+	return main, any, true
+}
+
+// encodeCoverage is the inverse of decodeCoverage.
+func encodeCoverage(main, any *Coverage) []byte {
+	b := make([]byte, 0, 16*len(main.bits))
+	for _, c := range []*Coverage{main, any} {
+		for _, w := range c.bits {
+			b = binary.LittleEndian.AppendUint64(b, w)
+		}
+	}
+	return b
+}
+
 func loadCoverage() {
 	covOnce.Do(func() {
-		covTitillium = intersect(coverage(regular), coverage(bold))
-		fb := intersect(coverage(fallback), coverage(fallbackBold))
-		covAny = &Coverage{}
-		for i := range covAny.bits {
-			covAny.bits[i] = covTitillium.bits[i] | fb.bits[i]
+		var ok bool
+		if covTitillium, covAny, ok = decodeCoverage(coverageBin); !ok {
+			covTitillium, covAny = computeCoverage()
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -81,6 +82,8 @@ type Registry struct {
 	// reads it.
 	src      string
 	loadOnce sync.Once
+	loaded   atomic.Bool  // all and byCode are read
+	scans    atomic.Int32 // lookups answered from src before it was read
 
 	foldOnce sync.Once
 	folded   []string // names for Search, folded at its first call
@@ -113,7 +116,37 @@ func (r *Registry) load() {
 			panic("comuni: the embedded registry does not read: " + err.Error())
 		}
 		r.all, r.byCode = got.all, got.byCode
+		r.loaded.Store(true)
 	})
+}
+
+// scanLimit is how many lookups a lazy registry answers by finding the
+// comune's line in its table (about a tenth of reading all of it) before
+// it reads the table: a command looks up one or two comuni, a service
+// many.
+const scanLimit = 4
+
+// scan finds the line of istat in a lazy registry's table and reads it
+// alone.
+func (r *Registry) scan(istat string) (Comune, bool, error) {
+	i := -1
+	if strings.HasPrefix(r.src, istat+"\t") {
+		i = 0
+	} else if j := strings.Index(r.src, "\n"+istat+"\t"); j >= 0 {
+		i = j + 1
+	}
+	if len(istat) != 6 || i < 0 {
+		return Comune{}, false, nil
+	}
+	line := r.src[i:]
+	if e := strings.IndexByte(line, '\n'); e >= 0 {
+		line = line[:e+1]
+	}
+	got, err := parseTable(line)
+	if err != nil || len(got.all) != 1 {
+		return Comune{}, false, fmt.Errorf("read comuni registry: line of %s: %v", istat, err)
+	}
+	return got.all[0], true, nil
 }
 
 // tableFields is the number of fields of a line of the precomputed table.
@@ -213,6 +246,11 @@ func (r *Registry) Len() int {
 
 // Lookup returns the comune with the given ISTAT code.
 func (r *Registry) Lookup(istat string) (Comune, bool) {
+	if r.src != "" && !r.loaded.Load() && r.scans.Add(1) <= scanLimit && !strings.ContainsAny(istat, "\t\n") {
+		if c, ok, err := r.scan(istat); err == nil {
+			return c, ok
+		}
+	}
 	r.load()
 	i, ok := r.byCode[istat]
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"flag"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -93,6 +94,28 @@ func BenchmarkDefault(b *testing.B) {
 	for b.Loop() {
 		if _, err := parseTable(table); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The first lookups of the embedded registry find the comune's line in
+// the table instead of reading all of it, with the same answers; after
+// scanLimit of them the table is read.
+func TestLookupBeforeLoad(t *testing.T) {
+	full, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := &Registry{src: table}
+	codes := []string{full.All()[0].ISTAT, full.All()[len(full.All())-1].ISTAT, "037034", "999999", "", "03703", "037034\t"}
+	for i, code := range codes {
+		want, wantOK := full.Lookup(code)
+		got, ok := lazy.Lookup(code)
+		if ok != wantOK || !reflect.DeepEqual(got, want) {
+			t.Errorf("lookup %d %q: %+v %v, want %+v %v", i, code, got, ok, want, wantOK)
+		}
+		if loaded := lazy.loaded.Load(); loaded != (i >= scanLimit) {
+			t.Errorf("after lookup %d: loaded %v", i, loaded)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func megabytes(n int64) string {
 // render writes page with data and status.
 func (p *Pages) render(c *fiber.Ctx, status int, page string, data any) error {
 	lang := p.pageLang(c)
-	v := &view{p: p, Lang: lang, Path: c.Path(), CSRF: p.csrfToken(c), Static: staticVersion, Data: data,
+	v := &view{p: p, Lang: lang, Path: c.Path(), CSRF: p.csrfToken(c), Static: staticVersion(), Data: data,
 		Title: map[string]string{"verifica": "verify.title", "comune": "comune.title", "login": "comune.title", "error": "error.title"}[page]}
 	if s := p.current(c); s != nil {
 		v.Comune = &sessionView{ISTAT: s.Comune, Name: p.comuneName(s.Comune), Holder: s.Name}
