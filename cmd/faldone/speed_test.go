@@ -239,6 +239,7 @@ func benchAPI(b *testing.B, e *speedEnv, bin string, clients int) {
 	p99 := lat[min(len(lat)-1, len(lat)*99/100)]
 	mean := sum / time.Duration(len(lat))
 	b.ReportMetric(rate, "docs/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(mean.Microseconds())/1000, "mean_ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
 	b.ReportMetric(render, "render_docs/s")

@@ -102,19 +102,36 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 	if s.Sealer == nil {
 		opts = append(opts, Draft()) // what is not sealed says so on every page
 	}
-	res, err := s.Renderer.RenderInput(ctx, kind, in, opts...)
+	// The render and, when it needs no server, the seal run in one render
+	// slot: the CPU work of requests is done in the order they came.
+	if err := acquireRender(ctx); err != nil {
+		return nil, err
+	}
+	held := true
+	release := func() {
+		if held {
+			releaseRender()
+			held = false
+		}
+	}
+	defer release()
+	res, err := s.Renderer.RenderInput(context.WithValue(ctx, slotKey{}, true), kind, in, opts...)
 	if err != nil {
 		return nil, err
 	}
 	d := res.Document
 	pdf := res.PDF
 	if s.Sealer != nil {
+		if l, ok := s.Sealer.(interface{ Local() bool }); !ok || !l.Local() {
+			release() // a time-stamp authority answers in its own time
+		}
 		sealed, facts, err := s.Sealer.Seal(ctx, pdf, &d)
 		if err != nil {
 			return nil, err
 		}
 		pdf, d.Seal = sealed, facts
 	}
+	release()
 	rec := &faldone.Record{
 		ID: id, Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
 		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),

@@ -41,6 +41,10 @@ type Sealer struct {
 	Logger *slog.Logger
 }
 
+// Local reports whether a seal needs no other server: no time-stamp
+// authority to ask, so its time is the service's own CPU's.
+func (s *Sealer) Local() bool { return s.TSA == nil }
+
 // DefaultTolerance is the default of Sealer.Tolerance.
 const DefaultTolerance = 2 * time.Minute
 
