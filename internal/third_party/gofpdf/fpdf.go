@@ -40,6 +40,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -868,7 +869,36 @@ func colorComp(v int) (int, float64) {
 	return v, float64(v) / 255.0
 }
 
-func rgbColorValue(r, g, b int, grayStr, fullStr string) (clr colorType) {
+// colorKey identifies a call of rgbColorValue (faldone patch).
+type colorKey struct {
+	r, g, b          int
+	grayStr, fullStr string
+}
+
+// colorValues keeps up to 256 results of rgbColorValue, which a document
+// asks for again at every change of colour (faldone patch).
+var (
+	colorValues   sync.Map // colorKey -> colorType
+	colorValuesN  int32
+	colorValuesMu sync.Mutex
+)
+
+func rgbColorValue(r, g, b int, grayStr, fullStr string) colorType {
+	k := colorKey{r, g, b, grayStr, fullStr}
+	if v, ok := colorValues.Load(k); ok {
+		return v.(colorType)
+	}
+	clr := formatColorValue(r, g, b, grayStr, fullStr)
+	colorValuesMu.Lock()
+	if colorValuesN < 256 {
+		colorValues.Store(k, clr)
+		colorValuesN++
+	}
+	colorValuesMu.Unlock()
+	return clr
+}
+
+func formatColorValue(r, g, b int, grayStr, fullStr string) (clr colorType) {
 	clr.ir, clr.r = colorComp(r)
 	clr.ig, clr.g = colorComp(g)
 	clr.ib, clr.b = colorComp(b)
@@ -1005,7 +1035,10 @@ func (f *Fpdf) SetLineWidth(width float64) {
 func (f *Fpdf) setLineWidth(width float64) {
 	f.lineWidth = width
 	if f.page > 0 {
-		f.outf("%.2f w", width*f.k)
+		// faldone patch: appended, not formatted with fmt; same bytes.
+		b := strconv.AppendFloat(f.textBuf[:0], width*f.k, 'f', 2, 64)
+		f.textBuf = append(b, " w"...)
+		f.outBytes(f.textBuf)
 	}
 }
 
@@ -3807,7 +3840,10 @@ func (f *Fpdf) newobj() {
 		f.offsets = append(f.offsets, 0)
 	}
 	f.offsets[f.n] = f.buffer.Len()
-	f.outf("%d 0 obj", f.n)
+	// faldone patch: appended, not formatted with fmt; same bytes.
+	b := strconv.AppendInt(f.textBuf[:0], int64(f.n), 10)
+	f.textBuf = append(b, " 0 obj"...)
+	f.outBytes(f.textBuf)
 }
 
 func (f *Fpdf) putstream(b []byte) {
@@ -4765,7 +4801,15 @@ func (f *Fpdf) enddoc() {
 	f.outf("0 %d", f.n+1)
 	f.out("0000000000 65535 f ")
 	for j := 1; j <= f.n; j++ {
-		f.outf("%010d 00000 n ", f.offsets[j])
+		// faldone patch: appended, not formatted with fmt; same bytes.
+		b := f.textBuf[:0]
+		o := strconv.Itoa(f.offsets[j])
+		for k := len(o); k < 10; k++ {
+			b = append(b, '0')
+		}
+		b = append(append(b, o...), " 00000 n "...)
+		f.textBuf = b
+		f.outBytes(b)
 	}
 	// Trailer
 	f.out("trailer")
