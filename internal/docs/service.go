@@ -102,8 +102,9 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 	if s.Sealer == nil {
 		opts = append(opts, Draft()) // what is not sealed says so on every page
 	}
-	// The render and, when it needs no server, the seal run in one render
-	// slot: the CPU work of requests is done in the order they came.
+	// The render, and the seal and the append when they wait for no other
+	// server, run in one render slot: requests are worked in the order
+	// they came.
 	if err := acquireRender(ctx); err != nil {
 		return nil, err
 	}
@@ -131,7 +132,9 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		}
 		pdf, d.Seal = sealed, facts
 	}
-	release()
+	if l, ok := s.Archive.(interface{ Local() bool }); !ok || !l.Local() {
+		release() // a database or an object store elsewhere answers in its own time
+	}
 	rec := &faldone.Record{
 		ID: id, Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
 		Protocol: d.Protocol, Lang: d.Lang, Date: d.Date.Format(time.DateOnly),

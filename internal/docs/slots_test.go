@@ -31,9 +31,24 @@ func (s *slotSealer) Seal(_ context.Context, pdf []byte, _ *faldone.Document) ([
 	return pdf, &faldone.SealFacts{}, nil
 }
 
-// A seal that asks no server runs in the render's slot; one that asks a
-// time-stamp authority does not hold a slot while it waits; the slot is
-// given back however the request ends.
+// slotArchive reports how many render slots are held while it appends.
+type slotArchive struct {
+	faldone.Archive
+	local bool
+	held  int
+}
+
+func (a *slotArchive) Local() bool { return a.local }
+
+func (a *slotArchive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) error {
+	a.held = len(renderSlots)
+	return a.Archive.Append(ctx, rec, pdf)
+}
+
+// A seal that asks no server runs in the render's slot, and so does an
+// append to an archive on this machine; a seal that asks a time-stamp
+// authority, or an append to a database elsewhere, does not hold a slot
+// while it waits; the slot is given back however the request ends.
 func TestRenderSlotAndSeal(t *testing.T) {
 	reg, err := comuni.Default()
 	if err != nil {
@@ -53,21 +68,28 @@ func TestRenderSlotAndSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !a.Local() {
+		t.Fatal("an archive of files is not local")
+	}
 	for _, c := range []struct {
-		sealer   slotSealer
-		wantHeld int
+		sealer             slotSealer
+		local              bool
+		wantSeal, wantAppd int
 	}{
-		{slotSealer{local: true}, 1},
-		{slotSealer{local: false}, 0},
-		{slotSealer{local: true, fail: true}, 1},
+		{slotSealer{local: true}, true, 1, 1},
+		{slotSealer{local: true}, false, 1, 0},
+		{slotSealer{local: false}, true, 0, 0},
+		{slotSealer{local: true, fail: true}, true, 1, 0},
 	} {
-		svc := &Service{Renderer: &Renderer{Templates: set, Version: "test"}, Sealer: &c.sealer, Archive: a}
+		arch := &slotArchive{Archive: a, local: c.local}
+		svc := &Service{Renderer: &Renderer{Templates: set, Version: "test"}, Sealer: &c.sealer, Archive: arch}
 		_, err := svc.Create(context.Background(), faldone.KindAdesione, in, "it", "test")
 		if (err != nil) != c.sealer.fail {
 			t.Fatalf("%+v: %v", c.sealer, err)
 		}
-		if c.sealer.held != c.wantHeld {
-			t.Errorf("%+v: %d slots held while sealing, want %d", c.sealer, c.sealer.held, c.wantHeld)
+		if c.sealer.held != c.wantSeal || arch.held != c.wantAppd {
+			t.Errorf("%+v, local archive %v: %d slots held while sealing, %d while appending; want %d and %d",
+				c.sealer, c.local, c.sealer.held, arch.held, c.wantSeal, c.wantAppd)
 		}
 		if n := len(renderSlots); n != 0 {
 			t.Fatalf("%+v: %d slots held after the request", c.sealer, n)

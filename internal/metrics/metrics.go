@@ -134,6 +134,12 @@ type countingArchive struct {
 	m *Metrics
 }
 
+// Local reports what the wrapped archive does, false when it does not say.
+func (c *countingArchive) Local() bool {
+	l, ok := c.Archive.(interface{ Local() bool })
+	return ok && l.Local()
+}
+
 // ComuneOf names a document's comune through the wrapped archive's own
 // query when it has one (both engines do), else from the newest record:
 // the wrapper must not take from the API the check that refuses another

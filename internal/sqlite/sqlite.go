@@ -132,6 +132,10 @@ func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// Local reports whether an append waits for no other server: the PDFs
+// are files here, not in an object store.
+func (a *Archive) Local() bool { return a.Objects == nil }
+
 // Writer returns the archive's one writing connection (BEGIN IMMEDIATE),
 // for a job queue in the same database to share, so that their writes
 // wait for each other in the pool rather than in SQLite's busy handler.
