@@ -362,7 +362,8 @@ func cpuTime() time.Duration {
 
 // BenchmarkBulk makes the adesione letter of every comune of at most
 // 5,000 inhabitants in-process (render, seal, archive in SQLite with
-// fsync) with four goroutines a core, and reports the wall time, the CPU
+// fsync) as a batch's worker does (docs.Batched), with four goroutines a
+// core, and reports the wall time, the CPU
 // time per letter and the time the 5,490 would take with that CPU time
 // spread over every core (what a machine of our own would give). It makes
 // the first 500 unless FALDONE_BENCH_BULK=1 asks for all 5,490:
@@ -393,7 +394,7 @@ func BenchmarkBulk(b *testing.B) {
 					if i >= n {
 						return
 					}
-					if _, err := svc.Create(context.Background(), faldone.KindAdesione, e.inputs[i], "it", "bench"); err != nil {
+					if _, err := svc.Create(docs.Batched(context.Background()), faldone.KindAdesione, e.inputs[i], "it", "bench"); err != nil {
 						b.Error(err)
 						return
 					}

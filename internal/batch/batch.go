@@ -498,7 +498,7 @@ func (s *Service) work(ctx context.Context, job *river.Job[itemArgs], seq int, i
 		}
 	}
 	if rec == nil && err == nil {
-		rec, err = s.Docs.CreateID(ctx, it.docID, faldone.Kind(it.kind), []byte(it.input), it.lang, it.actor)
+		rec, err = s.Docs.CreateID(docs.Batched(ctx), it.docID, faldone.Kind(it.kind), []byte(it.input), it.lang, it.actor)
 		if faldone.ErrorCode(err) == faldone.ECONFLICT {
 			if got, lerr := s.Docs.Latest(ctx, it.docID); lerr == nil {
 				rec, err = got, nil // archived by an earlier attempt

@@ -132,8 +132,11 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		}
 		pdf, d.Seal = sealed, facts
 	}
-	if l, ok := s.Archive.(interface{ Local() bool }); !ok || !l.Local() {
-		release() // a database or an object store elsewhere answers in its own time
+	if l, ok := s.Archive.(interface{ Local() bool }); !ok || !l.Local() || ctx.Value(batchedKey{}) != nil {
+		// A database or an object store elsewhere answers in its own
+		// time; the items of a batch commit in larger groups when more of
+		// them wait for the disk at once.
+		release()
 	}
 	rec := &faldone.Record{
 		ID: id, Version: 1, Kind: kind, Comune: d.Comune, IPA: d.IPA, Oggetto: d.Oggetto,
@@ -381,4 +384,16 @@ func (s *Service) judgeSigner(report *pades.CounterReport, lang string) (*faldon
 	params := map[string]any{"Subject": refused.Signer.Subject, "Reasons": strings.Join(said, "; ")}
 	return nil, &faldone.Error{Code: faldone.EUNTRUSTED, MessageID: "error.signer_untrusted", Params: params,
 		Message: msgs.Localize(lang, "error.signer_untrusted", params), Fields: fields}
+}
+
+// batchedKey marks the context of a document made for a batch.
+type batchedKey struct{}
+
+// Batched marks ctx as that of a document made for a batch, which wants
+// the most documents a second rather than the fairest queue: its render
+// slot is given back before its append, so that more appends wait for
+// the disk at once and commit together (5,490 letters in 9.1-9.8 s
+// instead of 10.3-10.6 s on 2 cores with the appends in the slots).
+func Batched(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchedKey{}, true)
 }

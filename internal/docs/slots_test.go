@@ -73,23 +73,28 @@ func TestRenderSlotAndSeal(t *testing.T) {
 	}
 	for _, c := range []struct {
 		sealer             slotSealer
-		local              bool
+		local, batched     bool
 		wantSeal, wantAppd int
 	}{
-		{slotSealer{local: true}, true, 1, 1},
-		{slotSealer{local: true}, false, 1, 0},
-		{slotSealer{local: false}, true, 0, 0},
-		{slotSealer{local: true, fail: true}, true, 1, 0},
+		{slotSealer{local: true}, true, false, 1, 1},
+		{slotSealer{local: true}, false, false, 1, 0},
+		{slotSealer{local: false}, true, false, 0, 0},
+		{slotSealer{local: true, fail: true}, true, false, 1, 0},
+		{slotSealer{local: true}, true, true, 1, 0},
 	} {
+		ctx := context.Background()
+		if c.batched {
+			ctx = Batched(ctx)
+		}
 		arch := &slotArchive{Archive: a, local: c.local}
 		svc := &Service{Renderer: &Renderer{Templates: set, Version: "test"}, Sealer: &c.sealer, Archive: arch}
-		_, err := svc.Create(context.Background(), faldone.KindAdesione, in, "it", "test")
+		_, err := svc.Create(ctx, faldone.KindAdesione, in, "it", "test")
 		if (err != nil) != c.sealer.fail {
 			t.Fatalf("%+v: %v", c.sealer, err)
 		}
 		if c.sealer.held != c.wantSeal || arch.held != c.wantAppd {
-			t.Errorf("%+v, local archive %v: %d slots held while sealing, %d while appending; want %d and %d",
-				c.sealer, c.local, c.sealer.held, arch.held, c.wantSeal, c.wantAppd)
+			t.Errorf("%+v, local archive %v, batched %v: %d slots held while sealing, %d while appending; want %d and %d",
+				c.sealer, c.local, c.batched, c.sealer.held, arch.held, c.wantSeal, c.wantAppd)
 		}
 		if n := len(renderSlots); n != 0 {
 			t.Fatalf("%+v: %d slots held after the request", c.sealer, n)
