@@ -117,7 +117,8 @@ var renderSlots = make(chan struct{}, cores+1)
 // check (up to 10 ms later on a busy process); with one processor a core,
 // a core stays idle through each fsync. With two, the other renders on.
 // The render slots stay one a core and one more. A service calls it at
-// start.
+// start. Setting GOMAXPROCS stops the runtime from following later changes
+// of the container's CPU limit; a service restarted after one sees it.
 //
 // It also lets the heap grow to two and a half times what is live before
 // the garbage collector runs, unless GOGC says otherwise: a render

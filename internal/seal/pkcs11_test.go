@@ -79,6 +79,14 @@ func TestSealPKCS11(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSealed(t, newTrust(t, ca.file, tsaChain), key, in, out, facts, pades.LevelBT, false)
+	// A token answers in its own time: a seal with it is not local, even
+	// without a time-stamp authority; one with a key in memory is.
+	if (&seal.Sealer{Key: key}).Local() {
+		t.Error("a seal with a PKCS#11 key says it is local")
+	}
+	if dev, _ := devSeal(t); !(&seal.Sealer{Key: dev}).Local() || (&seal.Sealer{Key: dev, TSA: s.TSA}).Local() {
+		t.Error("Local is wrong for a key in memory")
+	}
 }
 
 // BenchmarkSealSoftHSM seals the two-page adesione letter of Loiano at B-B

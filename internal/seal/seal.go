@@ -5,6 +5,9 @@ package seal
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,9 +44,19 @@ type Sealer struct {
 	Logger *slog.Logger
 }
 
-// Local reports whether a seal needs no other server: no time-stamp
-// authority to ask, so its time is the service's own CPU's.
-func (s *Sealer) Local() bool { return s.TSA == nil }
+// Local reports whether a seal waits for nothing but this process's CPU:
+// no time-stamp authority to ask, and a key held in memory, not in a
+// token (PKCS#11), which answers in its own time.
+func (s *Sealer) Local() bool {
+	if s.TSA != nil || s.Key == nil {
+		return false
+	}
+	switch s.Key.Signer.(type) {
+	case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
+		return true
+	}
+	return false
+}
 
 // DefaultTolerance is the default of Sealer.Tolerance.
 const DefaultTolerance = 2 * time.Minute

@@ -49,7 +49,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 // insert adds one record to the group's transaction tx and returns its
 // leaf index. It writes nothing when it fails; the caller rolls back to a
 // savepoint when it fails after writing.
-func (a *Archive) insert(ctx context.Context, tx preparedTx, r *faldone.Record, pdf []byte) (int64, error) {
+func (a *Archive) insert(ctx context.Context, tx *preparedTx, r *faldone.Record, pdf []byte) (int64, error) {
 	fail := func(err error) (int64, error) {
 		if faldone.ErrorCode(err) != faldone.EINTERNAL {
 			return 0, err

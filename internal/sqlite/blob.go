@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,27 +91,21 @@ func (s *blobStore) put(sum string, data []byte) error {
 func (s *blobStore) write(sum string, data []byte) ([]string, error) {
 	p := s.path(sum)
 	dir := filepath.Dir(p)
-	var dirs []string
-	if _, ok := s.durable.Load(dir); !ok {
-		if _, err := mkdirNoSync(dir, nil); err != nil {
-			return nil, fmt.Errorf("put blob %s: %w", p, err)
-		}
-		for d := dir; d != s.dir; d = filepath.Dir(d) {
-			parent := filepath.Dir(d)
-			dirs = append(dirs, parent)
-			if _, ok := s.durable.Load(parent); ok || parent == d {
-				break
-			}
-		}
+	dirs, err := s.prepareDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("put blob %s: %w", p, err)
 	}
-	err := s.link(p, dir, sum, data)
+	err = s.link(p, dir, sum, data)
 	if errors.Is(err, fs.ErrNotExist) {
-		// A directory removed behind our back: make it again.
+		// A directory removed behind our back: make it again. (An append
+		// that found it known durable just before is not told: removing
+		// the archive's directories while it runs is not supported.)
 		s.durable.Delete(dir)
-		if _, err := mkdirNoSync(dir, nil); err != nil {
-			return nil, fmt.Errorf("put blob %s: %w", p, err)
+		more, merr := s.prepareDir(dir)
+		if merr != nil {
+			return nil, fmt.Errorf("put blob %s: %w", p, merr)
 		}
-		dirs = append(dirs, filepath.Dir(dir), filepath.Dir(filepath.Dir(dir)))
+		dirs = append(dirs, more...)
 		err = s.link(p, dir, sum, data)
 	}
 	if errors.Is(err, fs.ErrExist) {
@@ -131,6 +126,34 @@ func (s *blobStore) write(sum string, data []byte) ([]string, error) {
 		return nil, err
 	}
 	return append(dirs, dir), nil
+}
+
+// prepareDir makes the blob directory dir if it is missing and returns the
+// directories to fsync, besides dir itself, for its entry to be durable:
+// none when it is known durable; else the parents of the directories it
+// made, and every ancestor up to the first one known durable, whether this
+// append made dir or another one that has not fsynced it yet.
+func (s *blobStore) prepareDir(dir string) ([]string, error) {
+	if _, ok := s.durable.Load(dir); ok {
+		return nil, nil
+	}
+	dirs, err := mkdirNoSync(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		if !slices.Contains(dirs, parent) {
+			dirs = append(dirs, parent)
+		}
+		if _, ok := s.durable.Load(parent); ok {
+			break
+		}
+	}
+	return dirs, nil
 }
 
 // link writes data into a new file, fsyncs it and gives it the name p in
@@ -155,10 +178,21 @@ func (s *blobStore) link(p, dir, sum string, data []byte) error {
 	if err := writeSync(f, p, data); err != nil {
 		return err
 	}
-	if err := os.Link(tmp, p); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fs.ErrExist
-		}
+	err = os.Link(tmp, p)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return fs.ErrExist
+	case !noHardLinks(err):
+		return fmt.Errorf("put blob: %w", err)
+	}
+	// A file system without hard links: rename, after looking. Two
+	// appends of the same bytes may both rename; the file is the same.
+	if _, err := os.Stat(p); err == nil {
+		return fs.ErrExist
+	}
+	if err := os.Rename(tmp, p); err != nil {
 		return fmt.Errorf("put blob: %w", err)
 	}
 	return nil

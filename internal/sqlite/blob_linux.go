@@ -48,10 +48,20 @@ func linkUnnamed(p, dir string, data []byte) error {
 			return errUnnamedUnsupported
 		}
 		return fs.ErrNotExist
+	case noHardLinks(err), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EXDEV), errors.Is(err, unix.ENOSYS):
+		// Linking by /proc refused (a sandbox, a FUSE mount): the caller
+		// writes the file again under a temporary name.
+		return errUnnamedUnsupported
 	case err != nil:
 		return fmt.Errorf("put blob %s: link: %w", p, err)
 	case cerr != nil:
 		return fmt.Errorf("put blob %s: %w", p, cerr)
 	}
 	return nil
+}
+
+// noHardLinks reports whether err says the file system makes no hard
+// links.
+func noHardLinks(err error) bool {
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EMLINK)
 }

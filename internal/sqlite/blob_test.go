@@ -97,6 +97,21 @@ func TestBlobDirectoryRemoved(t *testing.T) {
 	if !slices.Contains(dirs, root) || !slices.Contains(dirs, filepath.Dir(s.path(sum))) {
 		t.Fatalf("dirs %v lack the parents of the new directories", dirs)
 	}
+	// The whole store removed: it is made again, and the directory that
+	// holds it is among those to fsync.
+	if err := syncDirs(dirs); err != nil {
+		t.Fatal(err)
+	}
+	s.markDurable(dirs)
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if dirs, err = s.write(sum, data); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(dirs, filepath.Dir(root)) || !slices.Contains(dirs, root) {
+		t.Fatalf("dirs %v lack the parents of the new directories", dirs)
+	}
 }
 
 func checkNoTemporary(t *testing.T, root string) {

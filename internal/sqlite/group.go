@@ -80,7 +80,7 @@ func (c *committer) commit(group []*pending) {
 		failAll(classify(fmt.Errorf("append: %w", busyHint(err))))
 		return
 	}
-	tx := preparedTx{sqlTx, c.a.stmts}
+	tx := newPreparedTx(sqlTx, c.a.stmts)
 	defer tx.Rollback()
 	ok := 0
 	for _, p := range group {

@@ -2,10 +2,8 @@ package sqlite
 
 import "context"
 
-// writeBlob stores a PDF in the object store when there is one, else in
-// the blob directory, leaving the fsync of the blob's directory entries
-// to the caller: it returns the directories to fsync before a record may
-// name the blob (none for an object store, whose Put is durable).
+// writeBlob stores a PDF durably in the object store when there is one,
+// else in the blob directory, before the transaction that records it.
 func (a *Archive) writeBlob(ctx context.Context, sum string, pdf []byte) error {
 	if a.Objects != nil {
 		return a.Objects.Put(ctx, sum, pdf)

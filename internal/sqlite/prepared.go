@@ -47,29 +47,49 @@ func (a *Archive) closeStmts() {
 }
 
 // preparedTx runs a transaction's statements through the archive's
-// compiled ones where it has them, and as plain queries otherwise.
+// compiled ones where it has them, and as plain queries otherwise; it
+// binds each compiled statement to the transaction once.
 type preparedTx struct {
 	*sql.Tx
-	stmts map[string]*sql.Stmt
+	stmts map[string]*sql.Stmt // the archive's
+	bound map[string]*sql.Stmt // bound to Tx
 }
 
-func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s, ok := t.stmts[query]; ok {
-		return t.StmtContext(ctx, s).ExecContext(ctx, args...)
+func newPreparedTx(tx *sql.Tx, stmts map[string]*sql.Stmt) *preparedTx {
+	return &preparedTx{Tx: tx, stmts: stmts, bound: make(map[string]*sql.Stmt, len(stmts))}
+}
+
+// stmt returns query's statement bound to the transaction, or nil.
+func (t *preparedTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := t.bound[query]; ok {
+		return s
+	}
+	s, ok := t.stmts[query]
+	if !ok {
+		return nil
+	}
+	s = t.StmtContext(ctx, s)
+	t.bound[query] = s
+	return s
+}
+
+func (t *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
-func (t preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s, ok := t.stmts[query]; ok {
-		return t.StmtContext(ctx, s).QueryContext(ctx, args...)
+func (t *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
-func (t preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s, ok := t.stmts[query]; ok {
-		return t.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+func (t *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }

@@ -228,3 +228,34 @@ func TestToUnicodeRanges(t *testing.T) {
 		t.Errorf("250 ranges not in blocks of at most 100:\n%s", got)
 	}
 }
+
+// Text writes the operators fmt wrote, the position of right-to-left
+// text included (moved left by its width before it is written).
+func TestTextOperators(t *testing.T) {
+	for _, rtl := range []bool{false, true} {
+		pdf := New("P", "mm", "A4", "")
+		pdf.SetCompression(false)
+		pdf.AddUTF8FontFromBytes("t", "", titillium(t))
+		pdf.AddPage()
+		pdf.SetFont("t", "", 12)
+		pdf.SetTextColor(200, 10, 10)
+		if rtl {
+			pdf.RTL()
+		}
+		pdf.Text(100.123, 20.456, "a (b) \\c")
+		x := 100.123
+		if rtl {
+			x -= pdf.GetStringWidth(reverseText("a (b) \\c"))
+		}
+		want := fmt.Sprintf("q %s BT %.2f %.2f Td (%s) Tj ET Q", pdf.color.text.str, x*pdf.k, (pdf.h-20.456)*pdf.k,
+			pdf.escape(utf8toutf16(func() string {
+				if rtl {
+					return reverseText("a (b) \\c")
+				}
+				return "a (b) \\c"
+			}(), false)))
+		if got := pdf.pages[1].String(); !strings.Contains(got, want) {
+			t.Errorf("rtl %v: page lacks %q:\n%s", rtl, want, got)
+		}
+	}
+}

@@ -2270,6 +2270,10 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 	if f.tag.on && f.tag.depth > 0 { // faldone patch: tagged
 		f.tagSpace(x, y, txtStr)
 	}
+	if f.isCurrentUTF8 && f.isRTL {
+		txtStr = reverseText(txtStr)
+		x -= f.GetStringWidth(txtStr)
+	}
 	// faldone patch: the operators are appended to a buffer the document
 	// keeps instead of formatted with fmt; the bytes are the same.
 	b := f.textBuf[:0]
@@ -2284,10 +2288,6 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 	b = strconv.AppendFloat(b, (f.h-y)*f.k, 'f', 2, 64)
 	b = append(b, " Td ("...)
 	if f.isCurrentUTF8 {
-		if f.isRTL {
-			txtStr = reverseText(txtStr)
-			x -= f.GetStringWidth(txtStr)
-		}
 		b = appendEscaped(b, utf8toutf16(txtStr, false))
 		f.useRunes(txtStr) // faldone patch: refuse characters the font cannot draw
 	} else {
