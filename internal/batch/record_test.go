@@ -104,3 +104,47 @@ func TestRecordGroupPostgres(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL the items of a batch go in a thousand a statement: a batch
+// of 2,001 has every item once, in order, each with its own document id.
+func TestInsertItemsPostgres(t *testing.T) {
+	ctx := context.Background()
+	q, err := queue.OpenPostgres(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	reg, err := comuni.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := tmpl.Load(templates.FS, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../../samples/suvereto/adesione.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([][]byte, 2*insertRows+1)
+	for i := range items {
+		items[i] = raw
+	}
+	s := &Service{Queue: q, Templates: set, MaxItems: len(items)}
+	s.Register()
+	if _, err := q.Client(queue.Config{Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.Create(ctx, Request{Kind: "adesione", Lang: "it", Actor: "test", Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, lo, hi, ids, queued int
+	if err := q.DB.QueryRowContext(ctx, `SELECT count(*), min(seq), max(seq), count(DISTINCT doc_id), count(*) FILTER (WHERE state = 'queued' AND input = $2)
+		FROM batch_items WHERE batch_id = $1`, b.ID, string(raw)).Scan(&n, &lo, &hi, &ids, &queued); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(items) || lo != 1 || hi != len(items) || ids != len(items) || queued != len(items) || b.Total != len(items) || b.Queued != len(items) {
+		t.Fatalf("%d items, seq %d-%d, %d document ids, %d queued with their input; batch %+v", n, lo, hi, ids, queued, b)
+	}
+}
