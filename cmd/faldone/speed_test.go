@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -379,8 +380,10 @@ func BenchmarkBulk(b *testing.B) {
 		}
 	}
 	// As `faldone serve` does; the CPU figures are per core all the same.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	cores := runtime.GOMAXPROCS(0)
+	// The benchmarks after this one run with the process's own settings.
+	cores, gc := runtime.GOMAXPROCS(0), debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	defer func() { runtime.GOMAXPROCS(cores); debug.SetGCPercent(gc) }()
 	docs.SetProcs()
 	for b.Loop() {
 		svc := e.service(b)

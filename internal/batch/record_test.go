@@ -20,20 +20,8 @@ import (
 // batch down once.
 func TestRecordGroupPostgres(t *testing.T) {
 	ctx := context.Background()
-	q, err := queue.OpenPostgres(ctx, testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	s, q, raw := pgService(t, 4)
 	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../../samples/suvereto/adesione.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,12 +36,6 @@ func TestRecordGroupPostgres(t *testing.T) {
 			in, _ := json.Marshal(shared)
 			items = append(items, in)
 		}
-	}
-	s := &Service{Queue: q, Templates: set}
-	s.Register()
-	// A client that works nothing: the test records the results itself.
-	if _, err := q.Client(queue.Config{Workers: 1}); err != nil {
-		t.Fatal(err)
 	}
 	b, _, err := s.Create(ctx, Request{Kind: "adesione", Lang: "it", Actor: "test", Items: items})
 	if err != nil {
@@ -109,31 +91,10 @@ func TestRecordGroupPostgres(t *testing.T) {
 // of 2,001 has every item once, in order, each with its own document id.
 func TestInsertItemsPostgres(t *testing.T) {
 	ctx := context.Background()
-	q, err := queue.OpenPostgres(ctx, testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../../samples/suvereto/adesione.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	items := make([][]byte, 2*insertRows+1)
+	s, q, raw := pgService(t, len(items))
 	for i := range items {
 		items[i] = raw
-	}
-	s := &Service{Queue: q, Templates: set, MaxItems: len(items)}
-	s.Register()
-	if _, err := q.Client(queue.Config{Workers: 1}); err != nil {
-		t.Fatal(err)
 	}
 	b, _, err := s.Create(ctx, Request{Kind: "adesione", Lang: "it", Actor: "test", Items: items})
 	if err != nil {
@@ -147,4 +108,35 @@ func TestInsertItemsPostgres(t *testing.T) {
 	if n != len(items) || lo != 1 || hi != len(items) || ids != len(items) || queued != len(items) || b.Total != len(items) || b.Queued != len(items) {
 		t.Fatalf("%d items, seq %d-%d, %d document ids, %d queued with their input; batch %+v", n, lo, hi, ids, queued, b)
 	}
+}
+
+// pgService is a batch service on a new PostgreSQL database whose queue
+// has a client that works nothing (the tests record the results
+// themselves), taking batches of up to maxItems, and the input of the
+// sample adesione of Suvereto.
+func pgService(t *testing.T, maxItems int) (*Service, *queue.Queue, []byte) {
+	t.Helper()
+	q, err := queue.OpenPostgres(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	reg, err := comuni.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := tmpl.Load(templates.FS, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../../samples/suvereto/adesione.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{Queue: q, Templates: set, MaxItems: maxItems}
+	s.Register()
+	if _, err := q.Client(queue.Config{Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return s, q, raw
 }

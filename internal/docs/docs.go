@@ -154,11 +154,18 @@ func acquireRender(ctx context.Context) error {
 
 func releaseRender() { <-renderSlots }
 
-// slotKey marks a context whose request holds a render slot already.
-type slotKey struct{}
-
-// RenderInput renders an input already validated with tmpl.Set.Validate.
+// RenderInput renders an input already validated with tmpl.Set.Validate,
+// in a render slot.
 func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.Input, opts ...Option) (*faldone.Rendered, error) {
+	if err := acquireRender(ctx); err != nil {
+		return nil, err
+	}
+	defer releaseRender()
+	return r.renderInput(ctx, kind, in, opts...)
+}
+
+// renderInput is RenderInput for a caller that holds a render slot.
+func (r *Renderer) renderInput(ctx context.Context, kind faldone.Kind, in *tmpl.Input, opts ...Option) (*faldone.Rendered, error) {
 	for _, o := range opts {
 		o(in)
 	}
@@ -166,16 +173,7 @@ func (r *Renderer) RenderInput(ctx context.Context, kind faldone.Kind, in *tmpl.
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}
-	held := ctx.Value(slotKey{}) != nil
-	if !held {
-		if err := acquireRender(ctx); err != nil {
-			return nil, err
-		}
-	}
 	pdf, err := render.Render(ctx, filled.Layout)
-	if !held {
-		releaseRender()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}

@@ -116,14 +116,14 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		}
 	}
 	defer release()
-	res, err := s.Renderer.RenderInput(context.WithValue(ctx, slotKey{}, true), kind, in, opts...)
+	res, err := s.Renderer.renderInput(ctx, kind, in, opts...)
 	if err != nil {
 		return nil, err
 	}
 	d := res.Document
 	pdf := res.PDF
 	if s.Sealer != nil {
-		if l, ok := s.Sealer.(interface{ Local() bool }); !ok || !l.Local() {
+		if !local(s.Sealer) {
 			release() // a time-stamp authority answers in its own time
 		}
 		sealed, facts, err := s.Sealer.Seal(ctx, pdf, &d)
@@ -132,7 +132,7 @@ func (s *Service) CreateID(ctx context.Context, id string, kind faldone.Kind, bo
 		}
 		pdf, d.Seal = sealed, facts
 	}
-	if l, ok := s.Archive.(interface{ Local() bool }); !ok || !l.Local() || ctx.Value(batchedKey{}) != nil {
+	if !local(s.Archive) || ctx.Value(batchedKey{}) != nil {
 		// A database or an object store elsewhere answers in its own
 		// time; the items of a batch commit in larger groups when more of
 		// them wait for the disk at once.
@@ -396,4 +396,11 @@ type batchedKey struct{}
 // instead of 10.3-10.6 s on 2 cores with the appends in the slots).
 func Batched(ctx context.Context) context.Context {
 	return context.WithValue(ctx, batchedKey{}, true)
+}
+
+// local reports whether v (a sealer, an archive) says its work waits for
+// nothing but this process, false when it does not say.
+func local(v any) bool {
+	l, ok := v.(interface{ Local() bool })
+	return ok && l.Local()
 }

@@ -124,11 +124,16 @@ func checkSignature(pub crypto.PublicKey, digest, sig []byte) error {
 // comparison of the keys. A token (PKCS#11) or any other signer is
 // checked signature by signature.
 func ownKey(signer crypto.Signer, pub crypto.PublicKey) bool {
-	switch k := signer.(type) {
-	case *ecdsa.PrivateKey:
-		return k.PublicKey.Equal(pub)
-	case *rsa.PrivateKey:
-		return k.PublicKey.Equal(pub)
+	return InMemoryKey(signer) && signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub)
+}
+
+// InMemoryKey reports whether signer is a private key held in this
+// process by Go's own crypto, of a kind a seal can use, rather than a
+// token (PKCS#11) or another signer that answers in its own time.
+func InMemoryKey(signer crypto.Signer) bool {
+	switch signer.(type) {
+	case *ecdsa.PrivateKey, *rsa.PrivateKey:
+		return true
 	}
 	return false
 }

@@ -5,9 +5,6 @@ package seal
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,14 +45,7 @@ type Sealer struct {
 // no time-stamp authority to ask, and a key held in memory, not in a
 // token (PKCS#11), which answers in its own time.
 func (s *Sealer) Local() bool {
-	if s.TSA != nil || s.Key == nil {
-		return false
-	}
-	switch s.Key.Signer.(type) {
-	case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
-		return true
-	}
-	return false
+	return s.TSA == nil && s.Key != nil && pades.InMemoryKey(s.Key.Signer)
 }
 
 // DefaultTolerance is the default of Sealer.Tolerance.

@@ -500,7 +500,7 @@ type PageBox struct {
 type Fpdf struct {
 	tag              taggedState                // marked content and structure tree (faldone patch)
 	isCurrentUTF8    bool                       // is current font used in utf-8 mode
-	textBuf          []byte                     // faldone patch: scratch for the operators of Text and SetFont
+	textBuf          []byte                     // faldone patch: scratch for the operators written without fmt
 	isRTL            bool                       // is is right to left mode enabled
 	page             int                        // current page number
 	n                int                        // current object number

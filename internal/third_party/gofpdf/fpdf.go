@@ -969,10 +969,7 @@ func (f *Fpdf) SetTextColor(r, g, b int) {
 }
 
 func (f *Fpdf) setTextColor(r, g, b int) {
-	// faldone patch: the same colour again is not formatted again.
-	if t := f.color.text; t.mode != colorModeRGB || t.str == "" || t.ir != r || t.ig != g || t.ib != b {
-		f.color.text = rgbColorValue(r, g, b, "g", "rg")
-	}
+	f.color.text = rgbColorValue(r, g, b, "g", "rg")
 	f.colorFlag = f.color.fill.str != f.color.text.str
 }
 

@@ -28,7 +28,6 @@ type taggedState struct {
 	has          bool
 	lastX, lastY float64
 	hyphen       bool
-	scratch      []byte
 }
 
 // StructWriter writes the objects of a structure tree.
@@ -71,13 +70,13 @@ func (f *Fpdf) BeginMarked(typ string) (page, mcid int) {
 	mcid = f.tag.next[page]
 	f.tag.next[page]++
 	f.tag.has = false
-	b := append(f.tag.scratch[:0], '/')
+	b := append(f.textBuf[:0], '/')
 	b = append(b, typ...)
 	b = append(b, " <</MCID "...)
 	b = strconv.AppendInt(b, int64(mcid), 10)
 	b = append(b, ">> BDC\n"...)
 	f.pages[f.page].Write(b)
-	f.tag.scratch = b
+	f.textBuf = b
 	f.tag.depth++
 	return page, mcid
 }
@@ -160,7 +159,7 @@ func (f *Fpdf) tagSpace(x, y float64, s string) {
 				sp = "\000 "
 				f.currentFont.usedRunes[' '] = ' '
 			}
-			b := append(t.scratch[:0], "BT "...)
+			b := append(f.textBuf[:0], "BT "...)
 			b = strconv.AppendFloat(b, t.lastX*f.k, 'f', 2, 64)
 			b = append(b, ' ')
 			b = strconv.AppendFloat(b, (f.h-t.lastY)*f.k, 'f', 2, 64)
@@ -168,7 +167,7 @@ func (f *Fpdf) tagSpace(x, y float64, s string) {
 			b = append(b, sp...)
 			b = append(b, ") Tj ET\n"...)
 			f.pages[f.page].Write(b)
-			t.scratch = b
+			f.textBuf = b
 		}
 	}
 	t.has = true
