@@ -164,19 +164,16 @@ func sqliteAttacker(t *testing.T, c *chain) *attacker {
 				t.Fatalf("%s: %v", q, err)
 			}
 		},
-		blob: func(sum string, f func([]byte) []byte) {
-			t.Helper()
-			p := filepath.Join(c.data, "blobs", sum[:2], sum+".pdf")
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, f(b), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		},
 	}
-	for _, tr := range []string{"records_no_update", "records_no_delete"} {
+	a.blob = func(sum string, f func([]byte) []byte) {
+		t.Helper()
+		var b []byte
+		if err := db.QueryRow(`SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		a.exec(`UPDATE blobs SET data = ? WHERE sha256 = ?`, f(b), sum)
+	}
+	for _, tr := range []string{"records_no_update", "records_no_delete", "blobs_no_update"} {
 		a.exec("DROP TRIGGER " + tr)
 	}
 	return a

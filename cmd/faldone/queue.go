@@ -139,7 +139,7 @@ func (w *workQueue) stop(ctx context.Context) {
 
 // bindBlobs registers where the PDFs are kept.
 func (c *Config) bindBlobs(fs *flag.FlagSet) {
-	fs.StringVar(&c.Blobs, "blobs", env("blobs", ""), "keep the PDFs in an S3-compatible object store, s3://bucket/prefix, instead of <data>/blobs (SQLite) or the database (PostgreSQL); endpoint from FALDONE_S3_ENDPOINT, keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (FALDONE_BLOBS)")
+	fs.StringVar(&c.Blobs, "blobs", env("blobs", ""), "keep the PDFs in an S3-compatible object store, s3://bucket/prefix, instead of the database; endpoint from FALDONE_S3_ENDPOINT, keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (FALDONE_BLOBS)")
 }
 
 // openObjects gives archive the object store of cfg.Blobs (or

@@ -11,7 +11,7 @@ import (
 )
 
 // readiness returns the check of /readyz: the archive takes writes (its
-// database answers; on SQLite the blob directory takes a file and keeps
+// database answers; on SQLite its directory takes a file and keeps
 // --min-free-space free) and, when one is configured, the time-stamp
 // authority answers HTTP.
 //

@@ -11,10 +11,11 @@ import (
 	"faldone/internal/faldone"
 )
 
-// Append stores a new version: it writes the PDF blob durably first, then,
-// in one BEGIN IMMEDIATE transaction shared with the appends that wait
-// with it (see committer), checks the version rules, inserts the record
-// and its leaf with the tree nodes it completes, and grows the log. It
+// Append stores a new version: in one BEGIN IMMEDIATE transaction shared
+// with the appends that wait with it (see committer), it checks the
+// version rules, inserts the record, its PDF (unless the PDFs are in an
+// object store, where it is written durably first) and its leaf with the
+// tree nodes it completes, and grows the log. It
 // returns only once that transaction is durable. It returns EINVALID for a
 // record that does not match its PDF, ENOTFOUND for a later version of an
 // unknown id, ECONFLICT for a wrong version. On success it sets rec.Leaf
@@ -31,8 +32,10 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := a.checkSpace(int64(len(pdf))); err != nil {
 		return err
 	}
-	if err := a.writeBlob(ctx, r.SHA256, pdf); err != nil {
-		return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
+	if a.Objects != nil {
+		if err := a.Objects.Put(ctx, r.SHA256, pdf); err != nil {
+			return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -101,16 +104,11 @@ func (a *Archive) insert(ctx context.Context, tx *preparedTx, r *faldone.Record,
 	if _, err := tx.ExecContext(ctx, qGrowLog, size+1); err != nil {
 		return fail(fmt.Errorf("grow log: %w", err))
 	}
-	// The garbage collector removes blobs only under the write lock this
-	// transaction holds: if it removed this one before the lock was
-	// taken, write it again before the record that names it commits.
+	// The PDF commits with its record; one already there (the same
+	// bytes, as the name is their SHA-256) is kept.
 	if a.Objects == nil {
-		if ok, err := a.blobs.exists(r.SHA256); err != nil {
-			return fail(err)
-		} else if !ok {
-			if err := a.blobs.put(r.SHA256, pdf); err != nil {
-				return fail(err)
-			}
+		if _, err := tx.ExecContext(ctx, qInsertBlob, r.SHA256, pdf); err != nil {
+			return fail(fmt.Errorf("insert PDF: %w", err))
 		}
 	}
 	return size, nil

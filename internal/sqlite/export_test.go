@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // ExecRaw runs a statement on the write connection, triggers included.
@@ -28,13 +29,59 @@ func (a *Archive) TamperRecord(ctx context.Context, leaf int64, body []byte) err
 	return nil
 }
 
-// TamperBlob overwrites a blob file in place.
-func (a *Archive) TamperBlob(_ context.Context, sum string, data []byte) error {
-	return os.WriteFile(a.blobs.path(sum), data, 0o600)
+// TamperBlob overwrites a PDF in the blobs table, dropping the trigger
+// that forbids it.
+func (a *Archive) TamperBlob(ctx context.Context, sum string, data []byte) error {
+	if _, err := a.w.ExecContext(ctx, `DROP TRIGGER IF EXISTS blobs_no_update`); err != nil {
+		return err
+	}
+	res, err := a.w.ExecContext(ctx, `UPDATE blobs SET data = ? WHERE sha256 = ?`, data, sum)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("tamper blob: %d rows for %s", n, sum)
+	}
+	return nil
 }
 
-// BlobPath returns the file of a blob.
-func (a *Archive) BlobPath(sum string) string { return a.blobs.path(sum) }
+// BlobRows counts the PDFs in the blobs table.
+func (a *Archive) BlobRows(ctx context.Context) (n int, err error) {
+	err = a.r.QueryRowContext(ctx, `SELECT count(*) FROM blobs`).Scan(&n)
+	return n, err
+}
+
+// MoveBlobToFile takes a PDF out of the blobs table (dropping the trigger
+// that forbids it) and writes it as a file in layout 0 (blobs/ab/) or 1
+// (blobs/ab/cd/), as an archive written before kept it; it returns the
+// file.
+func (a *Archive) MoveBlobToFile(ctx context.Context, sum string, layout int) (string, error) {
+	var data []byte
+	if err := a.w.QueryRowContext(ctx, `SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&data); err != nil {
+		return "", err
+	}
+	if err := a.DeleteBlob(ctx, sum); err != nil {
+		return "", err
+	}
+	p := a.files.path(sum)
+	if layout == 1 {
+		p = a.files.legacyPath(sum)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return "", err
+	}
+	return p, os.WriteFile(p, data, 0o600)
+}
+
+// DeleteBlob removes a PDF from the blobs table, dropping the trigger
+// that forbids it.
+func (a *Archive) DeleteBlob(ctx context.Context, sum string) error {
+	if _, err := a.w.ExecContext(ctx, `DROP TRIGGER IF EXISTS blobs_no_delete`); err != nil {
+		return err
+	}
+	_, err := a.w.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sum)
+	return err
+}
 
 // Pending returns how many appends are queued or in a group, not yet
 // answered.

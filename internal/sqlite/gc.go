@@ -13,18 +13,17 @@ import (
 	"faldone/internal/archive"
 )
 
-// Orphan blobs. A PDF is written before the transaction that records it,
-// so a refused append (the loser of two concurrent uploads of the next
+// Orphan blobs. Archives written before the PDFs moved into the database
+// wrote each PDF as a file before the transaction that recorded it, so a
+// refused append (the loser of two concurrent uploads of the next
 // version, a record dated before the log's newest), a failed one and a
-// crash in between leave a blob no record names, or a temporary file.
-// CollectGarbage removes them.
+// crash in between left a blob file no record names, or a temporary file.
+// CollectGarbage removes them. (A PDF in the database commits with its
+// record or not at all: it is never an orphan.)
 //
-// It never removes a blob a record names, nor one an append in flight is
-// about to record: it checks and removes blobs while holding the
-// database's write lock (BEGIN IMMEDIATE), under which no append commits,
-// and an append, under the same lock, checks that its blob is still there
-// (and writes it again if not) before it commits. Blobs modified within
-// grace are left alone, so that an append in flight rarely has to.
+// It never removes a blob file a record names: it checks and removes
+// files while holding the database's write lock (BEGIN IMMEDIATE), under
+// which no append commits. Files modified within grace are left alone.
 
 // GC is the outcome of a collection.
 type GC struct {
@@ -55,7 +54,7 @@ func (a *Archive) CollectGarbage(ctx context.Context, grace time.Duration) (GC, 
 		batch = batch[:0]
 		return err
 	}
-	err := filepath.WalkDir(a.blobs.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(a.files.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -86,7 +85,7 @@ func (a *Archive) CollectGarbage(ctx context.Context, grace time.Duration) (GC, 
 		err = flush()
 	}
 	if err != nil {
-		return out, classify(fmt.Errorf("collect garbage in %s: %w", a.blobs.dir, err))
+		return out, classify(fmt.Errorf("collect garbage in %s: %w", a.files.dir, err))
 	}
 	return out, nil
 }
@@ -103,7 +102,7 @@ func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
 		name := filepath.Base(p)
 		if !strings.HasPrefix(name, ".tmp-") {
 			sum, ok := strings.CutSuffix(name, ".pdf")
-			if _, err := archive.ParseSHA256(sum); !ok || err != nil || (a.blobs.path(sum) != p && a.blobs.legacyPath(sum) != p) {
+			if _, err := archive.ParseSHA256(sum); !ok || err != nil || (a.files.path(sum) != p && a.files.legacyPath(sum) != p) {
 				continue // not ours: left alone
 			}
 			var one int

@@ -34,22 +34,27 @@ func allPDFs(t *testing.T, a interface {
 	return n
 }
 
-// TestCollectGarbage leaves orphan blobs (refused appends) and a
-// temporary file (a crashed write), and checks that a collection removes
-// exactly those, once older than the grace period.
+// TestCollectGarbage leaves orphan blob files where archives written
+// before kept them (a refused or crashed append of those versions), in
+// both layouts, a temporary file and a file that is not a blob, and checks
+// that a collection removes exactly the orphans and the temporary file,
+// once older than the grace period, and never a file a record names. A
+// refused append now leaves nothing to collect.
 func TestCollectGarbage(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := MustOpen(t, dir)
-	archivetest.MustAppend(t, a, archivetest.Record("doc", 1, "037034"), archivetest.PDF(t, 100))
+	named := archivetest.MustAppend(t, a, archivetest.Record("doc", 1, "037034"), archivetest.PDF(t, 100))
+	namedFile, err := a.MoveBlobToFile(ctx, named.SHA256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Refused: version 3 of a document at version 1, version 2 of an
 	// unknown one.
-	orphans := 0
 	for i, r := range []*faldone.Record{archivetest.Record("doc", 3, "037034"), archivetest.Record("other", 2, "037034")} {
 		if err := a.Append(ctx, r, archivetest.PDF(t, 200+i)); err == nil {
 			t.Fatal("appended")
 		}
-		orphans++
 	}
 	tmp := filepath.Join(dir, "blobs", "ab", ".tmp-abcdef01-123")
 	os.MkdirAll(filepath.Dir(tmp), 0o750)
@@ -58,18 +63,23 @@ func TestCollectGarbage(t *testing.T) {
 	}
 	foreign := filepath.Join(dir, "blobs", "README")
 	os.WriteFile(foreign, []byte("not a blob"), 0o600)
-	// An orphan where archives written before kept blobs.
-	legacy := archivetest.PDF(t, 300)
-	sum := fmt.Sprintf("%x", sha256.Sum256(legacy))
-	legacyPath := filepath.Join(dir, "blobs", sum[:2], sum[2:4], sum+".pdf")
-	os.MkdirAll(filepath.Dir(legacyPath), 0o750)
-	if err := os.WriteFile(legacyPath, legacy, 0o600); err != nil {
-		t.Fatal(err)
+	var orphans []string
+	for i := range 2 {
+		orphan := archivetest.PDF(t, 300+i)
+		sum := fmt.Sprintf("%x", sha256.Sum256(orphan))
+		p := filepath.Join(dir, "blobs", sum[:2], sum+".pdf")
+		if i == 1 {
+			p = filepath.Join(dir, "blobs", sum[:2], sum[2:4], sum+".pdf")
+		}
+		os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, orphan, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		orphans = append(orphans, p)
 	}
-	orphans++
 
 	gc, err := a.CollectGarbage(ctx, time.Hour)
-	if err != nil || gc.Removed != 0 {
+	if err != nil || gc.Removed != 0 || gc.Examined != 5 {
 		t.Fatalf("within the grace period: %+v %v", gc, err)
 	}
 	old := time.Now().Add(-2 * time.Hour)
@@ -80,17 +90,18 @@ func TestCollectGarbage(t *testing.T) {
 		return nil
 	})
 	gc, err = a.CollectGarbage(ctx, time.Hour)
-	if err != nil || gc.Removed != orphans+1 {
-		t.Fatalf("collect: %+v %v, want %d removed", gc, err, orphans+1)
+	if err != nil || gc.Removed != len(orphans)+1 {
+		t.Fatalf("collect: %+v %v, want %d removed", gc, err, len(orphans)+1)
 	}
-	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
-		t.Error("temporary file left")
+	for _, p := range append(orphans, tmp) {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left", p)
+		}
 	}
-	if _, err := os.Stat(legacyPath); !os.IsNotExist(err) {
-		t.Error("orphan of the earlier layout left")
-	}
-	if _, err := os.Stat(foreign); err != nil {
-		t.Error("a file that is not a blob was removed")
+	for _, p := range []string{foreign, namedFile} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed", p)
+		}
 	}
 	if n := allPDFs(t, a); n != 1 {
 		t.Fatalf("%d records", n)
@@ -99,15 +110,19 @@ func TestCollectGarbage(t *testing.T) {
 
 // TestCollectGarbageRace runs collections with no grace period while
 // writers race to add the next version of the same documents (the
-// losers leave orphans): no record ever lacks its PDF, and at the end
-// every orphan is gone.
+// losers are refused), on an archive whose first versions keep their PDFs
+// as files: no record ever lacks its PDF, and no file a record names is
+// removed.
 func TestCollectGarbageRace(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := MustOpen(t, dir)
 	const docs, writers = 6, 4
 	for d := range docs {
-		archivetest.MustAppend(t, a, archivetest.Record(fmt.Sprintf("doc%d", d), 1, "037034"), archivetest.PDF(t, 1000+d))
+		r := archivetest.MustAppend(t, a, archivetest.Record(fmt.Sprintf("doc%d", d), 1, "037034"), archivetest.PDF(t, 1000+d))
+		if _, err := a.MoveBlobToFile(ctx, r.SHA256, d%2); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stop := make(chan struct{})
 	var gcs sync.WaitGroup
@@ -157,9 +172,12 @@ func TestCollectGarbageRace(t *testing.T) {
 		}
 		return nil
 	})
-	if files != n {
-		t.Fatalf("%d blob files for %d records after collecting (%+v)", files, n, gc)
+	rows, err := a.BlobRows(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	allPDFs(t, a)
+	if files != docs || rows != n-docs || gc.Removed != 0 {
+		t.Fatalf("%d files and %d rows for %d records, %d of them with files (%+v)", files, rows, n, docs, gc)
+	}
 	t.Logf("%d records; final collection %+v", n, gc)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -26,9 +27,9 @@ func freeBytes(dir string) (int64, error) {
 }
 
 // checkSpace returns ESTORAGE when writing need more bytes would leave
-// less than MinFree free on the blob directory's file system.
+// less than MinFree free on the database's file system.
 func (a *Archive) checkSpace(need int64) error {
-	free, err := freeBytes(a.blobs.dir)
+	free, err := freeBytes(filepath.Dir(a.path))
 	if err != nil {
 		return err
 	}
@@ -40,25 +41,26 @@ func (a *Archive) checkSpace(need int64) error {
 }
 
 // Ready reports whether the archive can take writes now: the database
-// answers, the blob directory takes a file, and its file system has
-// more than MinFree (and at least 1 MiB) free. A full disk is ESTORAGE.
+// answers, its directory takes a file, and its file system has more than
+// MinFree (and at least 1 MiB) free. A full disk is ESTORAGE.
 func (a *Archive) Ready(ctx context.Context) error {
 	var size int64
 	if err := a.r.QueryRowContext(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
 		return classify(fmt.Errorf("sqlite archive %s: %w", a.path, err))
 	}
-	f, err := os.CreateTemp(a.blobs.dir, ".ready-*")
+	dir := filepath.Dir(a.path)
+	f, err := os.CreateTemp(dir, ".ready-*")
 	if err != nil {
-		return classify(fmt.Errorf("blob directory %s is not writable: %w", a.blobs.dir, err))
+		return classify(fmt.Errorf("the archive's directory %s is not writable: %w", dir, err))
 	}
 	_, werr := f.Write([]byte("ready\n"))
 	serr := f.Sync()
 	f.Close()
 	os.Remove(f.Name())
 	if err := errors.Join(werr, serr); err != nil {
-		return classify(fmt.Errorf("blob directory %s is not writable: %w", a.blobs.dir, err))
+		return classify(fmt.Errorf("the archive's directory %s is not writable: %w", dir, err))
 	}
-	free, err := freeBytes(a.blobs.dir)
+	free, err := freeBytes(dir)
 	if err != nil {
 		return err
 	}

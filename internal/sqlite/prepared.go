@@ -21,6 +21,7 @@ const (
 	qGrowLog       = `UPDATE audit_head SET size = ? WHERE id = 1`
 	qNodeRange     = `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx BETWEEN ? AND ?`
 	qNode          = `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx = ?`
+	qInsertBlob    = `INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING`
 )
 
 // prepare compiles the statements of an append on the writing connection.
@@ -28,7 +29,7 @@ const (
 func (a *Archive) prepare(ctx context.Context) error {
 	a.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{qSavepoint, qRollbackTo, qRelease, qLatestVersion, qLogSize, qRecordBody,
-		qInsertNode, qInsertRecord, qGrowLog, qNodeRange, qNode} {
+		qInsertNode, qInsertRecord, qGrowLog, qNodeRange, qNode, qInsertBlob} {
 		s, err := a.w.PrepareContext(ctx, q)
 		if err != nil {
 			a.closeStmts()

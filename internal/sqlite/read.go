@@ -89,9 +89,9 @@ func (a *Archive) BySHA(ctx context.Context, sha256 string) ([]*faldone.Record, 
 }
 
 // PDF returns the bytes of an archived PDF by SHA-256, after checking that
-// they still hash to it; a mismatch is an error naming the blob file. It
-// returns ENOTFOUND when no record has this PDF (an orphan blob left by a
-// crash is not served) and EINVALID when sha256 is not 64 hex digits.
+// they still hash to it; a mismatch is an error naming where it is kept.
+// It returns ENOTFOUND when no record has this PDF (an orphan blob file
+// left by an archive written before is not served) and EINVALID when sha256 is not 64 hex digits.
 func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	sum, err := archive.ParseSHA256(sha256)
 	if err != nil {
@@ -105,14 +105,14 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	if err != nil {
 		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
-	b, err := a.getBlob(ctx, sum)
+	b, name, err := a.getBlob(ctx, sum)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
-		return nil, fmt.Errorf("pdf %s: blob %s is missing although a record names it: restore the blobs from a backup and run an audit", sum, a.blobName(sum))
+		return nil, fmt.Errorf("pdf %s: missing although a record names it: it is neither in table blobs of %s nor a file under %s; restore the archive from a backup and run an audit", sum, a.path, a.files.dir)
 	}
 	if err != nil {
 		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
-	if err := archive.CheckBlob(a.blobName(sum), sum, b); err != nil {
+	if err := archive.CheckBlob(name, sum, b); err != nil {
 		return nil, classify(fmt.Errorf("pdf: %w", err))
 	}
 	return b, nil
@@ -129,7 +129,8 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
 	}
-	return a.getBlob(ctx, sum)
+	b, _, err := a.getBlob(ctx, sum)
+	return b, err
 }
 
 // walkPage is the number of records Walk reads per query.

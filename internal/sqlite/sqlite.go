@@ -1,19 +1,19 @@
-// Package sqlite is the embedded storage engine of faldone: records, the
-// audit log and checkpoints in one SQLite database (modernc.org/sqlite, no
-// cgo), PDFs as content-addressed files beside it.
+// Package sqlite is the embedded storage engine of faldone: records, their
+// PDFs, the audit log and checkpoints in one SQLite database
+// (modernc.org/sqlite, no cgo).
 //
 // One process writes at a time: appends run in BEGIN IMMEDIATE
 // transactions on a single connection, the database is in WAL mode with
 // synchronous=FULL, and readers use a separate read-only pool. A PDF is
-// written and fsynced to blobs/ab/<sha256>.pdf, and its directory entry
-// fsynced, before the transaction that records it commits, so no record
-// ever lacks its PDF; a crash in between leaves an orphan blob, which is
-// harmless.
+// inserted, by its SHA-256, in the transaction that inserts its record, so
+// no record ever lacks its PDF and no PDF is left without a record.
+// Archives written before kept the PDFs as files (blobs/ab/<sha256>.pdf),
+// where they are still read.
 //
-// Appends commit in groups: concurrent appends, their PDFs durable, wait
-// in a queue, and one goroutine commits all that wait in one transaction
-// (one fsync of the WAL), then answers each; an append returns only once
-// its group is durable.
+// Appends commit in groups: concurrent appends wait in a queue, and one
+// goroutine commits all that wait in one transaction (one fsync of the
+// WAL), then answers each; an append returns only once its group is
+// durable.
 package sqlite
 
 import (
@@ -40,7 +40,7 @@ var migrationFS embed.FS
 // busyTimeout is how long a writer waits for another process's write lock.
 const busyTimeout = 10 * time.Second
 
-// Archive is a [faldone.Archive] stored in SQLite and blob files. It is
+// Archive is a [faldone.Archive] stored in SQLite. It is
 // safe for concurrent use; several processes may share the files, one
 // writing at a time.
 type Archive struct {
@@ -57,18 +57,19 @@ type Archive struct {
 	MinFree int64
 
 	path  string
-	w     *sql.DB // one connection, BEGIN IMMEDIATE
-	r     *sql.DB // read-only pool
-	blobs *blobStore
+	w     *sql.DB   // one connection, BEGIN IMMEDIATE
+	r     *sql.DB   // read-only pool
+	files fileBlobs // the PDFs of archives written before, as files
 	group committer
 	stmts map[string]*sql.Stmt // the append's, on w
 }
 
 var _ faldone.Archive = (*Archive)(nil)
 
-// Open opens (creating if needed) the archive database at path and the
-// blob directory blobDir, and applies pending schema migrations. If
-// blobDir is empty, "blobs" beside the database is used.
+// Open opens (creating if needed) the archive database at path and
+// applies pending schema migrations. blobDir is where archives written
+// before kept the PDFs as files, still read; if empty, "blobs" beside the
+// database is used.
 func Open(ctx context.Context, path, blobDir string) (*Archive, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite archive: invalid path %q: want a plain file path", path)
@@ -79,11 +80,8 @@ func Open(ctx context.Context, path, blobDir string) (*Archive, error) {
 	if err := mkdirSync(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("open sqlite archive %s: %w", path, err)
 	}
-	blobs, err := openBlobStore(blobDir)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite archive %s: %w", path, err)
-	}
-	a := &Archive{path: path, blobs: blobs}
+	a := &Archive{path: path, files: fileBlobs{dir: filepath.Clean(blobDir)}}
+	var err error
 	if a.w, err = openDB(path, "immediate", false); err != nil {
 		return nil, err
 	}
@@ -133,7 +131,7 @@ func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
 }
 
 // Local reports whether an append waits for no other server: the PDFs
-// are files here, not in an object store.
+// are in the database, not in an object store.
 func (a *Archive) Local() bool { return a.Objects == nil }
 
 // Writer returns the archive's one writing connection (BEGIN IMMEDIATE),
@@ -242,33 +240,6 @@ func mkdirSync(dir string) error {
 		return fmt.Errorf("mkdir: %w", err)
 	}
 	return syncDir(filepath.Dir(dir))
-}
-
-// mkdirNoSync creates dir and its missing parents like mkdirSync, but
-// returns the directories to fsync (the parent of each one created, added
-// to into) instead of fsyncing them.
-func mkdirNoSync(dir string, into []string) ([]string, error) {
-	dir = filepath.Clean(dir)
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return into, fmt.Errorf("mkdir %s: not a directory", dir)
-		}
-		return into, nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		var err error
-		if into, err = mkdirNoSync(parent, into); err != nil {
-			return into, err
-		}
-	}
-	if err := os.Mkdir(dir, 0o750); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return into, nil
-		}
-		return into, fmt.Errorf("mkdir: %w", err)
-	}
-	return append(into, parent), nil
 }
 
 // syncDir fsyncs a directory so that entries created or renamed in it

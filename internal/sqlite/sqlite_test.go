@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -64,57 +65,79 @@ func TestReopen(t *testing.T) {
 	archivetest.CheckLog(t, b, 2)
 }
 
-// A crash after the blob was written and before the row committed leaves
-// an orphan blob: it is not served, and archiving the same PDF reuses it.
-func TestOrphanBlob(t *testing.T) {
+// A PDF commits with its record: a refused append leaves neither a row
+// nor a file, a PDF is stored once however many records name it, and the
+// database refuses to change or remove one.
+func TestPDFCommitsWithItsRecord(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := MustOpen(t, dir)
 	pdf := archivetest.PDF(t, 100)
-	// A version 2 of an unknown id fails after the blob is written.
-	r := archivetest.Record("doc", 2, "037034")
-	if err := a.Append(ctx, r, pdf); faldone.ErrorCode(err) != faldone.ENOTFOUND {
+	sum := fmt.Sprintf("%x", sha256Sum(pdf))
+	// A version 2 of an unknown id is refused.
+	if err := a.Append(ctx, archivetest.Record("doc", 2, "037034"), pdf); faldone.ErrorCode(err) != faldone.ENOTFOUND {
 		t.Fatalf("append: %v", err)
 	}
-	rec := archivetest.Record("doc", 1, "037034")
-	sum := fmt.Sprintf("%x", sha256Sum(pdf))
-	if _, err := os.Stat(a.BlobPath(sum)); err != nil {
-		t.Fatalf("orphan blob: %v", err)
+	if n, err := a.BlobRows(ctx); n != 0 || err != nil {
+		t.Fatalf("%d PDFs after a refused append (%v)", n, err)
 	}
 	if _, err := a.PDF(ctx, sum); faldone.ErrorCode(err) != faldone.ENOTFOUND {
-		t.Fatalf("PDF of an orphan blob: %v, want ENOTFOUND", err)
+		t.Fatalf("PDF of a refused append: %v, want ENOTFOUND", err)
 	}
-	archivetest.MustAppend(t, a, rec, pdf)
-	if _, err := a.PDF(ctx, sum); err != nil {
-		t.Fatal(err)
+	archivetest.MustAppend(t, a, archivetest.Record("doc", 1, "037034"), pdf)
+	archivetest.MustAppend(t, a, archivetest.Record("other", 1, "037034"), pdf)
+	if n, err := a.BlobRows(ctx); n != 1 || err != nil {
+		t.Fatalf("%d PDFs for two records of one PDF (%v)", n, err)
 	}
-	// No temporary files are left behind.
-	err := filepath.Walk(filepath.Join(dir, "blobs"), func(p string, fi os.FileInfo, err error) error {
-		if err == nil && strings.HasPrefix(fi.Name(), ".tmp-") {
-			t.Errorf("temporary file left: %s", p)
+	if got, err := a.PDF(ctx, sum); err != nil || !bytes.Equal(got, pdf) {
+		t.Fatalf("PDF: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "blobs")); !os.IsNotExist(err) {
+		t.Fatalf("a blob directory was made: %v", err)
+	}
+	for _, q := range []string{`UPDATE blobs SET data = x'00'`, `DELETE FROM blobs`} {
+		if err := a.ExecRaw(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v", q, err)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
-// A record whose blob file disappeared is an error naming the file.
-func TestMissingBlob(t *testing.T) {
+// The PDFs of an archive written before, kept as files in either layout,
+// are read there; one gone from everywhere is an error that names where
+// it was looked for, not a missing document; appending the same PDF again
+// brings it back.
+func TestPDFFromFiles(t *testing.T) {
 	ctx := context.Background()
 	a := MustOpen(t, t.TempDir())
 	pdf := archivetest.PDF(t, 100)
 	r := archivetest.MustAppend(t, a, archivetest.Record("doc", 1, "037034"), pdf)
-	if err := os.Remove(a.BlobPath(r.SHA256)); err != nil {
+	for layout := range 2 {
+		p, err := a.MoveBlobToFile(ctx, r.SHA256, layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.PDF(ctx, r.SHA256); err != nil || !bytes.Equal(got, pdf) {
+			t.Fatalf("PDF from %s: %v", p, err)
+		}
+		if err := os.WriteFile(p, []byte("%PDF-1.7 changed"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.PDF(ctx, r.SHA256); err == nil || !strings.Contains(err.Error(), p) {
+			t.Fatalf("PDF of a changed file: %v, want an error naming %s", err, p)
+		}
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		archivetest.MustAppend(t, a, archivetest.Record("doc", 2+layout, "037034"), pdf)
+	}
+	if err := a.DeleteBlob(ctx, r.SHA256); err != nil {
 		t.Fatal(err)
 	}
 	_, err := a.PDF(ctx, r.SHA256)
-	if err == nil || faldone.ErrorCode(err) == faldone.ENOTFOUND || !strings.Contains(err.Error(), a.BlobPath(r.SHA256)) {
+	if err == nil || faldone.ErrorCode(err) == faldone.ENOTFOUND || !strings.Contains(err.Error(), "table blobs") {
 		t.Fatalf("PDF with its blob gone: %v", err)
 	}
-	// Appending the same PDF again brings the blob back.
-	archivetest.MustAppend(t, a, archivetest.Record("doc", 2, "037034"), pdf)
+	archivetest.MustAppend(t, a, archivetest.Record("doc", 4, "037034"), pdf)
 	if _, err := a.PDF(ctx, r.SHA256); err != nil {
 		t.Fatal(err)
 	}
