@@ -35,8 +35,9 @@ const auditUsage = `Usage:
       time-stamp certificate expires within --window (B-LTA)
   faldone audit gc       [--data D] [--store S] [--grace 1h]
       remove the PDF files no record names (left by refused, failed or
-      crashed writes) and temporary files, last modified before --grace;
-      never one a record names (SQLite; PostgreSQL leaves none)
+      crashed writes of SQLite archives that kept PDFs as files) and
+      temporary files, last modified before --grace; never one a record
+      names (PDFs kept in the database are never orphans)
 `
 
 // errFindings is returned when an audit found problems: exit status 1.

@@ -58,7 +58,7 @@ type Config struct {
 	TrustedProxies     string        // comma-separated IPs or CIDRs of the reverse proxies
 	MaxConnsPerIP      int           // open connections per client address; -1: no cap
 	SecureCookies      bool          // session cookies only over HTTPS; on by default in production
-	MinFreeSpace       int64         // bytes the data directory keeps free; under it writes get 507
+	MinFreeSpace       int64         // bytes the SQLite database's file system keeps free; under it writes get 507
 	GCInterval         time.Duration // how often orphan PDF files are collected (SQLite); 0: never
 	GCGrace            time.Duration // age under which an orphan is left alone
 

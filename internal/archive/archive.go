@@ -198,6 +198,14 @@ func CheckBlob(name, sum string, data []byte) error {
 	return nil
 }
 
+// StoredBlobDiffers is the error of an append whose PDF's SHA-256 is that
+// of a stored PDF with other bytes: the stored copy is damaged. The
+// append is refused rather than acknowledged on a copy that would not
+// read back.
+func StoredBlobDiffers(name, sum string) error {
+	return fmt.Errorf("blob %s is corrupt: the PDF stored with sha256 %s differs from the one being archived; nothing was archived; restore it from a backup and run an audit", name, sum)
+}
+
 // Span is the part of a [audit.HashReader] request on one level: engines
 // read it as one range when it is dense.
 type Span struct {

@@ -538,6 +538,19 @@ func testTamper(t *testing.T, e Engine, h Hooks) {
 	if got, err := e.PDF(ctx, recs[4].SHA256); err != nil || !bytes.Equal(got, pdfs[recs[4].SHA256]) {
 		t.Fatalf("untouched PDF: %v", err)
 	}
+	// Archiving the same PDF again is refused while the stored copy is
+	// damaged, rather than acknowledged on bytes that would not read back.
+	before, err := e.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.Append(ctx, Record("doc-3", 2, "037034"), pdfs[sum])
+	if err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("append of a PDF whose stored copy is damaged: %v", err)
+	}
+	if after, err := e.Size(ctx); err != nil || after != before {
+		t.Fatalf("log size %d after a refused append, want %d (%v)", after, before, err)
+	}
 }
 
 // Audit runs the audit package's full verifier over an engine: leaves

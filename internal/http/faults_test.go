@@ -137,21 +137,6 @@ func TestPostgresDown(t *testing.T) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs of size bytes on a fresh directory, for the
-// test alone; it needs CAP_SYS_ADMIN (the tests run as root in CI).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("faldone-test", dir, "tmpfs", 0, "size="+size+",mode=0755"); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			t.Skipf("mount tmpfs: %v (needs root with CAP_SYS_ADMIN)", err)
-		}
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
 // fill writes a file in dir until the file system is full and returns
 // its name.
 func fill(t *testing.T, dir string) string {
@@ -187,7 +172,7 @@ func fill(t *testing.T, dir string) string {
 // without a restart. With a reserve (MinFree) the refusal comes before
 // the disk is full.
 func TestDiskFull(t *testing.T) {
-	dir := mountTmpfs(t, "6m")
+	dir := testenv.Tmpfs(t, "6m")
 	archive, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)

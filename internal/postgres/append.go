@@ -103,8 +103,28 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted)
 	b.Queue(`UPDATE audit_head SET size = $1 WHERE id = 1`, size+1)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	br := tx.SendBatch(ctx, b)
+	var inserted int64 = 1
+	if pdf != nil {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return 0, classify(fmt.Errorf("insert: %w", err))
+		}
+		inserted = tag.RowsAffected()
+	}
+	if err := br.Close(); err != nil {
 		return 0, classify(fmt.Errorf("insert: %w", err))
+	}
+	if inserted == 0 {
+		// The PDF was stored already: it must be these bytes.
+		var same bool
+		if err := tx.QueryRow(ctx, `SELECT data = $2 FROM blobs WHERE sha256 = $1`, r.SHA256, pdf).Scan(&same); err != nil {
+			return 0, classify(fmt.Errorf("compare stored PDF: %w", err))
+		}
+		if !same {
+			return 0, archive.StoredBlobDiffers("row "+r.SHA256+" of table blobs", r.SHA256)
+		}
 	}
 	return size, nil
 }

@@ -29,7 +29,7 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := archive.Prepare(&r, pdf, a.now); err != nil {
 		return err
 	}
-	if err := a.checkSpace(int64(len(pdf))); err != nil {
+	if err := a.checkSpace(len(pdf)); err != nil {
 		return err
 	}
 	if a.Objects != nil {
@@ -104,11 +104,23 @@ func (a *Archive) insert(ctx context.Context, tx *preparedTx, r *faldone.Record,
 	if _, err := tx.ExecContext(ctx, qGrowLog, size+1); err != nil {
 		return fail(fmt.Errorf("grow log: %w", err))
 	}
-	// The PDF commits with its record; one already there (the same
-	// bytes, as the name is their SHA-256) is kept.
+	// The PDF commits with its record; one already there is kept, once
+	// checked to be these bytes.
 	if a.Objects == nil {
-		if _, err := tx.ExecContext(ctx, qInsertBlob, r.SHA256, pdf); err != nil {
+		res, err := tx.ExecContext(ctx, qInsertBlob, r.SHA256, pdf)
+		if err != nil {
 			return fail(fmt.Errorf("insert PDF: %w", err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fail(fmt.Errorf("insert PDF: %w", err))
+		} else if n == 0 {
+			var same bool
+			if err := tx.QueryRowContext(ctx, qSameBlob, r.SHA256, pdf).Scan(&same); err != nil {
+				return fail(fmt.Errorf("compare stored PDF: %w", err))
+			}
+			if !same {
+				return fail(archive.StoredBlobDiffers(a.rowName(r.SHA256), r.SHA256))
+			}
 		}
 	}
 	return size, nil

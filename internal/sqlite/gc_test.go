@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,78 +105,4 @@ func TestCollectGarbage(t *testing.T) {
 	if n := allPDFs(t, a); n != 1 {
 		t.Fatalf("%d records", n)
 	}
-}
-
-// TestCollectGarbageRace runs collections with no grace period while
-// writers race to add the next version of the same documents (the
-// losers are refused), on an archive whose first versions keep their PDFs
-// as files: no record ever lacks its PDF, and no file a record names is
-// removed.
-func TestCollectGarbageRace(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	a := MustOpen(t, dir)
-	const docs, writers = 6, 4
-	for d := range docs {
-		r := archivetest.MustAppend(t, a, archivetest.Record(fmt.Sprintf("doc%d", d), 1, "037034"), archivetest.PDF(t, 1000+d))
-		if _, err := a.MoveBlobToFile(ctx, r.SHA256, d%2); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stop := make(chan struct{})
-	var gcs sync.WaitGroup
-	gcs.Add(1)
-	go func() {
-		defer gcs.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := a.CollectGarbage(ctx, 0); err != nil && faldone.ErrorCode(err) != faldone.EUNAVAILABLE {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for v := 2; v <= 4; v++ {
-				for d := range docs {
-					r := archivetest.Record(fmt.Sprintf("doc%d", d), v, "037034")
-					err := a.Append(ctx, r, archivetest.PDF(t, 10000*v+100*d+w))
-					if code := faldone.ErrorCode(err); err != nil && code != faldone.ECONFLICT && code != faldone.ENOTFOUND && code != faldone.EUNAVAILABLE {
-						t.Error(err)
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(stop)
-	gcs.Wait()
-	n := allPDFs(t, a)
-	gc, err := a.CollectGarbage(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := 0
-	filepath.Walk(filepath.Join(dir, "blobs"), func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			files++
-		}
-		return nil
-	})
-	rows, err := a.BlobRows(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files != docs || rows != n-docs || gc.Removed != 0 {
-		t.Fatalf("%d files and %d rows for %d records, %d of them with files (%+v)", files, rows, n, docs, gc)
-	}
-	t.Logf("%d records; final collection %+v", n, gc)
 }

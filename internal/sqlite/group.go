@@ -23,9 +23,9 @@ type pending struct {
 }
 
 // committer commits the appends of an archive in groups. Appends queue on
-// a channel once their blobs are durable; one goroutine takes the first
-// one and every other one already waiting (up to maxGroup), and inserts
-// them all in one transaction, each under its own savepoint so
+// a channel with their PDFs; one goroutine takes the first one and every
+// other one already waiting (up to maxGroup), and inserts them all, each
+// record with its PDF, in one transaction, each under its own savepoint so
 // that a refused append (a version conflict, a clock gone backwards)
 // leaves the others in. Only after the commit, which fsyncs the WAL once,
 // is each append answered: nothing is acknowledged before it is durable.
@@ -66,33 +66,55 @@ func (c *committer) commit(group []*pending) {
 			close(p.done)
 		}
 	}()
-	failAll := func(err error) {
-		for _, p := range group {
-			if p.err == nil {
-				p.err = err
-			}
+	if err := c.a.reserve(group); err != nil {
+		failAll(group, err)
+		return
+	}
+	c.write(group)
+}
+
+// failAll gives err to every append of group not refused already.
+func failAll(group []*pending, err error) {
+	for _, p := range group {
+		if p.err == nil {
+			p.err = err
 		}
 	}
+}
+
+// write inserts the appends of group not refused already in one
+// transaction and commits it. When SQLite rolls the whole transaction
+// back in the middle of the group (as it does when the disk is full),
+// the append that failed and those after it are refused as it was, and
+// those before it, which fitted, are written again in a new transaction.
+func (c *committer) write(group []*pending) {
 	ctx := context.Background()
 	c.groups.Add(1)
 	sqlTx, err := c.a.w.BeginTx(ctx, nil)
 	if err != nil {
-		failAll(classify(fmt.Errorf("append: %w", busyHint(err))))
+		failAll(group, classify(fmt.Errorf("append: %w", busyHint(err))))
 		return
 	}
 	tx := newPreparedTx(sqlTx, c.a.stmts)
 	defer tx.Rollback()
 	ok := 0
-	for _, p := range group {
+	for i, p := range group {
+		if p.err != nil {
+			continue // refused before the transaction
+		}
 		if _, err := tx.ExecContext(ctx, qSavepoint); err != nil {
-			failAll(classify(fmt.Errorf("append: %w", err)))
+			failAll(group, classify(fmt.Errorf("append: %w", err)))
 			return
 		}
 		leaf, err := c.a.insert(ctx, tx, p.rec, p.pdf)
 		if err != nil {
 			p.err = err
-			if _, err := tx.ExecContext(ctx, qRollbackTo); err != nil {
-				failAll(classify(fmt.Errorf("append: %w", err)))
+			if _, rbErr := tx.ExecContext(ctx, qRollbackTo); rbErr != nil {
+				failAll(group[i+1:], classify(fmt.Errorf("append: %w", errors.Join(err, rbErr))))
+				tx.Rollback()
+				if ok > 0 {
+					c.write(group[:i])
+				}
 				return
 			}
 		} else {
@@ -100,7 +122,7 @@ func (c *committer) commit(group []*pending) {
 			ok++
 		}
 		if _, err := tx.ExecContext(ctx, qRelease); err != nil {
-			failAll(classify(fmt.Errorf("append: %w", err)))
+			failAll(group, classify(fmt.Errorf("append: %w", err)))
 			return
 		}
 	}
@@ -113,11 +135,7 @@ func (c *committer) commit(group []*pending) {
 		if !errors.As(err, &fe) {
 			err = classify(fmt.Errorf("append: %w", err))
 		}
-		for _, p := range group {
-			if p.err == nil {
-				p.err = err
-			}
-		}
+		failAll(group, err)
 		return
 	}
 	c.appends.Add(int64(ok))

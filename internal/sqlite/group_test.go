@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"faldone/internal/archivetest"
 	"faldone/internal/faldone"
 	"faldone/internal/sqlite"
+	"faldone/internal/testenv"
 )
 
 // TestAppendsCommitInGroups: appends that arrive while the writer is busy
@@ -20,8 +24,8 @@ import (
 // job queue's) wait and then commit together, in one or two
 // transactions, not one each; one refused append (a second version 1 of
 // the same id) leaves the others of its group in; every append answered
-// with success is in the database and its PDF in the blob directory once
-// the archive is opened again.
+// with success is in the database with its PDF once the archive is opened
+// again.
 func TestAppendsCommitInGroups(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -117,6 +121,129 @@ func TestAppendsCommitInGroups(t *testing.T) {
 	}
 }
 
+// holdWriter takes the archive's writing connection, starts the appends
+// of each batch in turn, each batch once the ones before are queued, and
+// returns the connection when all are: the first append taken waits for
+// it alone, and the batches after form one group. It returns each
+// append's error.
+func holdWriter(t *testing.T, a *sqlite.Archive, batches ...[]func() error) [][]error {
+	t.Helper()
+	conn, err := a.Writer().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make([][]error, len(batches))
+	var wg sync.WaitGroup
+	queued := int64(0)
+	for b, batch := range batches {
+		errs[b] = make([]error, len(batch))
+		for i, f := range batch {
+			wg.Go(func() { errs[b][i] = f() })
+		}
+		queued += int64(len(batch))
+		deadline := time.Now().Add(30 * time.Second)
+		for a.Pending() < queued {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d appends pending, want %d", a.Pending(), queued)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	conn.Close()
+	wg.Wait()
+	return errs
+}
+
+// One PDF that two records of one group name is stored once, and both
+// read it.
+func TestSamePDFInOneGroup(t *testing.T) {
+	ctx := context.Background()
+	a := MustOpen(t, t.TempDir())
+	pdf := archivetest.PDF(t, 4<<10)
+	appendOf := func(id string, pdf []byte) func() error {
+		return func() error { return a.Append(ctx, archivetest.Record(id, 1, "037034"), pdf) }
+	}
+	errs := holdWriter(t, a, []func() error{appendOf("first", archivetest.PDF(t, 4<<10))},
+		[]func() error{appendOf("one", pdf), appendOf("two", pdf)})
+	for _, e := range errs {
+		for _, err := range e {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if txs, n := a.GroupStats(); txs != 2 || n != 3 {
+		t.Fatalf("%d appends in %d transactions, want 3 in 2", n, txs)
+	}
+	if n, err := a.BlobRows(ctx); n != 2 || err != nil {
+		t.Fatalf("%d PDFs stored, want 2 (%v)", n, err)
+	}
+	for _, id := range []string{"one", "two"} {
+		rec, err := a.Latest(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.PDF(ctx, rec.SHA256); err != nil || !bytes.Equal(got, pdf) {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+}
+
+// A disk that fills in the middle of a group (here the database's page
+// limit, which SQLite meets with the same SQLITE_FULL and the same
+// rollback of the whole transaction) refuses the appends that did not fit
+// with ESTORAGE, never an internal error, and commits those that did; the
+// archive takes appends again once there is room.
+func TestDiskFullInGroup(t *testing.T) {
+	ctx := context.Background()
+	a := MustOpen(t, t.TempDir())
+	archivetest.MustAppend(t, a, archivetest.Record("before", 1, "037034"), archivetest.PDF(t, 100))
+	var pages int
+	if err := a.Writer().QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	limit := func(n int) {
+		if err := a.ExecRaw(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit(pages + 30) // room for two PDFs of 36 KB and their records
+	appendOf := func(i int) func() error {
+		return func() error {
+			return a.Append(ctx, archivetest.Record(fmt.Sprintf("doc-%d", i), 1, "037034"), archivetest.PDF(t, 36<<10))
+		}
+	}
+	var group []func() error
+	for i := 1; i < 8; i++ {
+		group = append(group, appendOf(i))
+	}
+	errs := holdWriter(t, a, []func() error{appendOf(0)}, group)
+	ok, full := 0, 0
+	for _, e := range errs {
+		for _, err := range e {
+			switch faldone.ErrorCode(err) {
+			case "":
+				ok++
+			case faldone.ESTORAGE:
+				full++
+			default:
+				t.Errorf("append on a full disk: %v", err)
+			}
+		}
+	}
+	if ok < 2 || full == 0 {
+		t.Fatalf("%d appended, %d refused as full: want at least the two that fit appended and some refused", ok, full)
+	}
+	if size, err := a.Size(ctx); err != nil || size != uint64(1+ok) {
+		t.Fatalf("log size %d, want %d (%v)", size, 1+ok, err)
+	}
+	if n := allPDFs(t, a); n != 1+ok {
+		t.Fatalf("%d records", n)
+	}
+	limit(1 << 30)
+	archivetest.MustAppend(t, a, archivetest.Record("after", 1, "037034"), archivetest.PDF(t, 36<<10))
+}
+
 // BenchmarkAppendConcurrent appends from 32 goroutines at once, as a
 // busy service does, fsync included, and reports the appends per
 // transaction.
@@ -146,4 +273,49 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 	})
 	txs, n := a.GroupStats()
 	b.ReportMetric(float64(n)/float64(max(txs, 1)), "appends/tx")
+}
+
+// The appends of one group are refused, each with ESTORAGE, before their
+// transaction when together they would not fit in the free space, though
+// each alone would: the disk never fills under SQLite.
+func TestGroupReservesSpace(t *testing.T) {
+	ctx := context.Background()
+	dir := testenv.Tmpfs(t, "24m")
+	a := MustOpen(t, dir)
+	archivetest.MustAppend(t, a, archivetest.Record("before", 1, "037034"), archivetest.PDF(t, 100))
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := int64(st.Bavail)*st.Bsize - 7<<20 // leave 7 MiB: three PDFs of 1 MiB alone, not six
+	if err := os.WriteFile(filepath.Join(dir, "filler"), make([]byte, filler), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var group []func() error
+	for i := range 6 {
+		group = append(group, func() error {
+			return a.Append(ctx, archivetest.Record(fmt.Sprintf("doc-%d", i), 1, "037034"), archivetest.PDF(t, 1<<20))
+		})
+	}
+	errs := holdWriter(t, a, group[:1], group[1:])
+	ok, refused := 0, 0
+	for _, e := range errs {
+		for _, err := range e {
+			switch {
+			case err == nil:
+				ok++
+			case faldone.ErrorCode(err) == faldone.ESTORAGE && strings.Contains(err.Error(), "would leave less than the reserve"):
+				refused++
+			default:
+				t.Errorf("append: %v", err)
+			}
+		}
+	}
+	if ok == 0 || refused == 0 {
+		t.Fatalf("%d appended, %d refused before their transaction", ok, refused)
+	}
+	if size, err := a.Size(ctx); err != nil || size != uint64(1+ok) {
+		t.Fatalf("log size %d, want %d (%v)", size, 1+ok, err)
+	}
+	t.Logf("%d appended, %d refused", ok, refused)
 }

@@ -26,16 +26,47 @@ func freeBytes(dir string) (int64, error) {
 	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
-// checkSpace returns ESTORAGE when writing need more bytes would leave
+// pdfSpace is the disk space archiving a PDF of n bytes may take: its
+// pages in the WAL, then in the database, and its record's.
+func pdfSpace(n int) int64 { return 2*int64(n) + 64<<10 }
+
+// checkSpace returns ESTORAGE when archiving a PDF of n bytes would leave
 // less than MinFree free on the database's file system.
-func (a *Archive) checkSpace(need int64) error {
+func (a *Archive) checkSpace(n int) error {
 	free, err := freeBytes(filepath.Dir(a.path))
 	if err != nil {
 		return err
 	}
+	return a.spaceLeft(free, pdfSpace(n))
+}
+
+// reserve refuses with ESTORAGE, before its transaction, each append of a
+// group that would leave less than MinFree free once the PDFs of the
+// appends before it are written too: each checked alone when it queued,
+// together they may not fit.
+func (a *Archive) reserve(group []*pending) error {
+	free, err := freeBytes(filepath.Dir(a.path))
+	if err != nil {
+		return classify(fmt.Errorf("append: %w", err))
+	}
+	var need int64
+	for _, p := range group {
+		n := pdfSpace(len(p.pdf))
+		if err := a.spaceLeft(free, need+n); err != nil {
+			p.err = err
+			continue
+		}
+		need += n
+	}
+	return nil
+}
+
+// spaceLeft returns ESTORAGE when writing need bytes where free are
+// available would leave less than MinFree.
+func (a *Archive) spaceLeft(free, need int64) error {
 	if free-need < max(a.MinFree, 0) || free < need {
 		return &faldone.Error{Code: faldone.ESTORAGE, MessageID: "error.storage_full",
-			Message: fmt.Sprintf("the archive's disk has %d bytes free, under the reserve of %d bytes; nothing was archived", free, a.MinFree)}
+			Message: fmt.Sprintf("the archive's disk has %d bytes free: archiving would leave less than the reserve of %d bytes; nothing was archived", free, a.MinFree)}
 	}
 	return nil
 }

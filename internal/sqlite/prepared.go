@@ -22,6 +22,7 @@ const (
 	qNodeRange     = `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx BETWEEN ? AND ?`
 	qNode          = `SELECT idx, hash FROM audit_nodes WHERE level = ? AND idx = ?`
 	qInsertBlob    = `INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING`
+	qSameBlob      = `SELECT data = ?2 FROM blobs WHERE sha256 = ?1`
 )
 
 // prepare compiles the statements of an append on the writing connection.

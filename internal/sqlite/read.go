@@ -107,6 +107,9 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	}
 	b, name, err := a.getBlob(ctx, sum)
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
+		if a.Objects != nil {
+			return nil, fmt.Errorf("pdf %s: the object is missing from %s although a record names it: restore it from a backup and run an audit", sum, a.Objects)
+		}
 		return nil, fmt.Errorf("pdf %s: missing although a record names it: it is neither in table blobs of %s nor a file under %s; restore the archive from a backup and run an audit", sum, a.path, a.files.dir)
 	}
 	if err != nil {
@@ -130,6 +133,9 @@ func (a *Archive) Blob(ctx context.Context, sha256 string) ([]byte, error) {
 		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
 	}
 	b, _, err := a.getBlob(ctx, sum)
+	if err != nil && faldone.ErrorCode(err) != faldone.ENOTFOUND {
+		return nil, classify(fmt.Errorf("blob %s: %w", sum, err))
+	}
 	return b, err
 }
 

@@ -37,6 +37,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+// walLimit is the size the WAL file is cut back to after a checkpoint.
+const walLimit = 64 << 20
+
 // busyTimeout is how long a writer waits for another process's write lock.
 const busyTimeout = 10 * time.Second
 
@@ -47,13 +50,14 @@ type Archive struct {
 	// Now returns the time given to records appended without one.
 	// Optional: if nil, time.Now is used.
 	Now func() time.Time
-	// Objects keeps the PDFs in an object store instead of the blob
-	// directory. Optional: set it before the archive is used.
+	// Objects keeps the PDFs in an object store instead of the
+	// database. Optional: set it before the archive is used.
 	Objects archive.Blobs
-	// MinFree is the free space, in bytes, that appends leave on the blob
-	// directory's file system: an append that would go under it is
-	// refused with ESTORAGE before anything is written. Optional: 0 lets
-	// appends fill the disk (and get ESTORAGE when it is full).
+	// MinFree is the free space, in bytes, that appends leave on the
+	// database's file system: an append that would go under it, alone or
+	// with the others of its group, is refused with ESTORAGE before
+	// anything is written. Optional: 0 lets appends fill the disk (and get
+	// ESTORAGE when it is full).
 	MinFree int64
 
 	path  string
@@ -119,6 +123,11 @@ func openDB(path, txlock string, readOnly bool) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	// INSERT OR REPLACE fires the append-only tables' delete triggers.
+	q.Add("_pragma", "recursive_triggers(ON)")
+	// The WAL, which holds the PDFs of the last groups until a checkpoint
+	// copies them, shrinks back to this once checkpointed.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walLimit))
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	}

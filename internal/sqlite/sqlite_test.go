@@ -143,6 +143,45 @@ func TestPDFFromFiles(t *testing.T) {
 	}
 }
 
+// An archive written before the PDFs moved into the database (its schema
+// without table blobs, its PDFs files in both layouts) opens with the
+// migration applied, serves its PDFs from the files, takes new ones in the
+// table, and its log stays whole.
+func TestUpgradeFromFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := MustOpen(t, dir)
+	var recs []*faldone.Record
+	var pdfs [][]byte
+	for i := range 4 {
+		pdf := archivetest.PDF(t, 100)
+		recs = append(recs, archivetest.MustAppend(t, a, archivetest.Record(fmt.Sprintf("doc-%d", i), 1, "037034"), pdf))
+		pdfs = append(pdfs, pdf)
+		if _, err := a.MoveBlobToFile(ctx, recs[i].SHA256, i%2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{`DROP TABLE blobs`, `DELETE FROM schema_migrations WHERE version = 11`} {
+		if err := a.ExecRaw(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := MustOpen(t, dir)
+	for i, r := range recs {
+		if got, err := b.PDF(ctx, r.SHA256); err != nil || !bytes.Equal(got, pdfs[i]) {
+			t.Fatalf("PDF %d after the upgrade: %v", i, err)
+		}
+	}
+	archivetest.MustAppend(t, b, archivetest.Record("doc-0", 2, "037034"), archivetest.PDF(t, 100))
+	if n, err := b.BlobRows(ctx); n != 1 || err != nil {
+		t.Fatalf("%d PDFs in the table, want the new one (%v)", n, err)
+	}
+	archivetest.CheckLog(t, b, 5)
+}
+
 // The database refuses a leaf that is not the next one.
 func TestLeafGapRefused(t *testing.T) {
 	a := MustOpen(t, t.TempDir())
