@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -154,6 +155,27 @@ func TestLoadChecked(t *testing.T) {
 			}
 		}
 	}
+	// LoadChecked reads a language at its first use: many requests in
+	// every language at once, on a set just loaded, read each file once
+	// and say what Load's set says.
+	lazy, err := tmpl.LoadChecked(templates.FS, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		for _, lang := range tmpl.Languages {
+			wg.Go(func() {
+				for _, k := range full.Kinds() {
+					a, _ := full.Template(k)
+					if x, y := full.Localize(lang, a.Oggetto, nil), lazy.Localize(lang, a.Oggetto, nil); x != y {
+						t.Errorf("%s %s: oggetto %q, read at first use %q", k, lang, x, y)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
 	m := copyFS(t)
 	m["locales/active.en.toml"].Data = append(m["locales/active.en.toml"].Data, "\n[\"zz.broken\"]\nother = \"{{.X\"\n"...)
 	if _, err := tmpl.Load(m, reg); err == nil {

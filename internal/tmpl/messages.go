@@ -16,11 +16,21 @@ import (
 )
 
 // messages is the go-i18n bundle of the locale files with one localizer and
-// one caching template parser per language.
+// one caching template parser per language. A set loaded by LoadChecked
+// reads the default language at once and each other one the first time it
+// is asked for (a command that works in one language reads one file).
 type messages struct {
-	bundle *i18n.Bundle
-	ids    map[string]map[string]string // lang -> id -> source text
-	langs  map[string]*localizer
+	ids   map[string]map[string]string // lang -> id -> source text (every language once loaded)
+	langs map[string]*localizer
+	// lazy is, for LoadChecked, the locale files not read yet.
+	lazy map[string]*lazyLang
+}
+
+// lazyLang is a language whose locale file is read at its first use.
+type lazyLang struct {
+	once sync.Once
+	fsys fs.FS
+	l    *localizer
 }
 
 type localizer struct {
@@ -58,34 +68,20 @@ func (p *parsed) Execute(data any) (string, error) {
 }
 
 func loadMessages(fsys fs.FS, full bool) (*messages, error) {
-	bundle := i18n.NewBundle(language.Italian)
-	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	m := &messages{bundle: bundle, ids: map[string]map[string]string{}, langs: map[string]*localizer{}}
-	for _, lang := range Languages {
-		file := path.Join("locales", "active."+lang+".toml")
-		b, err := fs.ReadFile(fsys, file)
+	m := &messages{ids: map[string]map[string]string{}, langs: map[string]*localizer{}}
+	for i, lang := range Languages {
+		if !full && i > 0 {
+			if m.lazy == nil {
+				m.lazy = map[string]*lazyLang{}
+			}
+			m.lazy[lang] = &lazyLang{fsys: fsys}
+			continue
+		}
+		l, ids, err := loadLanguage(fsys, lang, full)
 		if err != nil {
-			return nil, fmt.Errorf("load messages: %w", err)
+			return nil, err
 		}
-		mf, err := bundle.ParseMessageFileBytes(b, file)
-		if err != nil {
-			return nil, fmt.Errorf("load messages %s: %w", file, err)
-		}
-		ids := map[string]string{}
-		for _, msg := range mf.Messages {
-			if msg.Other == "" {
-				return nil, fmt.Errorf("load messages %s: message %q has no text", file, msg.ID)
-			}
-			if !full {
-				ids[msg.ID] = msg.Other
-				continue
-			}
-			if _, err := template.New("").Funcs(funcStubs).Parse(msg.Other); err != nil {
-				return nil, fmt.Errorf("load messages %s: message %q: %w", file, msg.ID, err)
-			}
-			ids[msg.ID] = msg.Other
-		}
-		m.ids[lang] = ids
+		m.ids[lang], m.langs[lang] = ids, l
 	}
 	// Every message must exist in every language.
 	for _, lang := range Languages {
@@ -105,12 +101,39 @@ func loadMessages(fsys fs.FS, full bool) (*messages, error) {
 			}
 		}
 	}
-	for _, lang := range Languages {
-		l := &localizer{lang: lang, loc: i18n.NewLocalizer(bundle, lang)}
-		l.parser = &parser{funcs: funcsFor(lang, l)}
-		m.langs[lang] = l
-	}
 	return m, nil
+}
+
+// loadLanguage reads the locale file of lang into a bundle of its own and
+// returns its localizer and its messages' source texts; full also checks
+// each message's syntax.
+func loadLanguage(fsys fs.FS, lang string, full bool) (*localizer, map[string]string, error) {
+	bundle := i18n.NewBundle(language.Italian)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	file := path.Join("locales", "active."+lang+".toml")
+	b, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load messages: %w", err)
+	}
+	mf, err := bundle.ParseMessageFileBytes(b, file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load messages %s: %w", file, err)
+	}
+	ids := make(map[string]string, len(mf.Messages))
+	for _, msg := range mf.Messages {
+		if msg.Other == "" {
+			return nil, nil, fmt.Errorf("load messages %s: message %q has no text", file, msg.ID)
+		}
+		if full {
+			if _, err := template.New("").Funcs(funcStubs).Parse(msg.Other); err != nil {
+				return nil, nil, fmt.Errorf("load messages %s: message %q: %w", file, msg.ID, err)
+			}
+		}
+		ids[msg.ID] = msg.Other
+	}
+	l := &localizer{lang: lang, loc: i18n.NewLocalizer(bundle, lang)}
+	l.parser = &parser{funcs: funcsFor(lang, l)}
+	return l, ids, nil
 }
 
 // has reports whether a message id exists (in every language, which
@@ -124,9 +147,20 @@ func (m *messages) has(id string) bool {
 func (m *messages) source(id string) string { return m.ids[Languages[0]][id] }
 
 // localizer returns the localizer of lang, or of the default language.
+// A language of LoadChecked is read here the first time; its file, checked
+// by the tests like every embedded one (TestLoadChecked), cannot fail, and
+// if it did the default language would speak instead.
 func (m *messages) localizer(lang string) *localizer {
 	if l, ok := m.langs[lang]; ok {
 		return l
+	}
+	if z, ok := m.lazy[lang]; ok {
+		z.once.Do(func() {
+			z.l, _, _ = loadLanguage(z.fsys, lang, false)
+		})
+		if z.l != nil {
+			return z.l
+		}
 	}
 	return m.langs[Languages[0]]
 }
