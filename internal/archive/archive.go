@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -203,7 +204,20 @@ func CheckBlob(name, sum string, data []byte) error {
 // append is refused rather than acknowledged on a copy that would not
 // read back.
 func StoredBlobDiffers(name, sum string) error {
-	return fmt.Errorf("blob %s is corrupt: the PDF stored with sha256 %s differs from the one being archived; nothing was archived; restore it from a backup and run an audit", name, sum)
+	return &storedBlobDiffers{name, sum}
+}
+
+type storedBlobDiffers struct{ name, sum string }
+
+func (e *storedBlobDiffers) Error() string {
+	return fmt.Sprintf("blob %s is corrupt: the PDF stored with sha256 %s differs from the one being archived; nothing was archived; restore it from a backup and run an audit", e.name, e.sum)
+}
+
+// IsStoredBlobDiffers reports whether err is, or wraps, the error of
+// StoredBlobDiffers: an append refused before anything was written.
+func IsStoredBlobDiffers(err error) bool {
+	var e *storedBlobDiffers
+	return errors.As(err, &e)
 }
 
 // Span is the part of a [audit.HashReader] request on one level: engines

@@ -54,12 +54,25 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 // appendTx runs the statements of an append and returns the leaf index.
 // A nil pdf is kept in the object store, not in the blobs table.
 // The caller holds the log head's row lock. A refusal (the version rules,
-// the clock) returns before anything is written; any other error leaves
-// the transaction to be rolled back.
+// the clock, a stored copy of the PDF that differs from it) returns before
+// anything is written; any other error leaves the transaction to be
+// rolled back.
 func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (int64, error) {
 	var size int64
-	if err := tx.QueryRow(ctx, `SELECT size FROM audit_head WHERE id = 1`).Scan(&size); err != nil {
+	var stored *bool // the PDF is in the blobs table already
+	if err := tx.QueryRow(ctx, `SELECT size, (SELECT true FROM blobs WHERE sha256 = $1) FROM audit_head WHERE id = 1`, r.SHA256).Scan(&size, &stored); err != nil {
 		return 0, classify(fmt.Errorf("read log size: %w", err))
+	}
+	if pdf != nil && stored != nil {
+		// It must be these bytes; it is not written again.
+		var same bool
+		if err := tx.QueryRow(ctx, `SELECT data = $2 FROM blobs WHERE sha256 = $1`, r.SHA256, pdf).Scan(&same); err != nil {
+			return 0, classify(fmt.Errorf("compare stored PDF: %w", err))
+		}
+		if !same {
+			return 0, archive.StoredBlobDiffers("row "+r.SHA256+" of table blobs", r.SHA256)
+		}
+		pdf = nil
 	}
 	var latest *faldone.Record
 	var v int
@@ -103,28 +116,8 @@ func appendTx(ctx context.Context, tx pgx.Tx, r *faldone.Record, pdf []byte) (in
 	b.Queue(`INSERT INTO records (leaf_index, id, version, comune, sha256, body, signer_sha256, signer_trusted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		size, r.ID, r.Version, r.Comune, r.SHA256, body, signer, trusted)
 	b.Queue(`UPDATE audit_head SET size = $1 WHERE id = 1`, size+1)
-	br := tx.SendBatch(ctx, b)
-	var inserted int64 = 1
-	if pdf != nil {
-		tag, err := br.Exec()
-		if err != nil {
-			br.Close()
-			return 0, classify(fmt.Errorf("insert: %w", err))
-		}
-		inserted = tag.RowsAffected()
-	}
-	if err := br.Close(); err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, classify(fmt.Errorf("insert: %w", err))
-	}
-	if inserted == 0 {
-		// The PDF was stored already: it must be these bytes.
-		var same bool
-		if err := tx.QueryRow(ctx, `SELECT data = $2 FROM blobs WHERE sha256 = $1`, r.SHA256, pdf).Scan(&same); err != nil {
-			return 0, classify(fmt.Errorf("compare stored PDF: %w", err))
-		}
-		if !same {
-			return 0, archive.StoredBlobDiffers("row "+r.SHA256+" of table blobs", r.SHA256)
-		}
 	}
 	return size, nil
 }

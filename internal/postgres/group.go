@@ -82,7 +82,7 @@ func (c *committer) commit(group []*pending) {
 			case err == nil:
 				p.leaf = leaf
 				ok++
-			case faldone.ErrorCode(err) != faldone.EINTERNAL:
+			case faldone.ErrorCode(err) != faldone.EINTERNAL || archive.IsStoredBlobDiffers(err):
 				p.err = err // refused before writing: the others go on
 			default:
 				return err

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,6 +71,67 @@ func TestAppendsCommitInGroups(t *testing.T) {
 	}
 	if refused != 1 {
 		t.Fatalf("%d refused, want 1", refused)
+	}
+	archivetest.CheckLog(t, a, n)
+}
+
+// A PDF whose stored copy is damaged refuses its own append, before
+// anything is written, and leaves the others of its group in.
+func TestDamagedPDFInGroup(t *testing.T) {
+	url := testenv.Postgres(t)
+	a := MustOpen(t, url)
+	ctx := context.Background()
+	pdf := archivetest.PDF(t, 2<<10)
+	first := archivetest.MustAppend(t, a, archivetest.Record("first", 1, "037034"), pdf)
+	bad := append([]byte(nil), pdf...)
+	bad[len(bad)-1] ^= 1
+	if err := a.TamperBlob(ctx, first.SHA256, bad); err != nil {
+		t.Fatal(err)
+	}
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body := archivetest.PDF(t, 2<<10)
+			if i == n/2 {
+				body = pdf // the damaged one again
+			}
+			errs[i] = a.Append(ctx, archivetest.Record(fmt.Sprintf("doc-%d", i), 1, "037034"), body)
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for a.Pending() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d appends pending, want %d", a.Pending(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i == n/2:
+			if err == nil || !strings.Contains(err.Error(), "corrupt") {
+				t.Errorf("append of the damaged PDF: %v", err)
+			}
+		case err != nil:
+			t.Errorf("append %d: %v", i, err)
+		}
 	}
 	archivetest.CheckLog(t, a, n)
 }

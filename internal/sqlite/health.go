@@ -26,9 +26,20 @@ func freeBytes(dir string) (int64, error) {
 	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
-// pdfSpace is the disk space archiving a PDF of n bytes may take: its
-// pages in the WAL, then in the database, and its record's.
-func pdfSpace(n int) int64 { return 2*int64(n) + 64<<10 }
+// recordSpace is the disk space a record, its tree nodes and their WAL
+// frames may take.
+const recordSpace = 64 << 10
+
+// pdfSpace is the disk space archiving a PDF of n bytes may take on the
+// database's file system: its pages in the WAL, then in the database,
+// and its record's; only the record's when the PDFs are in an object
+// store.
+func (a *Archive) pdfSpace(n int) int64 {
+	if a.Objects != nil {
+		return recordSpace
+	}
+	return 2*int64(n) + recordSpace
+}
 
 // checkSpace returns ESTORAGE when archiving a PDF of n bytes would leave
 // less than MinFree free on the database's file system.
@@ -37,7 +48,7 @@ func (a *Archive) checkSpace(n int) error {
 	if err != nil {
 		return err
 	}
-	return a.spaceLeft(free, pdfSpace(n))
+	return a.spaceLeft(free, a.pdfSpace(n))
 }
 
 // reserve refuses with ESTORAGE, before its transaction, each append of a
@@ -51,7 +62,7 @@ func (a *Archive) reserve(group []*pending) error {
 	}
 	var need int64
 	for _, p := range group {
-		n := pdfSpace(len(p.pdf))
+		n := a.pdfSpace(len(p.pdf))
 		if err := a.spaceLeft(free, need+n); err != nil {
 			p.err = err
 			continue

@@ -30,7 +30,7 @@ const (
 func (a *Archive) prepare(ctx context.Context) error {
 	a.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{qSavepoint, qRollbackTo, qRelease, qLatestVersion, qLogSize, qRecordBody,
-		qInsertNode, qInsertRecord, qGrowLog, qNodeRange, qNode, qInsertBlob} {
+		qInsertNode, qInsertRecord, qGrowLog, qNodeRange, qNode, qInsertBlob, qSameBlob} {
 		s, err := a.w.PrepareContext(ctx, q)
 		if err != nil {
 			a.closeStmts()

@@ -56,8 +56,8 @@ type Archive struct {
 	// MinFree is the free space, in bytes, that appends leave on the
 	// database's file system: an append that would go under it, alone or
 	// with the others of its group, is refused with ESTORAGE before
-	// anything is written. Optional: 0 lets appends fill the disk (and get
-	// ESTORAGE when it is full).
+	// anything is written. Optional: with 0 an append is refused only
+	// when the disk has not room for it (twice its PDF and its record).
 	MinFree int64
 
 	path  string

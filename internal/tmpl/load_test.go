@@ -1,6 +1,7 @@
 package tmpl_test
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"faldone/internal/comuni"
+	"faldone/internal/faldone"
 	"faldone/internal/tmpl"
 	"faldone/templates"
 )
@@ -176,6 +178,26 @@ func TestLoadChecked(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	// A locale file LoadChecked cannot read when its language is first
+	// asked for fails every message of that language, naming the file,
+	// and leaves the others speaking.
+	broken := copyFS(t)
+	broken["locales/active.de.toml"].Data = []byte("title = [\n")
+	half, err := tmpl.LoadChecked(broken, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := full.Template(full.Kinds()[0])
+	if got := half.Localize("de", first.Title, nil); got != first.Title {
+		t.Errorf("a message of an unreadable language: %q, want its id", got)
+	}
+	var fe *faldone.Error
+	if _, err := half.Validate(first.ID, map[string]any{}, "de"); !errors.As(err, &fe) || len(fe.Fields) == 0 || fe.Fields[0].Message != fe.Fields[0].Code {
+		t.Errorf("validation in an unreadable language: %v, want field errors named by their codes", err)
+	}
+	if x, y := full.Localize("it", first.Title, nil), half.Localize("it", first.Title, nil); x != y {
+		t.Errorf("Italian beside an unreadable German: %q, want %q", y, x)
+	}
 	m := copyFS(t)
 	m["locales/active.en.toml"].Data = append(m["locales/active.en.toml"].Data, "\n[\"zz.broken\"]\nother = \"{{.X\"\n"...)
 	if _, err := tmpl.Load(m, reg); err == nil {

@@ -15,12 +15,12 @@ import (
 	"golang.org/x/text/language"
 )
 
-// messages is the go-i18n bundle of the locale files with one localizer and
-// one caching template parser per language. A set loaded by LoadChecked
-// reads the default language at once and each other one the first time it
-// is asked for (a command that works in one language reads one file).
+// messages are the locale files, one go-i18n bundle, localizer and caching
+// template parser per language. A set loaded by LoadChecked reads the
+// default language at once and each other one the first time it is asked
+// for (a command in Italian reads one file, one in German two).
 type messages struct {
-	ids   map[string]map[string]string // lang -> id -> source text (every language once loaded)
+	ids   map[string]map[string]string // lang -> id -> source text: every language for Load, the default one for LoadChecked
 	langs map[string]*localizer
 	// lazy is, for LoadChecked, the locale files not read yet.
 	lazy map[string]*lazyLang
@@ -35,6 +35,7 @@ type lazyLang struct {
 
 type localizer struct {
 	lang   string
+	err    error // its locale file could not be read (LoadChecked): every message fails with it
 	loc    *i18n.Localizer
 	parser *parser
 	// exprs holds the parsed template expressions of the templates'
@@ -146,27 +147,34 @@ func (m *messages) has(id string) bool {
 // source returns the text of a message in the default language.
 func (m *messages) source(id string) string { return m.ids[Languages[0]][id] }
 
-// localizer returns the localizer of lang, or of the default language.
-// A language of LoadChecked is read here the first time; its file, checked
-// by the tests like every embedded one (TestLoadChecked), cannot fail, and
-// if it did the default language would speak instead.
+// localizer returns the localizer of lang, or of the default language for
+// one it does not know. A language of LoadChecked is read here the first
+// time; its file is checked by the tests like every embedded one
+// (TestLoadChecked), and if it could not be read every message in it
+// fails with the reason instead of speaking another language.
 func (m *messages) localizer(lang string) *localizer {
 	if l, ok := m.langs[lang]; ok {
 		return l
 	}
 	if z, ok := m.lazy[lang]; ok {
 		z.once.Do(func() {
-			z.l, _, _ = loadLanguage(z.fsys, lang, false)
+			l, _, err := loadLanguage(z.fsys, lang, false)
+			if err != nil {
+				l = &localizer{lang: lang, err: err}
+				l.parser = &parser{funcs: funcsFor(lang, l)}
+			}
+			z.l = l
 		})
-		if z.l != nil {
-			return z.l
-		}
+		return z.l
 	}
 	return m.langs[Languages[0]]
 }
 
 // T renders message id with data.
 func (l *localizer) T(id string, data any) (string, error) {
+	if l.err != nil {
+		return "", fmt.Errorf("message %s (%s): %w", id, l.lang, l.err)
+	}
 	s, err := l.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, TemplateParser: l.parser})
 	if err != nil {
 		return "", fmt.Errorf("message %s (%s): %w", id, l.lang, err)
