@@ -36,8 +36,9 @@ const auditUsage = `Usage:
   faldone audit gc       [--data D] [--store S] [--grace 1h]
       remove the PDF files no record names (left by refused, failed or
       crashed writes of SQLite archives that kept PDFs as files) and
-      temporary files, last modified before --grace; never one a record
-      names (PDFs kept in the database are never orphans)
+      temporary files, last modified before --grace, and move those a
+      record names into the database (PDFs kept in the database are never
+      orphans)
 `
 
 // errFindings is returned when an audit found problems: exit status 1.
@@ -271,6 +272,6 @@ func auditGC(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "examined %d files, removed %d orphan blobs and temporary files (%d bytes)\n", gc.Examined, gc.Removed, gc.Bytes)
+	fmt.Fprintf(stdout, "examined %d files, removed %d orphan blobs and temporary files (%d bytes), moved %d PDFs into the database\n", gc.Examined, gc.Removed, gc.Bytes, gc.Moved)
 	return nil
 }

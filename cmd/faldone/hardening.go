@@ -25,7 +25,7 @@ func (c *Config) bindHardening(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt("max-conns-per-ip", fhttp.DefaultMaxConnsPerIP), "open connections per client address, the trusted proxies excepted; -1: no cap (FALDONE_MAX_CONNS_PER_IP)")
 	fs.Int64Var(&c.MinFreeSpace, "min-free-space", envInt64("min-free-space", 64<<20), "bytes the SQLite database's file system keeps free: a write that would go under it gets 507, and /readyz says not ready (FALDONE_MIN_FREE_SPACE)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("secure-cookies", envBool("production", false)), "mark the web pages' cookies Secure even when the request does not say it came over HTTPS (behind a TLS proxy); on by default with --production (FALDONE_SECURE_COOKIES)")
-	fs.DurationVar(&c.GCInterval, "gc-interval", envDuration("gc-interval", time.Hour), "how often PDF files no record names (refused, failed or crashed writes of archives that kept PDFs as files) are removed, SQLite archive; 0: never (FALDONE_GC_INTERVAL)")
+	fs.DurationVar(&c.GCInterval, "gc-interval", envDuration("gc-interval", time.Hour), "how often, on a SQLite archive that kept PDFs as files, the files no record names (refused, failed or crashed writes) are removed and those a record names moved into the database; 0: never (FALDONE_GC_INTERVAL)")
 	fs.DurationVar(&c.GCGrace, "gc-grace", envDuration("gc-grace", time.Hour), "leave orphan PDF files modified within this long (FALDONE_GC_GRACE)")
 	fs.IntVar(&c.RateAuthFailures, "rate-auth-failures", envInt("rate-auth-failures", fhttp.DefaultAuthFailureRate), "failed authentications per client IP and window before 429; -1: no limit (FALDONE_RATE_AUTH_FAILURES)")
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,17 +20,22 @@ import (
 // version, a record dated before the log's newest), a failed one and a
 // crash in between left a blob file no record names, or a temporary file.
 // CollectGarbage removes them. (A PDF in the database commits with its
-// record or not at all: it is never an orphan.)
+// record or not at all: it is never an orphan.) It also moves each file a
+// record names into the database, so that an upgraded archive comes to
+// keep every PDF in it: the PDF is inserted (once checked against its
+// name) and the file removed only after that transaction commits.
 //
-// It never removes a blob file a record names: it checks and removes
-// files while holding the database's write lock (BEGIN IMMEDIATE), under
-// which no append commits. Files modified within grace are left alone.
+// It never removes a blob file a record names before its PDF is durable
+// in the database: it checks, moves and removes files while holding the
+// database's write lock (BEGIN IMMEDIATE), under which no append commits.
+// Files modified within grace are left alone.
 
 // GC is the outcome of a collection.
 type GC struct {
 	Examined int   // blob files looked at
 	Removed  int   // orphan blobs and temporary files removed
 	Bytes    int64 // their size
+	Moved    int   // PDF files a record names moved into the database
 }
 
 // gcBatch is how many blobs one write transaction checks.
@@ -98,6 +104,7 @@ func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
 		return busyHint(err)
 	}
 	defer tx.Rollback()
+	var moved []string
 	for _, p := range paths {
 		name := filepath.Base(p)
 		if !strings.HasPrefix(name, ".tmp-") {
@@ -111,6 +118,11 @@ func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
 				return err
 			}
 			if one > 0 {
+				if ok, err := moveIn(ctx, tx, p, sum); err != nil {
+					return err
+				} else if ok {
+					moved = append(moved, p)
+				}
 				continue
 			}
 		}
@@ -124,7 +136,40 @@ func (a *Archive) collect(ctx context.Context, paths []string, out *GC) error {
 		out.Removed++
 		out.Bytes += info.Size()
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Their PDFs are durable in the database: the files can go.
+	for _, p := range moved {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		out.Moved++
+	}
+	return nil
+}
+
+// moveIn inserts, in tx, the PDF of file p, which a record names, into the
+// blobs table, and reports whether the file may go once tx commits: not
+// when it does not hash to sum (the audit names it) nor when the table
+// holds other bytes under that name.
+func moveIn(ctx context.Context, tx *sql.Tx, p, sum string) (bool, error) {
+	b, err := os.ReadFile(p)
+	if err != nil || archive.CheckBlob(p, sum, b) != nil {
+		return false, nil // gone meanwhile, or damaged: left where it is
+	}
+	res, err := tx.ExecContext(ctx, qInsertBlob, sum, b)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err == nil, err
+	}
+	var same bool
+	if err := tx.QueryRowContext(ctx, qSameBlob, sum, b).Scan(&same); err != nil {
+		return false, err
+	}
+	return same, nil
 }
 
 // RunGC collects garbage every interval until ctx ends, logging through
@@ -142,8 +187,8 @@ func (a *Archive) RunGC(ctx context.Context, interval, grace time.Duration, logf
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logf("orphan blob collection failed", "error", err.Error())
-		case gc.Removed > 0:
-			logf("orphan blobs collected", "removed", gc.Removed, "bytes", gc.Bytes, "examined", gc.Examined)
+		case gc.Removed > 0 || gc.Moved > 0:
+			logf("orphan blobs collected", "removed", gc.Removed, "bytes", gc.Bytes, "moved_into_database", gc.Moved, "examined", gc.Examined)
 		}
 	}
 }

@@ -37,8 +37,8 @@ func allPDFs(t *testing.T, a interface {
 // before kept them (a refused or crashed append of those versions), in
 // both layouts, a temporary file and a file that is not a blob, and checks
 // that a collection removes exactly the orphans and the temporary file,
-// once older than the grace period, and never a file a record names. A
-// refused append now leaves nothing to collect.
+// once older than the grace period, and moves the file a record names into
+// the database. A refused append now leaves nothing to collect.
 func TestCollectGarbage(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -89,20 +89,38 @@ func TestCollectGarbage(t *testing.T) {
 		return nil
 	})
 	gc, err = a.CollectGarbage(ctx, time.Hour)
-	if err != nil || gc.Removed != len(orphans)+1 {
-		t.Fatalf("collect: %+v %v, want %d removed", gc, err, len(orphans)+1)
+	if err != nil || gc.Removed != len(orphans)+1 || gc.Moved != 1 {
+		t.Fatalf("collect: %+v %v, want %d removed and 1 moved", gc, err, len(orphans)+1)
 	}
-	for _, p := range append(orphans, tmp) {
+	for _, p := range append(orphans, tmp, namedFile) {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s left", p)
 		}
 	}
-	for _, p := range []string{foreign, namedFile} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("%s was removed", p)
-		}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Errorf("%s was removed", foreign)
+	}
+	if n, err := a.BlobRows(ctx); n != 1 || err != nil {
+		t.Fatalf("%d PDFs in the database after the move (%v)", n, err)
 	}
 	if n := allPDFs(t, a); n != 1 {
 		t.Fatalf("%d records", n)
+	}
+	// A file a record names that does not hash to its name stays, for the
+	// audit to name.
+	other := archivetest.MustAppend(t, a, archivetest.Record("other", 1, "037034"), archivetest.PDF(t, 100))
+	damaged, err := a.MoveBlobToFile(ctx, other.SHA256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, []byte("%PDF-1.7 damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(damaged, old, old)
+	if gc, err := a.CollectGarbage(ctx, time.Hour); err != nil || gc.Moved != 0 || gc.Removed != 0 {
+		t.Fatalf("collect with a damaged file: %+v %v", gc, err)
+	}
+	if _, err := os.Stat(damaged); err != nil {
+		t.Fatalf("the damaged file was removed: %v", err)
 	}
 }

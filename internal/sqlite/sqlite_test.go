@@ -180,6 +180,18 @@ func TestUpgradeFromFiles(t *testing.T) {
 		t.Fatalf("%d PDFs in the table, want the new one (%v)", n, err)
 	}
 	archivetest.CheckLog(t, b, 5)
+	// The collection moves the old files into the database.
+	if gc, err := b.CollectGarbage(ctx, 0); err != nil || gc.Moved != len(recs) || gc.Removed != 0 {
+		t.Fatalf("collect: %+v %v, want %d moved", gc, err, len(recs))
+	}
+	if n, err := b.BlobRows(ctx); n != 1+len(recs) || err != nil {
+		t.Fatalf("%d PDFs in the table after the move (%v)", n, err)
+	}
+	for i, r := range recs {
+		if got, err := b.PDF(ctx, r.SHA256); err != nil || !bytes.Equal(got, pdfs[i]) {
+			t.Fatalf("PDF %d after the move: %v", i, err)
+		}
+	}
 }
 
 // The database refuses a leaf that is not the next one.
