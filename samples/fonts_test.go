@@ -10,14 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/keys"
 	"faldone/internal/pdftest"
 	"faldone/internal/seal"
 	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // TestFontsArePDFA2 checks the font clauses of PDF/A-2 (ISO 19005-2
@@ -82,14 +81,7 @@ func TestFontsArePDFA2(t *testing.T) {
 // documents of one comune's story, each citing the one before.
 func sealedKinds(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	key, _, err := keys.DevSeal(t.TempDir(), nil)
 	if err != nil {

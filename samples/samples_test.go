@@ -21,11 +21,10 @@ import (
 	"strings"
 	"testing"
 
-	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the sample PDFs")
@@ -39,14 +38,7 @@ var Comuni = []string{"banari", "casaletto-spartano", "loiano", "san-calogero", 
 // against the chain it cites, and fails when a committed sample PDF is not
 // what its input renders to today.
 func TestSamplesAreCurrent(t *testing.T) {
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	set.Version = faldone.Version
 	r := &docs.Renderer{Templates: set, Version: faldone.Version}
 	inputs, err := filepath.Glob("*/*.json")

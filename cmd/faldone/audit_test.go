@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"faldone/internal/audit"
-	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/keys"
@@ -30,8 +29,7 @@ import (
 	"faldone/internal/seal"
 	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // chain is an archive holding Banari's workflow: assessment (leaf 0),
@@ -49,15 +47,9 @@ type chain struct {
 func buildChain(t *testing.T, data, store string) *chain {
 	t.Helper()
 	ctx := context.Background()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	set.Version = faldone.Version
+	var err error
 	var archive interface {
 		faldone.Archive
 		ledger.Store

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/keys"
@@ -19,8 +18,7 @@ import (
 	"faldone/internal/seal"
 	"faldone/internal/sqlite"
 	"faldone/internal/testenv"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // TestAuditExtend: documents sealed at B-T get, from faldone audit
@@ -31,14 +29,7 @@ func TestAuditExtend(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
 	url, chain := testenv.StartTSA(t)
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	archive, err := sqlite.Open(ctx, filepath.Join(data, "faldone.db"), filepath.Join(data, "blobs"))
 	if err != nil {
 		t.Fatal(err)

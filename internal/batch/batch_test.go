@@ -14,8 +14,7 @@ import (
 	"faldone/internal/faldone"
 	"faldone/internal/queue"
 	"faldone/internal/sqlite"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // TestItemArchivedBeforeCrash: when an item's document was archived by an
@@ -29,14 +28,7 @@ func TestItemArchivedBeforeCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	svc := &docs.Service{Renderer: &docs.Renderer{Templates: set, Version: "test"}, Archive: a}
 	q, err := queue.OpenSQLiteDB(ctx, a.Writer())
 	if err != nil {

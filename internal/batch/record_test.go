@@ -10,8 +10,7 @@ import (
 	"faldone/internal/comuni"
 	"faldone/internal/queue"
 	"faldone/internal/testenv"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // On PostgreSQL a group of results is recorded in one statement; the
@@ -121,14 +120,7 @@ func pgService(t *testing.T, maxItems int) (*Service, *queue.Queue, []byte) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close() })
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	raw, err := os.ReadFile("../../samples/suvereto/adesione.json")
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"faldone/internal/comuni"
 	"faldone/internal/conservazione"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
@@ -26,8 +25,7 @@ import (
 	"faldone/internal/pdftest"
 	"faldone/internal/seal"
 	"faldone/internal/sqlite"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // dossier archives the whole FAST path of the Loiano sample - adesione,
@@ -40,14 +38,7 @@ func dossierB(t testing.TB) (conservazione.Source, *ledger.Ledger) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	set.Version = faldone.Version
 	archive, err := sqlite.Open(ctx, filepath.Join(dir, "faldone.db"), filepath.Join(dir, "blobs"))
 	if err != nil {

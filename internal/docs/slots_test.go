@@ -7,11 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"faldone/internal/comuni"
 	"faldone/internal/faldone"
 	"faldone/internal/sqlite"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // slotSealer reports how many render slots are held while it seals.
@@ -50,14 +48,7 @@ func (a *slotArchive) Append(ctx context.Context, rec *faldone.Record, pdf []byt
 // authority, or an append to a database elsewhere, does not hold a slot
 // while it waits; the slot is given back however the request ends.
 func TestRenderSlotAndSeal(t *testing.T) {
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.LoadChecked(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	dir := t.TempDir()
 	a, err := sqlite.Open(context.Background(), filepath.Join(dir, "faldone.db"), "")
 	if err != nil {

@@ -6,22 +6,13 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"faldone/internal/auth"
-	"faldone/internal/comuni"
 	"faldone/internal/faldone"
-	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 func testServer(t *testing.T) *Server {
 	t.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := tmpltest.Set(t)
 	return New(Config{Templates: set})
 }
 

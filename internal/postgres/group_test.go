@@ -15,6 +15,39 @@ import (
 	"faldone/internal/testenv"
 )
 
+// holdLogHead locks the log head from another connection, as another
+// instance appending does, and returns the function that waits until a's
+// appends pending reach n and then lets the lock go.
+func holdLogHead(t *testing.T, url string) (release func(a interface{ Pending() int64 }, n int64)) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close(ctx) })
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	return func(a interface{ Pending() int64 }, n int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for a.Pending() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d appends pending, want %d", a.Pending(), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestAppendsCommitInGroups: appends that arrive while another instance
 // holds the log head wait and then commit together, in at most two
 // transactions; a refused one (a second version 1 of an id) leaves the
@@ -23,18 +56,7 @@ func TestAppendsCommitInGroups(t *testing.T) {
 	url := testenv.Postgres(t)
 	a := MustOpen(t, url)
 	ctx := context.Background()
-	other, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	tx, err := other.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	release := holdLogHead(t, url)
 	const n = 48
 	errs := make([]error, n+1)
 	var wg sync.WaitGroup
@@ -44,16 +66,7 @@ func TestAppendsCommitInGroups(t *testing.T) {
 			errs[i] = a.Append(ctx, archivetest.Record(id, 1, "037034"), archivetest.PDF(t, 2<<10))
 		})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.Pending() < n+1 { // the first group taken waits for the lock
-		if time.Now().After(deadline) {
-			t.Fatalf("%d appends pending, want %d", a.Pending(), n+1)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release(a, n+1) // the first group taken waits for the lock
 	wg.Wait()
 	txs, appended := a.GroupStats()
 	if appended != n || txs > 2 {
@@ -88,18 +101,7 @@ func TestDamagedPDFInGroup(t *testing.T) {
 	if err := a.TamperBlob(ctx, first.SHA256, bad); err != nil {
 		t.Fatal(err)
 	}
-	other, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	tx, err := other.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	release := holdLogHead(t, url)
 	const n = 6
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -112,16 +114,7 @@ func TestDamagedPDFInGroup(t *testing.T) {
 			errs[i] = a.Append(ctx, archivetest.Record(fmt.Sprintf("doc-%d", i), 1, "037034"), body)
 		})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.Pending() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d appends pending, want %d", a.Pending(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release(a, n)
 	wg.Wait()
 	for i, err := range errs {
 		switch {

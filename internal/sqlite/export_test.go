@@ -16,31 +16,26 @@ func (a *Archive) ExecRaw(ctx context.Context, query string) error {
 // TamperRecord overwrites the body of the record at leaf, dropping the
 // trigger that forbids it.
 func (a *Archive) TamperRecord(ctx context.Context, leaf int64, body []byte) error {
-	if _, err := a.w.ExecContext(ctx, `DROP TRIGGER records_no_update`); err != nil {
-		return err
-	}
-	res, err := a.w.ExecContext(ctx, `UPDATE records SET body = ? WHERE leaf_index = ?`, body, leaf)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("tamper record: %d rows at leaf %d", n, leaf)
-	}
-	return nil
+	return a.tamper(ctx, "records_no_update", `UPDATE records SET body = ? WHERE leaf_index = ?`, body, leaf)
 }
 
 // TamperBlob overwrites a PDF in the blobs table, dropping the trigger
 // that forbids it.
 func (a *Archive) TamperBlob(ctx context.Context, sum string, data []byte) error {
-	if _, err := a.w.ExecContext(ctx, `DROP TRIGGER IF EXISTS blobs_no_update`); err != nil {
+	return a.tamper(ctx, "blobs_no_update", `UPDATE blobs SET data = ? WHERE sha256 = ?`, data, sum)
+}
+
+// tamper drops trigger and runs query, which must change one row.
+func (a *Archive) tamper(ctx context.Context, trigger, query string, args ...any) error {
+	if _, err := a.w.ExecContext(ctx, `DROP TRIGGER IF EXISTS `+trigger); err != nil {
 		return err
 	}
-	res, err := a.w.ExecContext(ctx, `UPDATE blobs SET data = ? WHERE sha256 = ?`, data, sum)
+	res, err := a.w.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("tamper blob: %d rows for %s", n, sum)
+		return fmt.Errorf("tamper: %d rows changed by %s", n, query)
 	}
 	return nil
 }

@@ -3,22 +3,14 @@ package tmpl_test
 import (
 	"testing"
 
-	"faldone/internal/comuni"
 	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // MustLoad loads the embedded templates or fails the test.
 func MustLoad(tb testing.TB) *tmpl.Set {
 	tb.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s := tmpltest.Set(tb)
 	return s
 }
 
