@@ -129,24 +129,27 @@ const scanLimit = 4
 // scan finds the line of istat in a lazy registry's table and reads it
 // alone.
 func (r *Registry) scan(istat string) (Comune, bool, error) {
+	if len(istat) != 6 {
+		return Comune{}, false, nil
+	}
 	i := -1
 	if strings.HasPrefix(r.src, istat+"\t") {
 		i = 0
 	} else if j := strings.Index(r.src, "\n"+istat+"\t"); j >= 0 {
 		i = j + 1
 	}
-	if len(istat) != 6 || i < 0 {
+	if i < 0 {
 		return Comune{}, false, nil
 	}
 	line := r.src[i:]
 	if e := strings.IndexByte(line, '\n'); e >= 0 {
-		line = line[:e+1]
+		line = line[:e]
 	}
-	got, err := parseTable(line)
-	if err != nil || len(got.all) != 1 {
-		return Comune{}, false, fmt.Errorf("read comuni registry: line of %s: %v", istat, err)
+	c, ok := parseLine(line)
+	if !ok {
+		return Comune{}, false, fmt.Errorf("read comuni registry: line of %s: bad line %q", istat, line)
 	}
-	return got.all[0], true, nil
+	return c, true, nil
 }
 
 // tableFields is the number of fields of a line of the precomputed table.
@@ -172,29 +175,38 @@ func (r *Registry) Table() string {
 func parseTable(s string) (*Registry, error) {
 	n := strings.Count(s, "\n")
 	reg := &Registry{all: make([]Comune, 0, n), byCode: make(map[string]int, n)}
-	var f [tableFields]string
 	for line := range strings.Lines(s) {
 		line = strings.TrimSuffix(line, "\n")
-		k := 0
-		for field := range strings.SplitSeq(line, "\t") {
-			if k < tableFields {
-				f[k] = field
-			}
-			k++
-		}
-		pop, err := strconv.Atoi(f[7])
-		if k != tableFields || err != nil || len(f[0]) != 6 {
+		c, ok := parseLine(line)
+		if !ok {
 			return nil, fmt.Errorf("read comuni registry: bad line %d: %q", len(reg.all)+1, line)
 		}
-		var caps []string
-		if f[6] != "" {
-			caps = strings.Split(f[6], ",")
-		}
-		reg.byCode[f[0]] = len(reg.all)
-		reg.all = append(reg.all, Comune{ISTAT: f[0], Name: f[1], Region: f[2], Province: f[3], Sigla: f[4], Catastale: f[5],
-			CAP: caps, Population: pop, Official: f[8], OtherName: f[9], Body: f[10], BodyName: f[11], BodyNameDE: f[12]})
+		reg.byCode[c.ISTAT] = len(reg.all)
+		reg.all = append(reg.all, c)
 	}
 	return reg, nil
+}
+
+// parseLine reads one line of the table, without its newline.
+func parseLine(line string) (Comune, bool) {
+	var f [tableFields]string
+	k := 0
+	for field := range strings.SplitSeq(line, "\t") {
+		if k < tableFields {
+			f[k] = field
+		}
+		k++
+	}
+	pop, err := strconv.Atoi(f[7])
+	if k != tableFields || err != nil || len(f[0]) != 6 {
+		return Comune{}, false
+	}
+	var caps []string
+	if f[6] != "" {
+		caps = strings.Split(f[6], ",")
+	}
+	return Comune{ISTAT: f[0], Name: f[1], Region: f[2], Province: f[3], Sigla: f[4], Catastale: f[5],
+		CAP: caps, Population: pop, Official: f[8], OtherName: f[9], Body: f[10], BodyName: f[11], BodyNameDE: f[12]}, true
 }
 
 type rawComune struct {

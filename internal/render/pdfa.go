@@ -237,7 +237,7 @@ func archival(pdf []byte, root int, x xmpMeta, edits ...objectEdit) ([]byte, err
 	}
 	for i := range count {
 		e := old[20*i : min(len(old), 20*i+20)]
-		if e[17] != 'n' || len(spans) == 0 {
+		if e[17] != 'n' {
 			b.Write(e)
 			continue
 		}

@@ -29,10 +29,12 @@ func (a *Archive) Append(ctx context.Context, rec *faldone.Record, pdf []byte) e
 	if err := archive.Prepare(&r, pdf, a.now); err != nil {
 		return err
 	}
-	if err := a.checkSpace(len(pdf)); err != nil {
-		return err
-	}
 	if a.Objects != nil {
+		// The group reserves the space of what goes into the database
+		// (reserve); this is for the record's, before the PDF goes out.
+		if err := a.checkSpace(len(pdf)); err != nil {
+			return err
+		}
 		if err := a.Objects.Put(ctx, r.SHA256, pdf); err != nil {
 			return classify(fmt.Errorf("append %s v%d: %w", r.ID, r.Version, err))
 		}
@@ -107,23 +109,36 @@ func (a *Archive) insert(ctx context.Context, tx *preparedTx, r *faldone.Record,
 	// The PDF commits with its record; one already there is kept, once
 	// checked to be these bytes.
 	if a.Objects == nil {
-		res, err := tx.ExecContext(ctx, qInsertBlob, r.SHA256, pdf)
-		if err != nil {
-			return fail(fmt.Errorf("insert PDF: %w", err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fail(fmt.Errorf("insert PDF: %w", err))
-		} else if n == 0 {
-			var same bool
-			if err := tx.QueryRowContext(ctx, qSameBlob, r.SHA256, pdf).Scan(&same); err != nil {
-				return fail(fmt.Errorf("compare stored PDF: %w", err))
-			}
-			if !same {
-				return fail(archive.StoredBlobDiffers(a.rowName(r.SHA256), r.SHA256))
-			}
+		if same, err := storeBlob(ctx, tx, r.SHA256, pdf); err != nil {
+			return fail(err)
+		} else if !same {
+			return fail(archive.StoredBlobDiffers(a.rowName(r.SHA256), r.SHA256))
 		}
 	}
 	return size, nil
+}
+
+// execQuerier is a transaction, compiled statements or not.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// storeBlob inserts the PDF data, whose SHA-256 is sum, into the blobs
+// table in tx; one already there is kept, and same reports whether it is
+// these bytes.
+func storeBlob(ctx context.Context, tx execQuerier, sum string, data []byte) (same bool, err error) {
+	res, err := tx.ExecContext(ctx, qInsertBlob, sum, data)
+	if err != nil {
+		return false, fmt.Errorf("insert PDF: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err == nil, err
+	}
+	if err := tx.QueryRowContext(ctx, qSameBlob, sum, data).Scan(&same); err != nil {
+		return false, fmt.Errorf("compare stored PDF: %w", err)
+	}
+	return same, nil
 }
 
 // busyHint adds a hint to errors that mean another process holds the

@@ -158,18 +158,7 @@ func moveIn(ctx context.Context, tx *sql.Tx, p, sum string) (bool, error) {
 	if err != nil || archive.CheckBlob(p, sum, b) != nil {
 		return false, nil // gone meanwhile, or damaged: left where it is
 	}
-	res, err := tx.ExecContext(ctx, qInsertBlob, sum, b)
-	if err != nil {
-		return false, err
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err == nil, err
-	}
-	var same bool
-	if err := tx.QueryRowContext(ctx, qSameBlob, sum, b).Scan(&same); err != nil {
-		return false, err
-	}
-	return same, nil
+	return storeBlob(ctx, tx, sum, b)
 }
 
 // RunGC collects garbage every interval until ctx ends, logging through

@@ -78,8 +78,6 @@ func fpdfNew(orientationStr, unitStr, sizeStr, fontDirStr string, size SizeType)
 	f.page = 0
 	f.n = 2
 	f.pages = make([]*bytes.Buffer, 0, 8)
-	// faldone patch: a page of a letter takes 20-30 KB of operators;
-	// starting there spares the buffer its doublings.
 	f.pages = append(f.pages, bytes.NewBufferString("")) // pages[0] is unused (1-based)
 	f.pageSizes = make(map[int]SizeType)
 	f.pageBoxes = make(map[int]map[string]PageBox)
@@ -2139,14 +2137,7 @@ func (f *Fpdf) SetFont(familyStr, styleStr string, size float64) {
 		f.isCurrentUTF8 = false
 	}
 	if f.page > 0 {
-		// faldone patch: appended, not formatted with fmt; same bytes.
-		b := append(f.textBuf[:0], "BT /F"...)
-		b = append(b, f.currentFont.i...)
-		b = append(b, ' ')
-		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
-		b = append(b, " Tf ET"...)
-		f.textBuf = b
-		f.outBytes(b)
+		f.outFont()
 	}
 	return
 }
@@ -2162,14 +2153,7 @@ func (f *Fpdf) SetFontSize(size float64) {
 	f.fontSizePt = size
 	f.fontSize = size / f.k
 	if f.page > 0 {
-		// faldone patch: appended, not formatted with fmt; same bytes.
-		b := append(f.textBuf[:0], "BT /F"...)
-		b = append(b, f.currentFont.i...)
-		b = append(b, ' ')
-		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
-		b = append(b, " Tf ET"...)
-		f.textBuf = b
-		f.outBytes(b)
+		f.outFont()
 	}
 }
 
@@ -2179,15 +2163,20 @@ func (f *Fpdf) SetFontUnitSize(size float64) {
 	f.fontSizePt = size * f.k
 	f.fontSize = size
 	if f.page > 0 {
-		// faldone patch: appended, not formatted with fmt; same bytes.
-		b := append(f.textBuf[:0], "BT /F"...)
-		b = append(b, f.currentFont.i...)
-		b = append(b, ' ')
-		b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
-		b = append(b, " Tf ET"...)
-		f.textBuf = b
-		f.outBytes(b)
+		f.outFont()
 	}
+}
+
+// outFont writes the operator that selects the current font and size.
+// faldone patch: appended, not formatted with fmt; same bytes.
+func (f *Fpdf) outFont() {
+	b := append(f.textBuf[:0], "BT /F"...)
+	b = append(b, f.currentFont.i...)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, f.fontSizePt, 'f', 2, 64)
+	b = append(b, " Tf ET"...)
+	f.textBuf = b
+	f.outBytes(b)
 }
 
 // GetFontSize returns the size of the current font in points followed by the
@@ -3860,7 +3849,6 @@ func (f *Fpdf) putstream(b []byte) {
 	f.out("endstream")
 }
 
-// out; Add a line to the document
 // outBytes adds a line to the document as out does (faldone patch).
 func (f *Fpdf) outBytes(b []byte) {
 	if f.state == 2 {
@@ -3872,6 +3860,7 @@ func (f *Fpdf) outBytes(b []byte) {
 	}
 }
 
+// out; Add a line to the document
 func (f *Fpdf) out(s string) {
 	if f.state == 2 {
 		f.pages[f.page].WriteString(s)
