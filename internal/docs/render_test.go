@@ -11,26 +11,18 @@ import (
 	"sync"
 	"testing"
 
-	"faldone/internal/comuni"
 	"faldone/internal/docs"
 	"faldone/internal/faldone"
 	"faldone/internal/pdftest"
 	"faldone/internal/render"
 	"faldone/internal/tmpl"
-	"faldone/templates"
+	"faldone/internal/tmpl/tmpltest"
 )
 
 // MustRenderer returns a renderer on the embedded templates.
 func MustRenderer(tb testing.TB) *docs.Renderer {
 	tb.Helper()
-	reg, err := comuni.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := tmpl.Load(templates.FS, reg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	set := tmpltest.Set(tb)
 	set.Version = faldone.Version
 	return &docs.Renderer{Templates: set, Version: faldone.Version}
 }
