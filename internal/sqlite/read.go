@@ -97,15 +97,21 @@ func (a *Archive) PDF(ctx context.Context, sha256 string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var one int
-	err = a.r.QueryRowContext(ctx, `SELECT 1 FROM records WHERE sha256 = ? LIMIT 1`, sum).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, faldone.Errorf(faldone.ENOTFOUND, "PDF %s not found", sum)
-	}
+	// Whether a record names it, and its bytes when they are in the
+	// database, in one query.
+	var named bool
+	var b []byte
+	err = a.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE sha256 = ?1), (SELECT data FROM blobs WHERE sha256 = ?1)`, sum).Scan(&named, &b)
 	if err != nil {
 		return nil, classify(fmt.Errorf("pdf %s: %w", sum, err))
 	}
-	b, name, err := a.getBlob(ctx, sum)
+	if !named {
+		return nil, faldone.Errorf(faldone.ENOTFOUND, "PDF %s not found", sum)
+	}
+	name := a.rowName(sum)
+	if b == nil {
+		b, name, err = a.getBlob(ctx, sum) // an object store, or a file of an older archive
+	}
 	if faldone.ErrorCode(err) == faldone.ENOTFOUND {
 		if a.Objects != nil {
 			return nil, fmt.Errorf("pdf %s: the object is missing from %s although a record names it: restore it from a backup and run an audit", sum, a.Objects)
